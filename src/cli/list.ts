@@ -1,0 +1,42 @@
+/**
+ * `main.ts list methods|datasets|experiments`.
+ *
+ * @module
+ */
+import { listDatasets } from "../data/registry.ts";
+import { listMethods } from "../methods/registry.ts";
+import { reportError, UsageError } from "./errors.ts";
+
+function table(rows: { name: string; description: string }[]): string {
+  const w = Math.max(...rows.map((r) => r.name.length));
+  return rows.map((r) => `${r.name.padEnd(w)}  ${r.description}`).join("\n");
+}
+
+/**
+ * Entry point of `list`; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * await main(["methods"]);
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  try {
+    const what = args[0];
+    if (what === "methods") console.log(table(listMethods()));
+    else if (what === "datasets") console.log(table(listDatasets()));
+    else if (what === "experiments") {
+      // The experiment catalog lives in src/experiment (optional until experiments exist).
+      const { listExperiments } = await import("../experiment/mod.ts") as unknown as {
+        listExperiments?: () => Promise<{ name: string; description?: string; title?: string }[]>;
+      };
+      if (!listExperiments) throw new UsageError("no experiment catalog yet");
+      console.log(table((await listExperiments()).map((e) => ({ name: e.name, description: e.description ?? e.title ?? "" }))));
+    } else {throw new UsageError(
+        `usage: main.ts list methods|datasets|experiments (got '${what ?? ""}')`,
+      );}
+    return 0;
+  } catch (e) {
+    return reportError(e);
+  }
+}

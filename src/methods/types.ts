@@ -1,0 +1,125 @@
+/**
+ * The Method interface: a method owns its model and extra state and decides, per batch,
+ * the loss and any gradient surgery. The trainer only calls these functions.
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { Batch, DatasetInfo } from "../data/types.ts";
+import type { Encoder } from "../models/encoder.ts";
+import type { Param } from "../models/params.ts";
+import type { ConfigValue, RunConfig } from "../train/config.ts";
+import type { Sgd } from "../train/sgd.ts";
+import type { Rng } from "../rng.ts";
+
+/** What a method gets when it is created. */
+export interface MethodContext {
+  /** Dataset facts (modalities, strong/lazy, classes). */
+  info: DatasetInfo;
+  /** The full resolved configuration. */
+  config: RunConfig;
+  /** The method's own hyper-parameters (`config.method`). */
+  params: Record<string, ConfigValue>;
+  /** Training-set size (for per-sample state). */
+  numTrain: number;
+  /** Training labels, by split position. */
+  trainLabels: Int32Array;
+  /** Seeded generator for weight init. */
+  rng: Rng;
+  /** Builds the profile's encoder for a modality (MLP in quick, backbones in paper). */
+  makeEncoder(modality: string, rng: Rng): Encoder;
+}
+
+/** Per-step information the trainer hands to a method. */
+export interface StepContext {
+  /** 0-based epoch. */
+  epoch: number;
+  /** 0-based step within the epoch. */
+  step: number;
+  /** 0-based global iteration. */
+  iteration: number;
+  /** Number of epochs of this run. */
+  epochs: number;
+  /** Steps per epoch. */
+  stepsPerEpoch: number;
+  /** Learning rate of this epoch. */
+  lr: number;
+  /** The optimizer (PyTorch-semantics SGD); methods call `optimizer.step(grads, lr)`. */
+  optimizer: Sgd;
+  /** This epoch expressed in the paper's 100-epoch protocol (epoch * 100 / epochs). */
+  protocolEpoch: number;
+  /** A deterministic seed for this step and purpose (for tfjs random ops). */
+  seed(...purpose: (string | number)[]): number;
+}
+
+/** What one training step returns; the trainer disposes every tensor in it. */
+export interface StepOutput {
+  /** The scalar loss that was optimised (for logging). */
+  loss: tf.Scalar;
+  /** Fused logits of this forward pass [B, C] (train accuracy). */
+  fused: tf.Tensor2D;
+  /** Unimodal logits per modality [B, C] (discrepancy ratio). */
+  unimodal: Record<string, tf.Tensor2D>;
+  /** Per-step quantities, averaged per epoch into `method.csv`. */
+  logs?: Record<string, tf.Scalar | number>;
+}
+
+/** Eval-mode predictions; `fused` is null when a method has no fusion (unimodal). */
+export interface Prediction {
+  /** Fused logits [B, C]. */
+  fused: tf.Tensor2D | null;
+  /** Unimodal logits per modality (the method's declared convention). */
+  unimodal: Record<string, tf.Tensor2D>;
+}
+
+/** Information at an epoch's end. */
+export interface EpochContext {
+  /** 0-based epoch that just finished. */
+  epoch: number;
+  /** Number of epochs of this run. */
+  epochs: number;
+  /** The epoch in the 100-epoch protocol. */
+  protocolEpoch: number;
+  /** Seeded randomness for this epoch end. */
+  seed(...purpose: (string | number)[]): number;
+  /** Draws training batches in eval mode (e.g. PMR's prototypes). */
+  trainBatches(fraction: number, purpose: string): Iterable<Batch>;
+}
+
+/** Checkpointable method state. */
+export interface MethodState {
+  /** JSON-serialisable values. */
+  json: unknown;
+  /** Tensors by name (copied to host by the checkpoint writer). */
+  tensors: Record<string, tf.Tensor>;
+}
+
+/** A training method (one file each in src/methods/). */
+export interface Method {
+  /** Registry name. */
+  readonly name: string;
+  /** Modalities whose (unimodal) test accuracy is reported. */
+  readonly modalities: string[];
+  /** All trainable parameters (checkpointed, weight-decayed by SGD). */
+  params(): Param[];
+  /** Non-trainable model state (checkpointed). */
+  buffers(): tf.Variable[];
+  /** One training step: forward, loss, gradients, update. */
+  trainStep(batch: Batch, ctx: StepContext): Promise<StepOutput>;
+  /** Eval-mode logits for a batch's inputs. */
+  predict(inputs: Record<string, tf.Tensor>): Prediction;
+  /** The method's own learning-rate schedule (default: StepLR from the config). */
+  learningRate?(epoch: number, base: number, epochs: number): number;
+  /** Called after each epoch's training, before evaluation. */
+  onEpochEnd?(ctx: EpochContext): Promise<void> | void;
+  /** Extra state for checkpoints. */
+  state?(): MethodState;
+  /** Restores state written by `state()`. */
+  restore?(state: { json: unknown; tensors: Record<string, tf.Tensor> }): void;
+  /** Names of the per-step logs (columns of method.csv). */
+  readonly logNames?: readonly string[];
+  /** Extra fields for summary.json (e.g. ARL's `reconstructed: true`). */
+  readonly summaryExtras?: Record<string, unknown>;
+  /** Frees every tensor the method owns. */
+  dispose(): void;
+}

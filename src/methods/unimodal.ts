@@ -1,0 +1,64 @@
+/**
+ * Unimodal training: one modality alone (its encoder plus a linear head), the reference
+ * for the paper's dashed "unimodal best" lines (Figures 2 and 5) and for the imbalance
+ * check. `method.modality` picks the modality (default: the dataset's lazy one).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { lazyOf } from "../data/specs.ts";
+import { Linear } from "../models/linear.ts";
+import { crossEntropy, disposeGrads, gradsOf } from "../train/grads.ts";
+import type { MethodEntry } from "./entry.ts";
+import { ConfigError } from "../train/config.ts";
+
+/**
+ * The `unimodal` method.
+ *
+ * @example
+ * ```ts ignore
+ * const m = unimodal.create(ctx); // trains ctx.params.modality only
+ * ```
+ */
+export const unimodal: MethodEntry = {
+  name: "unimodal",
+  description:
+    "One modality alone (encoder + linear head); method.modality picks it (default: lazy)",
+  defaults: (spec) => ({ modality: lazyOf(spec) }),
+  create(ctx) {
+    const m = String(ctx.params.modality);
+    if (!ctx.info.modalities.includes(m)) {
+      throw new ConfigError(
+        `method.modality='${m}' is not a modality of ${ctx.info.name} (${
+          ctx.info.modalities.join(", ")
+        })`,
+      );
+    }
+    const encoder = ctx.makeEncoder(m, ctx.rng);
+    const head = new Linear(`head.${m}`, "head", encoder.outDim, ctx.info.numClasses, ctx.rng);
+    const params = () => [...encoder.params(), ...head.params()];
+    const logits = (x: tf.Tensor, training: boolean) => head.apply(encoder.forward(x, training));
+    return {
+      name: "unimodal",
+      modalities: [m],
+      params,
+      buffers: () => encoder.buffers(),
+      trainStep(batch, step) {
+        const r = gradsOf(params(), () => {
+          const z = logits(batch.inputs[m], true);
+          return { loss: crossEntropy(z, batch.labels), aux: z };
+        });
+        step.optimizer.step(r.grads, step.lr);
+        disposeGrads(r.grads);
+        return Promise.resolve({ loss: r.loss, fused: r.aux, unimodal: { [m]: r.aux.clone() } });
+      },
+      predict(inputs) {
+        return { fused: null, unimodal: { [m]: logits(inputs[m], false) } };
+      },
+      dispose() {
+        for (const p of params()) p.variable.dispose();
+        for (const b of encoder.buffers()) b.dispose();
+      },
+    };
+  },
+};

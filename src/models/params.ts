@@ -1,0 +1,101 @@
+/**
+ * Trainable parameters with the metadata methods need for gradient surgery: which
+ * group (encoder of a modality, or a head) a tensor belongs to and what kind it is.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Rng } from "../rng.ts";
+
+/** Kind of parameter: OGM-GE, for example, modulates only weight kernels (rank >= 2). */
+export type ParamKind = "kernel" | "bias" | "norm";
+
+/** One trainable tensor. */
+export interface Param {
+  /** Logical name, unique within a model, e.g. `encoder.audio.0.kernel`. */
+  name: string;
+  /** Group: `encoder.<modality>` or `head` (or a method-specific head name). */
+  group: string;
+  /** Kind (kernel, bias, norm scale/offset). */
+  kind: ParamKind;
+  /** The tfjs variable. */
+  variable: tf.Variable;
+}
+
+let counter = 0;
+
+/**
+ * Creates a trainable parameter from host values. tfjs variable names are global, so
+ * the variable gets a unique suffix; `name` stays the logical one.
+ *
+ * @example
+ * ```ts ignore
+ * const p = makeParam("head.bias", "head", "bias", new Float32Array(6), [6]);
+ * ```
+ */
+export function makeParam(
+  name: string,
+  group: string,
+  kind: ParamKind,
+  values: Float32Array,
+  shape: number[],
+): Param {
+  const variable = tf.variable(tf.tensor(values, shape, "float32"), true, `${name}#${counter++}`);
+  return { name, group, kind, variable };
+}
+
+/**
+ * Xavier-normal values (std = sqrt(2 / (fan_in + fan_out))), the official code's linear init.
+ *
+ * @example
+ * ```ts
+ * import { Rng } from "../rng.ts";
+ * xavierNormal(new Rng(1), 4, 3).length; // 12
+ * ```
+ */
+export function xavierNormal(rng: Rng, fanIn: number, fanOut: number): Float32Array {
+  return rng.normalArray(fanIn * fanOut, Math.sqrt(2 / (fanIn + fanOut)));
+}
+
+/**
+ * Kaiming-normal values with fan-out mode for ReLU (std = sqrt(2 / fan_out)), the official
+ * conv init.
+ *
+ * @example
+ * ```ts
+ * import { Rng } from "../rng.ts";
+ * kaimingNormalFanOut(new Rng(1), 9, 16, 9 * 16).length; // 144
+ * ```
+ */
+export function kaimingNormalFanOut(
+  rng: Rng,
+  size: number,
+  _outChannels: number,
+  fanOut: number,
+): Float32Array {
+  return rng.normalArray(size, Math.sqrt(2 / fanOut));
+}
+
+/**
+ * Disposes the variables of a parameter list.
+ *
+ * @example
+ * ```ts ignore
+ * disposeParams(model.params());
+ * ```
+ */
+export function disposeParams(params: Param[]): void {
+  for (const p of params) p.variable.dispose();
+}
+
+/**
+ * Total number of scalar values in a parameter list.
+ *
+ * @example
+ * ```ts ignore
+ * countParams(encoder.params()); // e.g. 11170240 for the audio ResNet18
+ * ```
+ */
+export function countParams(params: Param[]): number {
+  return params.reduce((s, p) => s + p.variable.size, 0);
+}

@@ -1,0 +1,243 @@
+/**
+ * Reading run records (`<out>/runs/<experiment>/<run-id>/`): `summary.json` (present =
+ * finished), `config.json`, `epochs.csv` and `info_epoch<E>.csv`. Reports read only these.
+ *
+ * @module
+ */
+import { parse } from "csv-parse/sync";
+import { parseRunId } from "../experiment/expand.ts";
+
+/** Accuracies of one epoch: `fusion` and one key per modality; `null` where a run has none. */
+export type Accuracies = Record<string, number | null>;
+
+/** `summary.json` of a finished run (the fields reports use). */
+export interface RunSummary {
+  /** Method trained. */
+  method: string;
+  /** Dataset. */
+  dataset: string;
+  /** Seed. */
+  seed: number;
+  /** Profile (`quick` or `paper`). */
+  profile: string;
+  /** Backend that trained it. */
+  backend: string;
+  /** Modalities in fusion order. */
+  modalities: string[];
+  /** The strong modality. */
+  strong: string;
+  /** Number of epochs trained. */
+  epochs: number;
+  /** Test accuracies (fractions) of the last epoch. */
+  final: Accuracies;
+  /** Test accuracies (fractions) of the selected epoch, and that epoch. */
+  best: Accuracies & { epoch?: number | null };
+  /** Mean discrepancy ratio over training iterations (`null` for unimodal runs). */
+  ratio_mean: number | null;
+  /** Wall time in seconds. */
+  wall_s: number;
+  /** Hash of the resolved configuration. */
+  config_hash: string;
+  /** Experiment name. */
+  experiment?: string;
+  /** Run id. */
+  run_id?: string;
+  /** Variant name, if any. */
+  variant?: string | null;
+  /** Split the best epoch was selected on. */
+  selected_on?: "val" | "test";
+  /** Set for methods whose default is a reconstruction (ARL). */
+  reconstructed?: boolean;
+}
+
+/** One finished run as the reports see it. */
+export interface RunRecord {
+  /** Run id (folder name). */
+  runId: string;
+  /** Run folder. */
+  dir: string;
+  /** Entry (row) name: the run id's prefix. */
+  entry: string;
+  /** Dataset. */
+  dataset: string;
+  /** Seed. */
+  seed: number;
+  /** The summary. */
+  summary: RunSummary;
+}
+
+/** One row of `epochs.csv`: numbers, `null` for empty or non-numeric cells. */
+export type EpochRow = Record<string, number | null>;
+
+/**
+ * Converts a CSV cell to a number (`null` for an empty, `NaN` or non-numeric cell).
+ *
+ * @example
+ * ```ts
+ * toNumber("0.5"); // 0.5
+ * toNumber(""); // null
+ * ```
+ */
+export function toNumber(cell: string | undefined): number | null {
+  if (cell === undefined) return null;
+  const t = cell.trim();
+  if (t === "") return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * Parses a numeric CSV with a header line into rows of numbers.
+ *
+ * @example
+ * ```ts
+ * parseNumericCsv("epoch,acc\n1,0.5\n2,\n"); // [{ epoch: 1, acc: 0.5 }, { epoch: 2, acc: null }]
+ * ```
+ */
+export function parseNumericCsv(text: string): EpochRow[] {
+  const rows = parse(text, { columns: true, skip_empty_lines: true, trim: true }) as Record<
+    string,
+    string
+  >[];
+  return rows.map((r) => {
+    const out: EpochRow = {};
+    for (const [k, v] of Object.entries(r)) out[k] = toNumber(v);
+    return out;
+  });
+}
+
+async function readJson(path: string): Promise<unknown> {
+  return JSON.parse(await Deno.readTextFile(path));
+}
+
+function isSummary(v: unknown): v is RunSummary {
+  if (typeof v !== "object" || v === null) return false;
+  const s = v as Record<string, unknown>;
+  return typeof s.method === "string" && typeof s.dataset === "string" &&
+    typeof s.final === "object" &&
+    typeof s.best === "object";
+}
+
+/**
+ * Reads one run folder; `undefined` when it has no (valid) `summary.json`, i.e. the run
+ * has not finished.
+ *
+ * @example
+ * ```ts
+ * const rec = await readRun("results/runs/table2/ibml__crema-d__s0");
+ * rec?.summary.best.fusion;
+ * ```
+ */
+export async function readRun(dir: string): Promise<RunRecord | undefined> {
+  let summary: unknown;
+  try {
+    summary = await readJson(`${dir}/summary.json`);
+  } catch {
+    return undefined;
+  }
+  if (!isSummary(summary)) return undefined;
+  const runIdFromDir = dir.replace(/\/+$/, "").split("/").pop() ?? "";
+  const parsed = parseRunId(runIdFromDir);
+  return {
+    runId: runIdFromDir,
+    dir,
+    entry: parsed?.entry ?? summary.variant ?? summary.method,
+    dataset: parsed?.dataset ?? summary.dataset,
+    seed: parsed?.seed ?? summary.seed,
+    summary,
+  };
+}
+
+/**
+ * The folder holding an experiment's runs.
+ *
+ * @example
+ * ```ts
+ * experimentRunsDir("results", "table2"); // "results/runs/table2"
+ * ```
+ */
+export function experimentRunsDir(out: string, experiment: string): string {
+  return `${out.replace(/\/+$/, "")}/runs/${experiment}`;
+}
+
+/**
+ * Reads every finished run of an experiment, sorted by run id.
+ *
+ * @example
+ * ```ts
+ * const runs = await readExperimentRuns("results", "table2");
+ * ```
+ */
+export async function readExperimentRuns(out: string, experiment: string): Promise<RunRecord[]> {
+  const root = experimentRunsDir(out, experiment);
+  const records: RunRecord[] = [];
+  let items: Deno.DirEntry[];
+  try {
+    items = [...Deno.readDirSync(root)];
+  } catch {
+    return records;
+  }
+  for (const item of items) {
+    if (!item.isDirectory) continue;
+    const rec = await readRun(`${root}/${item.name}`);
+    if (rec) records.push(rec);
+  }
+  return records.sort((a, b) => a.runId.localeCompare(b.runId));
+}
+
+/**
+ * Reads a run's `epochs.csv` (empty when absent).
+ *
+ * @example
+ * ```ts
+ * const rows = await readEpochs("results/runs/fig2/ibml__crema-d__s0");
+ * rows[0]?.test_acc_fusion;
+ * ```
+ */
+export async function readEpochs(dir: string): Promise<EpochRow[]> {
+  try {
+    return parseNumericCsv(await Deno.readTextFile(`${dir}/epochs.csv`));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+}
+
+/**
+ * The epochs for which a run has `info_epoch<E>.csv`, ascending.
+ *
+ * @example
+ * ```ts
+ * infoEpochs("results/runs/fig6/ibml__crema-d__s0"); // e.g. [3, 9, 15, 30]
+ * ```
+ */
+export function infoEpochs(dir: string): number[] {
+  const out: number[] = [];
+  try {
+    for (const item of Deno.readDirSync(dir)) {
+      const m = /^info_epoch(\d+)\.csv$/.exec(item.name);
+      if (m && item.isFile) out.push(Number(m[1]));
+    }
+  } catch {
+    return out;
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/**
+ * Reads `info_epoch<E>.csv` of a run (empty when absent).
+ *
+ * @example
+ * ```ts
+ * const rows = await readInfo("results/runs/fig6/ibml__crema-d__s0", 30);
+ * rows[0]?.fused_logp;
+ * ```
+ */
+export async function readInfo(dir: string, epoch: number): Promise<EpochRow[]> {
+  try {
+    return parseNumericCsv(await Deno.readTextFile(`${dir}/info_epoch${epoch}.csv`));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * SGD with PyTorch semantics: for each parameter with a gradient g,
+ *   g <- g + weight_decay * p        (inside the step, after any gradient modification)
+ *   v <- momentum * v + g            (no dampening; v starts at 0, so v_1 = g_1 as in PyTorch)
+ *   p <- p - lr * v
+ * Parameters without a gradient in a step are left untouched (no decay, no momentum).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Param } from "../models/params.ts";
+import type { Grads } from "./grads.ts";
+
+/** Options of {@linkcode Sgd}. */
+export interface SgdOptions {
+  /** Momentum (0.9 in every official script). */
+  momentum: number;
+  /** L2 weight decay added to the gradient (1e-4). */
+  weightDecay: number;
+}
+
+/**
+ * PyTorch-semantics SGD over named parameters.
+ *
+ * @example
+ * ```ts ignore
+ * const opt = new Sgd(params, { momentum: 0.9, weightDecay: 1e-4 });
+ * opt.step(grads, 0.01);
+ * ```
+ */
+export class Sgd {
+  #params = new Map<string, Param>();
+  #velocity = new Map<string, tf.Variable>();
+
+  /** Creates zero velocity buffers for every parameter. */
+  constructor(params: Param[], readonly options: SgdOptions) {
+    for (const p of params) {
+      if (this.#params.has(p.name)) throw new Error(`duplicate parameter name '${p.name}'`);
+      this.#params.set(p.name, p);
+      this.#velocity.set(p.name, tf.variable(tf.zerosLike(p.variable), false));
+    }
+  }
+
+  /** Applies one update with learning rate `lr` to every parameter present in `grads`. */
+  step(grads: Grads, lr: number): void {
+    const { momentum, weightDecay } = this.options;
+    tf.tidy(() => {
+      for (const [name, g] of grads) {
+        const p = this.#params.get(name);
+        if (!p) throw new Error(`gradient for unknown parameter '${name}'`);
+        const v = this.#velocity.get(name)!;
+        const gd = weightDecay !== 0 ? tf.add(g, tf.mul(p.variable, weightDecay)) : g;
+        const vNew = momentum !== 0 ? tf.add(tf.mul(v, momentum), gd) : gd;
+        v.assign(vNew);
+        p.variable.assign(tf.sub(p.variable, tf.mul(vNew, lr)));
+      }
+    });
+  }
+
+  /** Velocity buffers by parameter name (for checkpoints). */
+  state(): Map<string, tf.Variable> {
+    return this.#velocity;
+  }
+
+  /** Frees the velocity buffers. */
+  dispose(): void {
+    for (const v of this.#velocity.values()) v.dispose();
+  }
+}
