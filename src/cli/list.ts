@@ -31,7 +31,14 @@ export async function main(args: string[]): Promise<number> {
         listExperiments?: () => Promise<{ name: string; description?: string; title?: string }[]>;
       };
       if (!listExperiments) throw new UsageError("no experiment catalog yet");
-      console.log(table((await listExperiments()).map((e) => ({ name: e.name, description: e.description ?? e.title ?? "" }))));
+      console.log(
+        table(
+          (await listExperiments()).map((e) => ({
+            name: e.name,
+            description: e.description ?? e.title ?? "",
+          })),
+        ),
+      );
     } else {throw new UsageError(
         `usage: main.ts list methods|datasets|experiments (got '${what ?? ""}')`,
       );}

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ConfigValue, RunConfig } from "../train/config.ts";
+import { ConfigError, type ConfigValue, type RunConfig } from "../train/config.ts";
 import { DATASET_SPECS, type DatasetSpec } from "./specs.ts";
 import { makeSynthetic, syntheticDefaults, type SyntheticKnobs } from "./synthetic.ts";
 import type { Dataset } from "./types.ts";
@@ -38,7 +38,7 @@ export function loadDataset(cfg: RunConfig): Promise<Dataset> {
     return Promise.resolve(makeSynthetic(spec, knobs as unknown as SyntheticKnobs));
   }
   return Promise.reject(
-    new Error(
+    new ConfigError(
       `the paper profile's loader for '${spec.name}' is not implemented yet; use --profile quick (synthetic stand-in)`,
     ),
   );

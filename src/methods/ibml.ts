@@ -246,7 +246,9 @@ export const ibml: MethodEntry = {
         const logs: Record<string, tf.Scalar | number> = {};
         for (const m of model.modalities) {
           logs[`a_${m}`] = s.a[m];
-          logs[`bio_${m}`] = active && p.bio ? tf.step(tf.sub(1, s.a[m])) as tf.Scalar : 0;
+          logs[`bio_${m}`] = active && p.bio
+            ? tf.tidy(() => tf.step(tf.sub(1, s.a[m])) as tf.Scalar)
+            : 0;
           logs[`noised_${m}`] = tcm?.noised[m] ?? 0;
         }
         for (const t of Object.values(s.correct)) t.dispose();

@@ -4,13 +4,38 @@
  * @module
  */
 import { ConfigError } from "../train/config.ts";
+import { agm } from "./agm.ts";
+import { arl } from "./arl.ts";
 import { concat } from "./concat.ts";
+import { dgl } from "./dgl.ts";
 import type { MethodEntry } from "./entry.ts";
 import { ibml } from "./ibml.ts";
+import { inforeg } from "./inforeg.ts";
+import { mla } from "./mla.ts";
+import { mmcosine } from "./mmcosine.ts";
+import { mmpareto } from "./mmpareto.ts";
+import { bioOgmGe, ogmGe } from "./ogm_ge.ts";
+import { bioPmr, pmr } from "./pmr.ts";
 import { sum } from "./sum.ts";
 import { unimodal } from "./unimodal.ts";
 
-const ENTRIES: MethodEntry[] = [sum, concat, unimodal, ibml];
+const ENTRIES: MethodEntry[] = [
+  sum,
+  concat,
+  unimodal,
+  mmpareto,
+  mla,
+  dgl,
+  arl,
+  ogmGe,
+  pmr,
+  mmcosine,
+  agm,
+  inforeg,
+  ibml,
+  bioOgmGe,
+  bioPmr,
+];
 
 /** The paper's method names (design contract), implemented or not. */
 export const PAPER_METHODS: readonly string[] = [

@@ -112,6 +112,11 @@ export interface Method {
   learningRate?(epoch: number, base: number, epochs: number): number;
   /** Called after each epoch's training, before evaluation. */
   onEpochEnd?(ctx: EpochContext): Promise<void> | void;
+  /**
+   * Called once before the first epoch of a fresh run (not on resume; `ctx.epoch` is -1),
+   * e.g. PMR's initial prototypes.
+   */
+  onTrainStart?(ctx: EpochContext): Promise<void> | void;
   /** Extra state for checkpoints. */
   state?(): MethodState;
   /** Restores state written by `state()`. */

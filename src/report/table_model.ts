@@ -99,6 +99,8 @@ export interface BuildTableOptions {
   published?: PublishedTable;
   /** Whether a method is implemented (default: every method is). */
   implemented?: (method: string) => boolean;
+  /** Number of runs planned; the header says so when fewer have finished. */
+  expected?: number;
 }
 
 interface Layout {
@@ -233,6 +235,9 @@ export function buildTable(exp: Experiment, index: MetricIndex, opts: BuildTable
     `Profile: ${list(facts.profiles)} · backend: ${list(facts.backends)} · seeds: ${list(facts.seeds)} · ` +
     `epochs: ${list(facts.epochs)} · finished runs: ${facts.runs}`,
   ];
+  if (opts.expected !== undefined && facts.runs < opts.expected) {
+    header.push(`Incomplete: ${facts.runs} of ${opts.expected} planned runs have finished.`);
+  }
   if (synthetic) header.push(`${SYNTHETIC_NOTE[0].toUpperCase()}${SYNTHETIC_NOTE.slice(1)}.`);
   const anyPercent = groups.some((g) => g.rows.some((r) => r.cells.some((c) => c.percent)));
   const pubText = hasPublished

@@ -11,7 +11,7 @@ import { getMethodEntry } from "../methods/registry.ts";
 import { makeEncoder } from "../models/factory.ts";
 import { Rng, seedFor } from "../rng.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
-import { configHash, type RunConfig } from "../train/config.ts";
+import { ConfigError, configHash, type RunConfig } from "../train/config.ts";
 import { type EpochRow, train, type TrainerState } from "../train/trainer.ts";
 import { VERSION } from "../version.ts";
 import { runDir, RunRecorder, type Summary, writeTextAtomic } from "./record.ts";
@@ -95,8 +95,10 @@ export async function runOne(opts: RunOptions): Promise<RunOutcome> {
     await Deno.writeTextFile(`${dir}/.write-test`, "");
     await Deno.remove(`${dir}/.write-test`);
   } catch (e) {
-    throw new Error(
-      `cannot write the run folder ${dir}: ${(e as Error).message}; choose another --out`,
+    throw new ConfigError(
+      `cannot write the run folder ${dir}: ${
+        (e as Error).message
+      }; choose another --out (under "deno run -P" only results/ is writable: add --allow-write=DIR or use -A)`,
     );
   }
 

@@ -14,8 +14,7 @@ export interface CheckpointMeta {
   /** Number of finished epochs. */
   epochs_done: number;
   /** Anything else the trainer needs to continue (rows so far, best epoch, method JSON). */
-  // deno-lint-ignore no-explicit-any
-  state: Record<string, any>;
+  state: unknown;
 }
 
 interface TensorIndex {

@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset, Split } from "../data/types.ts";
 import { type Batch, disposeBatch } from "../data/types.ts";
-import type { Method, StepOutput } from "../methods/types.ts";
+import type { EpochContext, Method, StepOutput } from "../methods/types.ts";
 import { Rng, seedFor } from "../rng.ts";
 import type { RunConfig } from "./config.ts";
 import { correctCount, discrepancyRatio } from "./metrics.ts";
@@ -240,6 +240,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     Object.assign(state, structuredClone(opts.resume.state));
     start = opts.resume.epochsDone;
   }
+  // Epoch-end information; epoch -1 stands for "before the first epoch" (onTrainStart).
+  const epochContext = (epoch: number): EpochContext => ({
+    epoch,
+    epochs: E,
+    protocolEpoch: (epoch * protocol) / E,
+    seed: (...purpose) => seedFor(config.seed, "epoch-end", epoch, ...purpose),
+    trainBatches: (fraction, purpose) =>
+      sampleBatches(dataset.train, B, fraction, seedFor(config.seed, purpose, epoch)),
+  });
+  if (start === 0) await method.onTrainStart?.(epochContext(-1));
 
   for (let epoch = start; epoch < E; epoch++) {
     const t0 = performance.now();
@@ -266,26 +276,20 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         seed: (...purpose) => seedFor(config.seed, "step", epoch, step, ...purpose),
       });
       sums.add("loss", out.loss, batch.size);
-      sums.add("correct", tf.tidy(() => correctCount(out.fused, batch.labels)));
+      const correct = correctCount(out.fused, batch.labels);
+      sums.add("correct", correct);
+      correct.dispose();
       if (twoModal) {
-        sums.add(
-          "ratio",
-          tf.tidy(() => discrepancyRatio(out.unimodal, batch.labels, info.strong, info.lazy)),
-        );
+        const ratio = discrepancyRatio(out.unimodal, batch.labels, info.strong, info.lazy);
+        sums.add("ratio", ratio);
+        ratio.dispose();
       }
       for (const [k, v] of Object.entries(out.logs ?? {})) sums.add(k, v);
       disposeStep(out);
       disposeBatch(batch);
     }
 
-    await method.onEpochEnd?.({
-      epoch,
-      epochs: E,
-      protocolEpoch: (epoch * protocol) / E,
-      seed: (...purpose) => seedFor(config.seed, "epoch-end", epoch, ...purpose),
-      trainBatches: (fraction, purpose) =>
-        sampleBatches(dataset.train, B, fraction, seedFor(config.seed, purpose, epoch)),
-    });
+    await method.onEpochEnd?.(epochContext(epoch));
 
     const evalB = config.train.eval_batch_size;
     const test = await evaluate(method, dataset.test, evalB);

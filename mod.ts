@@ -1,0 +1,42 @@
+/**
+ * ibml as a library: configuration, datasets, methods, training and run records.
+ *
+ * @example
+ * ```ts ignore
+ * import { resolveConfig, runOne } from "./mod.ts";
+ * const config = resolveConfig({ method: "ibml", dataset: "crema-d", epochs: 20 });
+ * const { summary } = await runOne({ config });
+ * console.log(summary.final);
+ * ```
+ *
+ * @module
+ */
+export { type BackendChoice, type BackendRequest, selectBackend } from "./src/backend.ts";
+export {
+  applySet,
+  ConfigError,
+  configHash,
+  type ConfigValue,
+  type ModelConfig,
+  type Profile,
+  resolveConfig,
+  type RunConfig,
+  type TrainConfig,
+} from "./src/train/config.ts";
+export { DATASET_SPECS, type DatasetSpec } from "./src/data/specs.ts";
+export { listDatasets, loadDataset } from "./src/data/registry.ts";
+export { makeSynthetic, syntheticDefaults, type SyntheticKnobs } from "./src/data/synthetic.ts";
+export type { Batch, Dataset, DatasetInfo, Split } from "./src/data/types.ts";
+export { getMethodEntry, hasMethod, listMethods, PAPER_METHODS } from "./src/methods/registry.ts";
+export type { MethodEntry } from "./src/methods/entry.ts";
+export type {
+  EpochContext,
+  Method,
+  MethodContext,
+  Prediction,
+  StepContext,
+  StepOutput,
+} from "./src/methods/types.ts";
+export { type EpochRow, train, type TrainResult } from "./src/train/trainer.ts";
+export { runOne, type RunOptions, type RunOutcome } from "./src/runner/run_one.ts";
+export { runDir, type Summary } from "./src/runner/record.ts";

@@ -1,0 +1,256 @@
+/**
+ * `main.ts regress [--against reference|published] [--tolerance X] [--update] [--jobs N]
+ * [--backend B] [--out DIR] [--experiment NAME]`.
+ *
+ * - `--against reference` (default): re-runs the pinned experiment (`experiments/ci.yaml`)
+ *   in a fresh temporary folder and compares every number with
+ *   `results/reference/ci.csv`: exactly when the backend is the reference's, within
+ *   `--tolerance` (default {@linkcode CROSS_BACKEND_TOLERANCE}) across backends. Prints each
+ *   cell that moved; exit code 1 if any did. `--update` rewrites the reference instead and
+ *   says what changed.
+ * - `--against published`: checks the finished paper-profile runs under `<out>/runs/` of
+ *   every experiment with published numbers; a cell outside published mean ± k x std
+ *   (k = `--tolerance`, default 2) is flagged; exit code 1 if any is.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { listExperiments, loadExperiment } from "../experiment/catalog.ts";
+import type { Experiment } from "../experiment/types.ts";
+import { readExperimentRuns } from "../report/records.ts";
+import {
+  collectCells,
+  compareCells,
+  describeMoved,
+  type MovedCell,
+  parseReference,
+  publishedDeviations,
+  renderReference,
+} from "../report/reference.ts";
+import { loadReport, writeAtomic } from "../report/report.ts";
+import { choice, errorExitCode, FlagError, nonNegative, positiveInt } from "../runner/flags.ts";
+import type { PlanDeps } from "../runner/plan.ts";
+import { createProgress, type ProgressSink } from "../runner/progress.ts";
+import { runExperiment } from "../runner/run_experiment.ts";
+import type { WorkerCommand } from "../runner/worker.ts";
+
+const USAGE = "usage: main.ts regress [--against reference|published] [--tolerance X] [--update] [--jobs N] " +
+  "[--backend B] [--out DIR] [--experiment NAME]";
+
+/** Tolerance used across backends when `--tolerance` is not given: |a - b| <= 0.05 x max(1, |b|). */
+export const CROSS_BACKEND_TOLERANCE = 0.05;
+
+/** Default k of `--against published`. */
+export const PUBLISHED_K = 2;
+
+/** The project's `results/reference/` folder. */
+export const REFERENCE_DIR: string = new URL("../../results/reference/", import.meta.url).pathname;
+
+/** Options of {@linkcode regressReference}. */
+export interface RegressReferenceOptions {
+  /** The pinned experiment. */
+  experiment: Experiment;
+  /** Reference CSV path. */
+  referencePath: string;
+  /** Tolerance (default: 0 on the reference's backend, else {@linkcode CROSS_BACKEND_TOLERANCE}). */
+  tolerance?: number;
+  /** Rewrite the reference instead of comparing. */
+  update?: boolean;
+  /** Planning dependencies. */
+  deps: PlanDeps;
+  /** Worker command (tests inject a fake one). */
+  worker?: WorkerCommand;
+  /** Parallel workers. */
+  jobs?: number;
+  /** Backend request. */
+  backend?: string;
+  /** Progress display. */
+  progress?: ProgressSink;
+  /** Output lines. */
+  print?: (line: string) => void;
+}
+
+function uniq(xs: string[]): string {
+  return [...new Set(xs)].sort().join(" ");
+}
+
+function printMoved(moved: MovedCell[], print: (line: string) => void, limit = Infinity): void {
+  for (const m of moved.slice(0, limit)) print(`  ${describeMoved(m)}`);
+  if (moved.length > limit) print(`  ... and ${moved.length - limit} more`);
+}
+
+/**
+ * Re-runs the pinned experiment in a temporary folder and compares (or, with `update`,
+ * rewrites) the reference; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * await regressReference({ experiment: await loadExperiment("ci"), referencePath: "results/reference/ci.csv", deps: trainerDeps() });
+ * ```
+ */
+export async function regressReference(opts: RegressReferenceOptions): Promise<number> {
+  const print = opts.print ?? ((l: string) => console.log(l));
+  const exp = opts.experiment;
+  const tmp = await Deno.makeTempDir({ prefix: `ibml-regress-${exp.name}-` });
+  let keep = false;
+  try {
+    const result = await runExperiment(exp, {
+      profile: "quick",
+      out: tmp,
+      jobs: opts.jobs,
+      backend: opts.backend,
+      deps: opts.deps,
+      worker: opts.worker,
+      progress: opts.progress,
+      report: false,
+    });
+    const sweep = result.sweep;
+    if (sweep.interrupted) return 130;
+    if (sweep.failed.length > 0 || sweep.notImplemented.length > 0) {
+      keep = true;
+      print(`regress ${exp.name}: ${sweep.failed.length} runs failed, ${sweep.notImplemented.length} not implemented; runs kept in ${tmp}`);
+      for (const f of sweep.failed) print(`  ${f.runId}: exit code ${f.code}; log ${f.log}`);
+      for (const id of sweep.notImplemented) print(`  ${id}: method not implemented`);
+      return 1;
+    }
+    const records = await readExperimentRuns(tmp, exp.name);
+    const cells = await collectCells(records);
+    const backend = uniq(records.map((r) => r.summary.backend));
+    let previous: ReturnType<typeof parseReference> | undefined;
+    try {
+      previous = parseReference(await Deno.readTextFile(opts.referencePath));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    if (opts.update) {
+      const meta = { experiment: exp.name, backend, profile: "quick", runs: String(records.length) };
+      await writeAtomic(opts.referencePath, renderReference({ meta, cells }));
+      if (!previous) {
+        print(`regress ${exp.name}: wrote a new reference ${opts.referencePath} (${cells.length} cells, backend ${backend})`);
+        return 0;
+      }
+      const moved = compareCells(previous.cells, cells, 0);
+      const was = previous.meta.backend === backend ? "" : ` (backend ${previous.meta.backend} -> ${backend})`;
+      print(`regress ${exp.name}: updated ${opts.referencePath}: ${cells.length} cells, ${moved.length} changed${was}`);
+      printMoved(moved, print, 60);
+      return 0;
+    }
+    if (!previous) {
+      throw new FlagError(`no reference ${opts.referencePath}: create it with "main.ts regress --update"`);
+    }
+    const same = previous.meta.backend === backend;
+    const tolerance = opts.tolerance ?? (same ? 0 : CROSS_BACKEND_TOLERANCE);
+    const moved = compareCells(previous.cells, cells, tolerance);
+    const how = tolerance === 0 ? "exact" : `tolerance ${tolerance} (absolute up to 1, relative above)`;
+    print(
+      `regress ${exp.name}: ${cells.length} cells on backend ${backend} vs reference on ${previous.meta.backend}, ${how}: ` +
+        `${moved.length === 0 ? "no cell moved" : `${moved.length} cells moved`}`,
+    );
+    printMoved(moved, print);
+    if (moved.length > 0) {
+      print(`if the change is intended, pin the new numbers with "main.ts regress --update"`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    if (!keep) await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * Checks finished paper-profile runs against the published numbers; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * await regressPublished({ out: "results", k: 2 });
+ * ```
+ */
+export async function regressPublished(opts: { out: string; k: number; print?: (line: string) => void }): Promise<number> {
+  const print = opts.print ?? ((l: string) => console.log(l));
+  let checked = 0;
+  let flagged = 0;
+  for (const item of await listExperiments()) {
+    if (!item.valid) continue;
+    const exp = await loadExperiment(item.file);
+    if (!exp.report.published) continue;
+    const report = await loadReport(exp, { out: opts.out, filter: (r) => r.summary.profile === "paper" });
+    if (report.table.facts.runs === 0) continue;
+    const devs = publishedDeviations(report.table, opts.k);
+    checked += devs.length;
+    const outside = devs.filter((d) => d.outside);
+    flagged += outside.length;
+    print(`${exp.name}: ${devs.length} cells, ${outside.length} outside published mean ± ${opts.k} std`);
+    for (const d of outside) {
+      print(
+        `  ${d.entry} ${d.dataset} ${d.metric}: ${d.mean.toFixed(2)} vs published ${d.published.mean} ± ${d.published.std} ` +
+          `(Δ ${(d.mean - d.published.mean).toFixed(2)})`,
+      );
+    }
+  }
+  if (checked === 0) {
+    throw new FlagError(
+      `no paper-profile runs under ${opts.out}/runs with published counterparts: run e.g. ` +
+        `"deno task reproduce table2 --profile paper --data-root DIR" first`,
+    );
+  }
+  print(`regress against published: ${checked} cells checked, ${flagged} outside mean ± ${opts.k} std`);
+  return flagged > 0 ? 1 : 0;
+}
+
+/**
+ * Entry point of `regress`; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * await main(["--against", "reference"]);
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        options: {
+          against: { type: "string" },
+          tolerance: { type: "string" },
+          update: { type: "boolean" },
+          jobs: { type: "string" },
+          backend: { type: "string" },
+          out: { type: "string" },
+          experiment: { type: "string" },
+          help: { type: "boolean", short: "h" },
+        },
+        strict: true,
+        allowPositionals: false,
+      });
+    } catch (e) {
+      throw new FlagError(`${(e as Error).message}\n${USAGE}`);
+    }
+    const v = parsed.values;
+    if (v.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const against = choice("against", v.against, ["reference", "published"] as const, "reference");
+    const tolerance = nonNegative("tolerance", v.tolerance);
+    if (against === "published") {
+      if (v.update) throw new FlagError("--update applies to --against reference only");
+      return await regressPublished({ out: v.out ?? "results", k: tolerance ?? PUBLISHED_K });
+    }
+    const experiment = await loadExperiment(v.experiment ?? "ci");
+    const { trainerDeps } = await import("../runner/defaults.ts");
+    return await regressReference({
+      experiment,
+      referencePath: `${REFERENCE_DIR}${experiment.name}.csv`,
+      tolerance,
+      update: v.update,
+      deps: trainerDeps(),
+      jobs: positiveInt("jobs", v.jobs),
+      backend: choice("backend", v.backend, ["auto", "tensorflow", "wasm", "webgpu", "cpu"] as const, "auto"),
+      progress: createProgress({ tty: Deno.stderr.isTerminal() }),
+    });
+  } catch (e) {
+    return errorExitCode(e);
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * ARL, asymmetric representation learning ("Improving multimodal learning via imbalanced
+ * learning", Wei, Luo, Luo, ICCV'25), RECONSTRUCTED from the official repository
+ * `shicaiwei123/ICCV2025-ARL` (`main_arl_variance.py`, `models/backbone.py` `GradScale` and
+ * `ResNet_weight`, `models/fusion_modules.py` `ConcatFusion_AUXI`; spec:
+ * shared/spec/research/baselines-conflict.md section 5). Every output is marked
+ * `reconstructed: true` (summary.json), because no released revision runs unmodified and the
+ * revision the research notes cite never applies the weights omega.
+ *
+ * Model: concatenation head, zero-pad unimodal logits g_m = f_m W_m + b, nothing detached.
+ * Per mini-batch (main_arl_variance.py `train_epoch`):
+ *   1. forward; L_f = CE(z), L_m = CE(g_m).
+ *   2. statistics without gradient:
+ *        M_m = sum_c mean_b |g_m[b, c]|,            m^_m = M_m / sum_j M_j   (logit magnitude)
+ *        H_m = mean_b(-sum_c p log(p + 1e-16)), p = softmax(g_m)            (entropy)
+ *        H^_m = max(H_m / sum_j H_j, 0.3),  u_m = (1 / H^_m) / sum_j (1 / H^_j)
+ *        omega = softmax(T [m^_2 u_1, m^_1 u_2])     (two modalities; omega_1 -> modality 1)
+ *   3. phase: protocol epoch > `start` -> L = L_f + gamma (L_1 + L_2); before: L = L_f + L_1 + L_2.
+ *   4. backward where, in the gamma phase, each encoder output passes through
+ *      GradScale(x, w_m): identity forward, gradient (1 + w_m) backwards (backbone.py), applied
+ *      to the layer4 map before average pooling; pooling is linear, so applying it to the
+ *      pooled features f_m gives the same encoder gradients.
+ *   5. clip_grad_norm_(all parameters, 40), SGD step.
+ *
+ * What w_m is (`omega` option) is the reconstructed part:
+ *   - `lagged` (default): w = the omega of the PREVIOUS iteration (0.5 before the first one).
+ *     This is the data flow of the later revision of the repository (main_arl_variance.py
+ *     writes `args.audio_weight = weight[0]`, `args.visual_weight = weight[1]` after the
+ *     forward pass; `ResNet_weight.forward` reads them into the GradScale node at forward time,
+ *     so a step's backward uses the weights written by the step before; its GradScale unpacks
+ *     the saved-tensor tuple), which still cannot run unmodified (it imports the missing
+ *     `dataset/Kinect400.py`).
+ *   - `current`: w = this batch's omega (the abstract's reading without the one-step lag).
+ *   - `off`: w = 0.5 for both modalities, a symmetric (1 + 0.5) multiplier: the revision cited
+ *     by the research notes (358af4f), which never writes omega, if its other defects (a
+ *     `raise EOFError` after building the model, the tuple in GradScale.backward) were fixed.
+ * The official gate `(acc_a + acc_v) != 0` on the previous epoch's test accuracies is true
+ * after any epoch with one correct test prediction and is not modelled.
+ *
+ * Protocol values: lr 1e-3 (= `train.lr` of the paper profile), MultiStepLR([70, 150], 0.1)
+ * stepped at the START of each epoch (`sched_at_start`; 150 is never reached in 100 epochs),
+ * `start` 5 in protocol epochs (the run's epoch e counts as e * 100 / epochs, as every epoch
+ * mark of the harness).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { FusionModel } from "../models/model.ts";
+import { ConfigError } from "../train/config.ts";
+import {
+  clipGlobalNorm,
+  crossEntropy,
+  disposeGrads,
+  globalNorm,
+  type Grads,
+  gradsOf,
+  scaleGradient,
+  stopGradient,
+} from "../train/grads.ts";
+import { stepLr } from "../train/schedule.ts";
+import { buildFusionModel, predictFusion } from "./common.ts";
+import type { MethodEntry } from "./entry.ts";
+
+/** How the encoder-gradient weights w_m are chosen (see the module doc). */
+export type OmegaMode = "lagged" | "current" | "off";
+
+/** The quantities of ARL's step 2 (all scalars, in modality order). */
+export interface OmegaStats {
+  /** omega = softmax(T [m^_2 u_1, m^_1 u_2]) [M]. */
+  omega: tf.Tensor1D;
+  /** Normalised logit magnitudes m^_m [M]. */
+  magnitude: tf.Tensor1D;
+  /** Renormalised inverse clamped entropies u_m [M]. */
+  inverseEntropy: tf.Tensor1D;
+}
+
+/** Guard for the normalising sums (the official code would divide 0 by 0 there). */
+const TINY = 1e-30;
+
+/**
+ * ARL's asymmetric weights from the unimodal logits of two modalities
+ * (main_arl_variance.py `train_epoch`, "Modality analysis" and "weight for ARL").
+ * `hMin` is the clamp of the normalised entropies (0.3 in the official code).
+ *
+ * @example
+ * ```ts ignore
+ * const s = arlOmega([gA, gV], 8, 0.3);
+ * s.omega; // [w_audio, w_visual]
+ * ```
+ */
+export function arlOmega(logits: tf.Tensor2D[], T: number, hMin = 0.3): OmegaStats {
+  if (logits.length !== 2) {
+    throw new Error(`ARL's weights are defined for two modalities (got ${logits.length})`);
+  }
+  return tf.tidy(() => {
+    // M_m = sum_c mean_b |g_m|, normalised over modalities.
+    const mag = tf.stack(logits.map((g) => tf.sum(tf.mean(tf.abs(g), 0)))) as tf.Tensor1D;
+    const magnitude = tf.div(mag, tf.maximum(tf.sum(mag), TINY)) as tf.Tensor1D;
+    // H_m = mean_b(-sum_c p log(p + 1e-16)); normalised, clamped at hMin, inverted, renormalised.
+    const ent = tf.stack(logits.map((g) => {
+      const prob = tf.softmax(g);
+      return tf.mean(tf.neg(tf.sum(tf.mul(prob, tf.log(tf.add(prob, 1e-16))), 1)));
+    })) as tf.Tensor1D;
+    const hNorm = tf.maximum(tf.div(ent, tf.maximum(tf.sum(ent), TINY)), hMin);
+    const inv = tf.reciprocal(hNorm);
+    const inverseEntropy = tf.div(inv, tf.sum(inv)) as tf.Tensor1D;
+    // omega = softmax(T [m^_v u_a, m^_a u_v]): each modality's inverse entropy times the
+    // OTHER modality's magnitude.
+    const cross = tf.mul(tf.reverse(magnitude), inverseEntropy);
+    const omega = tf.softmax(tf.mul(cross, T)) as tf.Tensor1D;
+    return { omega, magnitude, inverseEntropy };
+  });
+}
+
+/** Options of {@linkcode arlGrads}. */
+export interface ArlStepOptions {
+  /** True in the gamma phase (protocol epoch > start). */
+  active: boolean;
+  /** gamma of the unimodal terms in the gamma phase. */
+  gamma: number;
+  /** omega's temperature T. */
+  T: number;
+  /** Clamp of the normalised entropies. */
+  hMin: number;
+  /** Which weights w_m the multipliers (1 + w_m) use. */
+  mode: OmegaMode;
+  /** w_m of the previous iteration (`lagged`), [M]. */
+  previous: tf.Tensor1D;
+}
+
+/** Result of {@linkcode arlGrads}; the caller disposes everything. */
+export interface ArlGrads {
+  /** Gradients of L for every parameter (before clipping). */
+  grads: Grads;
+  /** L = L_f + gamma_eff sum_m L_m. */
+  loss: tf.Scalar;
+  /** L_f. */
+  lossFused: tf.Scalar;
+  /** L_m per modality. */
+  lossUnimodal: Record<string, tf.Scalar>;
+  /** Fused logits [B, C]. */
+  fused: tf.Tensor2D;
+  /** Zero-pad unimodal logits [B, C]. */
+  unimodal: Record<string, tf.Tensor2D>;
+  /** This batch's omega [M]. */
+  omega: tf.Tensor1D;
+  /** The multipliers applied to the encoder-output gradients [M] (1 outside the gamma phase). */
+  multiplier: tf.Tensor1D;
+}
+
+/**
+ * One ARL forward/backward: the gradients of L with the (1 + w_m) multipliers on the encoder
+ * outputs (via {@linkcode scaleGradient}) in the gamma phase.
+ *
+ * @example
+ * ```ts ignore
+ * const r = arlGrads(model, batch.inputs, batch.labels, { active: true, gamma: 4, T: 8,
+ *   hMin: 0.3, mode: "lagged", previous });
+ * ```
+ */
+export function arlGrads(
+  model: FusionModel,
+  inputs: Record<string, tf.Tensor>,
+  labels: tf.Tensor1D,
+  o: ArlStepOptions,
+): ArlGrads {
+  const mods = model.modalities;
+  const r = gradsOf(model.params(), () => {
+    const features = model.encode(inputs, true);
+    // Step 2 on this forward pass (no gradient flows through the statistics).
+    const detached = Object.fromEntries(mods.map((m) => [m, stopGradient(features[m])]));
+    const stats = arlOmega(mods.map((m) => model.head.unimodal(detached, m)), o.T, o.hMin);
+    const w = o.mode === "current"
+      ? stats.omega
+      : o.mode === "lagged"
+      ? o.previous
+      : tf.fill([mods.length], 0.5) as tf.Tensor1D;
+    const multiplier = o.active ? tf.add(w, 1) as tf.Tensor1D : tf.ones([mods.length]) as tf.Tensor1D;
+    // tfjs runs this function in its own tidy before the backward pass: the multipliers the
+    // gradient closures read must outlive it, so they are returned in `aux` (kept) below.
+    const k = tf.unstack(multiplier) as tf.Scalar[];
+    // Step 4: GradScale on each encoder output, gamma phase only (backbone.py ResNet_weight).
+    const scaled = o.active
+      ? Object.fromEntries(mods.map((m, i) => [m, scaleGradient(features[m], k[i])]))
+      : features;
+    const out = model.headFrom(scaled);
+    const lossUnimodal = Object.fromEntries(
+      mods.map((m) => [m, crossEntropy(out.unimodal[m], labels)]),
+    );
+    const lossFused = crossEntropy(out.fused, labels);
+    const weight = o.active ? o.gamma : 1;
+    const loss = tf.add(lossFused, tf.mul(weight, tf.addN(Object.values(lossUnimodal))));
+    return {
+      loss: loss as tf.Scalar,
+      aux: {
+        fused: out.fused,
+        unimodal: out.unimodal,
+        lossFused,
+        lossUnimodal,
+        omega: stats.omega,
+        multiplier,
+        k,
+      },
+    };
+  });
+  const { k, ...aux } = r.aux;
+  for (const t of k) t.dispose();
+  return { grads: r.grads, loss: r.loss, ...aux };
+}
+
+/**
+ * Per-dataset (gamma, T) of the official scripts: `cramed_arl.sh` 4/8, `ave_arl.sh` 5/4,
+ * `vggsound_arl.sh` 1/4 (KS `ks_arl.sh` 3/4 is not one of the paper's datasets); other
+ * datasets use the CREMA-D values.
+ *
+ * @example
+ * ```ts
+ * arlDatasetDefaults("ave"); // { gamma: 5, T: 4 }
+ * ```
+ */
+export function arlDatasetDefaults(dataset: string): { gamma: number; T: number } {
+  if (dataset === "ave") return { gamma: 5, T: 4 };
+  if (dataset === "vggsound50") return { gamma: 1, T: 4 };
+  return { gamma: 4, T: 8 };
+}
+
+/**
+ * The `arl` method (reconstructed; see the module doc). Options: `gamma`, `T` (per dataset),
+ * `start` (5 protocol epochs), `h_min` (0.3), `omega` (`lagged`|`current`|`off`),
+ * `clip_norm` (40; 0 = off), `sched_at_start` (true).
+ *
+ * @example
+ * ```ts ignore
+ * const m = arl.create(ctx);
+ * ```
+ */
+export const arl: MethodEntry = {
+  name: "arl",
+  description:
+    "ARL (reconstructed): L_f + gamma sum L_m with asymmetric (1 + omega) encoder-gradient weights (ICCV'25)",
+  defaults: (spec) => ({
+    ...arlDatasetDefaults(spec.name),
+    start: 5,
+    h_min: 0.3,
+    omega: "lagged",
+    clip_norm: 40,
+    sched_at_start: true,
+  }),
+  create(ctx) {
+    const p = ctx.params;
+    const mode = String(p.omega) as OmegaMode;
+    if (!["lagged", "current", "off"].includes(mode)) {
+      throw new ConfigError(`method.omega must be lagged, current or off (got '${p.omega}')`);
+    }
+    const clipNorm = Number(p.clip_norm);
+    if (!(clipNorm >= 0)) throw new ConfigError(`method.clip_norm must be >= 0 (got ${clipNorm})`);
+    if (ctx.info.modalities.length !== 2) {
+      throw new ConfigError(`arl needs two modalities (got ${ctx.info.modalities.length})`);
+    }
+    const model = buildFusionModel(ctx, "concat", "zero-pad");
+    const mods = model.modalities;
+    // The weights the next forward pass reads (`args.audio_weight/visual_weight`, 0.5 at first).
+    const previous = tf.variable(tf.fill([mods.length], 0.5), false);
+    const logNames = [
+      ...mods.map((m) => `omega_${m}`),
+      ...mods.map((m) => `multiplier_${m}`),
+      "gamma_phase",
+      "loss_fusion",
+      ...mods.map((m) => `loss_${m}`),
+      "grad_norm",
+    ];
+    return {
+      name: "arl",
+      modalities: mods,
+      logNames,
+      summaryExtras: { reconstructed: true },
+      params: () => model.params(),
+      buffers: () => model.buffers(),
+      learningRate(epoch, base, epochs) {
+        const t = ctx.config.train;
+        const e = p.sched_at_start ? epoch + 1 : epoch; // scheduler.step() at epoch start
+        return stepLr(base, t.lr_step, t.lr_gamma, epochs, t.protocol_epochs, e);
+      },
+      trainStep(batch, step) {
+        const active = step.protocolEpoch > Number(p.start); // `epoch > args.start`
+        const r = arlGrads(model, batch.inputs, batch.labels, {
+          active,
+          gamma: Number(p.gamma),
+          T: Number(p.T),
+          hMin: Number(p.h_min),
+          mode,
+          previous: previous as unknown as tf.Tensor1D,
+        });
+        const norm = globalNorm(r.grads);
+        let grads = r.grads;
+        if (clipNorm > 0) grads = clipGlobalNorm(grads, clipNorm);
+        step.optimizer.step(grads, step.lr);
+        disposeGrads(grads);
+        // The official step writes omega in the gamma phase and 0.5 before it.
+        tf.tidy(() => previous.assign(active ? r.omega : tf.fill([mods.length], 0.5)));
+        const logs: Record<string, tf.Scalar | number> = {
+          gamma_phase: active ? 1 : 0,
+          loss_fusion: r.lossFused,
+          grad_norm: norm,
+        };
+        const omegas = tf.unstack(r.omega) as tf.Scalar[];
+        const mults = tf.unstack(r.multiplier) as tf.Scalar[];
+        mods.forEach((m, i) => {
+          logs[`omega_${m}`] = omegas[i];
+          logs[`multiplier_${m}`] = mults[i];
+          logs[`loss_${m}`] = r.lossUnimodal[m];
+        });
+        r.omega.dispose();
+        r.multiplier.dispose();
+        return Promise.resolve({ loss: r.loss, fused: r.fused, unimodal: r.unimodal, logs });
+      },
+      predict: (inputs) => predictFusion(model, inputs),
+      state: () => ({ json: null, tensors: { previous_weights: previous } }),
+      restore(state) {
+        previous.assign(state.tensors.previous_weights);
+      },
+      dispose() {
+        model.dispose();
+        previous.dispose();
+      },
+    };
+  },
+};

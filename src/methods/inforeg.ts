@@ -1,0 +1,292 @@
+/**
+ * InfoReg (Huang et al., CVPR'25), following the official code `GeWu-Lab/InfoReg_CVPR2025`
+ * `main.py` at HEAD 939b2ed (spec: shared/spec/research/baselines-pace.md section 5). Two
+ * modalities; "strong" (method.strong, default the dataset's strong modality) plays the
+ * official code's hard-wired audio, the other one the visual.
+ *
+ * Per epoch e (main.py, section 5.2):
+ *   - theta0 <- copy of the parameters at the start of EVERY epoch (the proximal anchor);
+ *   - the prime-learning-window gate: with the trace history list = [0] * W ++ [T_0..T_{e-1}],
+ *     tr1 = sum(list[-W:]) / W, tr2 = sum(list[-W-1:-1]) / W, k = (tr1 - tr2) / tr1 (k = 1 at
+ *     e = 0); regulation is on while k > threshold (0.05). W = 10 epochs of the 100-epoch
+ *     protocol, scaled to the run: W = max(1, round(10 * epochs / protocol_epochs));
+ *   - T_e = sum over the strong encoder's kernels (Conv2d/Linear weights) of the mean over
+ *     elements of sum over the epoch's steps of grad^2 (the final gradient, proximal term
+ *     included; not divided by the number of steps).
+ * Per iteration (section 5.3):
+ *   1. forward; z = [f_s; f_l] W + b, split logits g_m = f_m W_m + b/2;
+ *   2. loss = CE(z) + CE(g_s) + CE(g_l) (the official three accumulated backward passes);
+ *   3. s_m = sum over the batch of softmax(g_m)[y];
+ *      s_s > s_l and gate: beta_s = 0.95 exp(tanh(s_s - s_l)), beta_l = 0;
+ *      s_s < s_l and gate: beta_l = 0.1 exp(tanh(s_l - s_s)), beta_s = 0; otherwise both 0;
+ *   4. every parameter of encoder m (weights, biases, norm scales): g += beta_m (theta - theta0)
+ *      (the gradient of (beta_m / 2) ||theta - theta0||^2);
+ *   5. accumulate the strong encoder's trace; SGD step (weight decay added inside the step).
+ * Unimodal logits reported: split (b/2). Everything per step stays on the backend; the
+ * trace is read back once per epoch.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Param } from "../models/params.ts";
+import { ConfigError } from "../train/config.ts";
+import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../train/grads.ts";
+import { rho } from "../train/metrics.ts";
+import { buildFusionModel, predictFusion } from "./common.ts";
+import type { MethodEntry } from "./entry.ts";
+
+/**
+ * The prime-learning-window statistic k at the start of an epoch: the relative change of
+ * the `window`-epoch moving sum of the strong encoder's Fisher trace. `history` holds the
+ * traces T_0..T_{e-1} of the finished epochs; the official list starts with `window` zeros.
+ * Returns 1 for the first epoch (official), and 0 when the moving sum is 0 (the official
+ * code would divide by zero).
+ *
+ * @example
+ * ```ts
+ * primeWindowChange([], 10); // 1
+ * primeWindowChange([4], 10); // 1
+ * primeWindowChange([4, 1], 10); // 0.2 = T_1 / (T_0 + T_1)
+ * primeWindowChange([1, 2, 3], 2); // 0.4 = (T_2 - T_0) / (T_1 + T_2)
+ * ```
+ */
+export function primeWindowChange(history: number[], window: number): number {
+  if (history.length === 0) return 1;
+  const list = [...new Array(window).fill(0), ...history];
+  const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
+  const tr1 = sum(list.slice(-window)) / window;
+  const tr2 = sum(list.slice(-window - 1, -1)) / window;
+  return tr1 === 0 ? 0 : (tr1 - tr2) / tr1;
+}
+
+/**
+ * The window length in epochs of this run: `window` protocol epochs scaled by
+ * epochs / protocolEpochs, at least 1 (exactly `window` in the 100-epoch protocol).
+ *
+ * @example
+ * ```ts
+ * scaledWindow(10, 100, 100); // 10
+ * scaledWindow(10, 20, 100); // 2
+ * scaledWindow(10, 3, 100); // 1
+ * ```
+ */
+export function scaledWindow(window: number, epochs: number, protocolEpochs: number): number {
+  return Math.max(1, Math.round((window * epochs) / protocolEpochs));
+}
+
+/** Constants of the beta rule (official: 0.95 and 0.1). */
+export interface BetaConstants {
+  /** Factor of the strong modality's beta. */
+  strong: number;
+  /** Factor of the lazy modality's beta. */
+  lazy: number;
+}
+
+/**
+ * InfoReg's regulation strengths from the batch scores s_m = sum softmax(g_m)[y]:
+ * beta_s = c_s exp(tanh(s_s - s_l)) when s_s > s_l, beta_l = c_l exp(tanh(s_l - s_s)) when
+ * s_l > s_s, the other 0; both 0 when the gate is closed or the scores are equal.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * const b = infoRegBetas(tf.scalar(40), tf.scalar(10), true, { strong: 0.95, lazy: 0.1 });
+ * b.strong.arraySync(); // 0.95 * exp(tanh(30)) ~ 2.582
+ * b.lazy.arraySync(); // 0
+ * ```
+ */
+export function infoRegBetas(
+  sStrong: tf.Scalar,
+  sLazy: tf.Scalar,
+  gateOpen: boolean,
+  c: BetaConstants,
+): { strong: tf.Scalar; lazy: tf.Scalar } {
+  return tf.tidy(() => {
+    const gate = gateOpen ? 1 : 0;
+    const gap = tf.sub(sStrong, sLazy);
+    const ahead = tf.cast(tf.greater(sStrong, sLazy), "float32");
+    const behind = tf.cast(tf.less(sStrong, sLazy), "float32");
+    const strong = tf.mul(tf.mul(ahead, c.strong * gate), tf.exp(tf.tanh(gap)));
+    const lazy = tf.mul(tf.mul(behind, c.lazy * gate), tf.exp(tf.tanh(tf.neg(gap))));
+    return { strong: strong as tf.Scalar, lazy: lazy as tf.Scalar };
+  });
+}
+
+/**
+ * Adds the proximal term beta (theta - theta0) to the gradients of the given parameters
+ * (anchors by parameter name). Returns new gradients; the input map is disposed.
+ *
+ * @example
+ * ```ts ignore
+ * grads = addProximal(grads, model.encoderParams("audio"), anchors, betaAudio);
+ * ```
+ */
+export function addProximal(
+  grads: Grads,
+  params: Param[],
+  anchors: Map<string, tf.Tensor>,
+  beta: tf.Scalar | number,
+): Grads {
+  const out: Grads = new Map(grads);
+  tf.tidy(() => {
+    for (const p of params) {
+      const g = grads.get(p.name);
+      const anchor = anchors.get(p.name);
+      if (!g || !anchor) continue;
+      out.set(p.name, tf.keep(tf.add(g, tf.mul(beta, tf.sub(p.variable, anchor)))));
+      g.dispose();
+    }
+  });
+  return out;
+}
+
+/**
+ * One step's contribution to the Fisher trace: sum over the kernels of the mean over
+ * elements of grad^2 (summed over the epoch's steps it is the official T_e).
+ *
+ * @example
+ * ```ts ignore
+ * const f = fisherTraceStep(grads, model.encoderParams("audio"));
+ * ```
+ */
+export function fisherTraceStep(grads: Grads, params: Param[]): tf.Scalar {
+  return tf.tidy(() => {
+    const terms = params
+      .filter((p) => p.kind === "kernel" && grads.has(p.name))
+      .map((p) => tf.mean(tf.square(grads.get(p.name)!)));
+    return (terms.length ? tf.addN(terms) : tf.scalar(0)) as tf.Scalar;
+  });
+}
+
+/**
+ * The `inforeg` method (options: `strong`, `window`, `threshold`, `beta_strong`,
+ * `beta_lazy`).
+ *
+ * @example
+ * ```ts ignore
+ * const m = inforeg.create(ctx);
+ * ```
+ */
+export const inforeg: MethodEntry = {
+  name: "inforeg",
+  description:
+    "InfoReg: proximal regulation of the modality ahead during the prime learning window",
+  defaults: (spec) => ({
+    // The official Fisher trace is hard-wired to audio, the strong modality of CREMA-D/KS.
+    strong: spec.strong,
+    // Moving-sum length in protocol epochs (official 10; scaled for shorter runs).
+    window: 10,
+    // Gate: k > 0.05 (HEAD; the Mar-2025 version used 0.04).
+    threshold: 0.05,
+    beta_strong: 0.95,
+    beta_lazy: 0.1,
+  }),
+  create(ctx) {
+    const p = ctx.params;
+    const mods = ctx.info.modalities;
+    if (mods.length !== 2) {
+      throw new ConfigError(
+        `inforeg supports exactly two modalities (dataset ${ctx.info.name} has ${mods.length})`,
+      );
+    }
+    const strong = String(p.strong);
+    if (!mods.includes(strong)) {
+      throw new ConfigError(
+        `method.strong must be one of ${mods.join(", ")} (got '${strong}')`,
+      );
+    }
+    const lazy = mods.find((m) => m !== strong)!;
+    const window = scaledWindow(
+      Number(p.window),
+      ctx.config.epochs,
+      ctx.config.train.protocol_epochs,
+    );
+    const threshold = Number(p.threshold);
+    const c: BetaConstants = { strong: Number(p.beta_strong), lazy: Number(p.beta_lazy) };
+    const model = buildFusionModel(ctx, "concat", "split");
+    const encParams = { [strong]: model.encoderParams(strong), [lazy]: model.encoderParams(lazy) };
+    const anchors = new Map<string, tf.Variable>();
+    for (const m of mods) {
+      for (const q of encParams[m]) anchors.set(q.name, tf.variable(q.variable.clone(), false));
+    }
+    const fim = tf.variable(tf.scalar(0), false);
+    const history: number[] = [];
+    let anchoredEpoch = -1;
+    let k = 1;
+    let gateOpen = true;
+    const logNames = [`beta_${strong}`, `beta_${lazy}`, "gate", "k", "fim"];
+    return {
+      name: "inforeg",
+      modalities: model.modalities,
+      logNames,
+      summaryExtras: { inforeg_window_epochs: window },
+      params: () => model.params(),
+      buffers: () => model.buffers(),
+      trainStep(batch, step) {
+        if (step.epoch !== anchoredEpoch) {
+          // Start of an epoch: theta0 <- theta, and the gate from the trace history.
+          for (const m of mods) {
+            for (const q of encParams[m]) {
+              tf.tidy(() => anchors.get(q.name)!.assign(tf.clone(q.variable)));
+            }
+          }
+          anchoredEpoch = step.epoch;
+          k = primeWindowChange(history, window);
+          gateOpen = k > threshold;
+        }
+        const r = gradsOf(model.params(), () => {
+          const out = model.forward(batch.inputs, true);
+          const loss = tf.addN([
+            crossEntropy(out.fused, batch.labels),
+            crossEntropy(out.unimodal[strong], batch.labels),
+            crossEntropy(out.unimodal[lazy], batch.labels),
+          ]) as tf.Scalar;
+          return { loss, aux: { fused: out.fused, unimodal: out.unimodal } };
+        });
+        const beta = tf.tidy(() =>
+          infoRegBetas(
+            rho(r.aux.unimodal[strong], batch.labels),
+            rho(r.aux.unimodal[lazy], batch.labels),
+            gateOpen,
+            c,
+          )
+        );
+        let grads = addProximal(r.grads, encParams[strong], anchors, beta.strong);
+        grads = addProximal(grads, encParams[lazy], anchors, beta.lazy);
+        const fimStep = fisherTraceStep(grads, encParams[strong]);
+        tf.tidy(() => {
+          fim.assign(tf.add(fim, fimStep));
+        });
+        step.optimizer.step(grads, step.lr);
+        disposeGrads(grads);
+        return Promise.resolve({
+          loss: r.loss,
+          fused: r.aux.fused,
+          unimodal: r.aux.unimodal,
+          logs: {
+            [`beta_${strong}`]: beta.strong,
+            [`beta_${lazy}`]: beta.lazy,
+            gate: gateOpen ? 1 : 0,
+            k,
+            fim: fimStep,
+          },
+        });
+      },
+      async onEpochEnd() {
+        history.push((await fim.data())[0]);
+        tf.tidy(() => fim.assign(tf.zerosLike(fim)));
+      },
+      predict: (inputs) => predictFusion(model, inputs),
+      state: () => ({ json: { history: [...history] }, tensors: {} }),
+      restore(saved) {
+        const json = saved.json as { history?: number[] } | null;
+        history.splice(0, history.length, ...(json?.history ?? []));
+      },
+      dispose() {
+        model.dispose();
+        for (const a of anchors.values()) a.dispose();
+        fim.dispose();
+      },
+    };
+  },
+};

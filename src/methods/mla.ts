@@ -1,0 +1,283 @@
+/**
+ * MLA, Multimodal Learning with Alternating unimodal adaptation (Zhang, Yoon, Bansal, Yao,
+ * CVPR 2024), following the official code
+ * `Cecile-hi/Multimodal-Learning-with-Alternating-Unimodal-Adaptation` (`main.py`,
+ * `utils/utils.py` GSPlugin; shared/spec/research/baselines-conflict.md section 3).
+ *
+ * Model: encoders and ONE shared head h(f) = f K + b (K [D, C]; torch `fc_out` 512 -> C). No
+ * fusion layer is trained.
+ *
+ * Per mini-batch (`main.py#L419-477`, `--gs_flag`), for each modality m in turn (audio, then
+ * visual), each its own optimizer step through the same head:
+ *   1. L_m = CE(h(f_m)) (the head as updated by the previous modality's step).
+ *   2. Gradient modification of the shared head (`utils.py#L24-41`, OWM/RLS projector P,
+ *      D x D, I at the start, shared by the modalities, persistent), skipped on the very
+ *      first modality step of the run (exp_count = 0):
+ *        alpha = alpha_base^(1 + i/N)  (i the batch index, N batches per epoch)
+ *        r = mean_batch(f_m) [1, D];  k = P r^T;  P <- P - k k^T / (alpha + r k);
+ *        P <- P / |P|_F;
+ *        replace: grad_W <- grad_W P^T, i.e. grad_K <- P grad_K (bias untouched).
+ *      The official guard (`n == "module.weight"`) never matches `fc_out`'s parameter names,
+ *      so the official run never applies it (`projection: off`); BalanceBenchmark adds it
+ *      instead (`additive`: grad_K <- grad_K + P grad_K).
+ *   3. SGD step (the trainer's optimizer and lr). With `coast` (torch 1.8 `zero_grad`, which
+ *      leaves zero gradients), encoders of modalities stepped earlier in this batch get a
+ *      zero gradient in later steps, i.e. one more momentum + weight-decay update.
+ * The logged loss is sum_m w_m L_m with the fixed weights (official `0.55 L_a + 0.45 L_v`).
+ *
+ * Test-time fusion z = sum_m w_m h(f_m) (`main.py#L622-652`):
+ *   - entropy-sample (default; BalanceBenchmark, and the paper per CXianRen/AMST):
+ *     H_m[k] = -sum_c p log p with p = softmax over classes of sample k;
+ *     w_m[k] = exp(max_j H_j[k] - H_m[k]) / sum_j exp(max_j H_j[k] - H_j[k]).
+ *   - entropy-batch (official `--dynamic`): p = softmax over the BATCH axis (dim 0) and
+ *     H_m = -sum_{k,c} p log p, one weight per modality per evaluation batch.
+ *   - fixed: w = fixed_weights (official `main(av_alpha=0.55)`: 0.55 / 0.45).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Linear } from "../models/linear.ts";
+import type { Encoder } from "../models/encoder.ts";
+import { ConfigError } from "../train/config.ts";
+import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../train/grads.ts";
+import type { MethodEntry } from "./entry.ts";
+
+/** How the projector changes the shared head's kernel gradient. */
+export type ProjectionMode = "replace" | "off" | "additive";
+
+/** Test-time fusion rule. */
+export type FusionMode = "entropy-sample" | "entropy-batch" | "fixed";
+
+/**
+ * One RLS/OWM projector update (`utils.py#L33-38`): k = P r^T, P <- P - k k^T / (alpha + r k),
+ * then P / |P|_F, with r the batch mean of `features` [B, D]. Returns the new P (caller
+ * disposes; `P` itself is not disposed).
+ *
+ * @example
+ * ```ts ignore
+ * const next = projectorUpdate(P, features, 0.1);
+ * ```
+ */
+export function projectorUpdate(P: tf.Tensor2D, features: tf.Tensor2D, alpha: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const r = tf.mean(features, 0, true) as tf.Tensor2D; // [1, D]
+    const k = tf.matMul(P, r, false, true); // [D, 1]
+    const rk = tf.matMul(r, k); // [1, 1]
+    const next = tf.sub(P, tf.div(tf.matMul(k, k, false, true), tf.add(rk, alpha)));
+    return tf.div(next, tf.norm(next)) as tf.Tensor2D;
+  });
+}
+
+/**
+ * The projected gradient of the head kernel K [D, C] (torch's W = K^T, so grad_W P^T is
+ * P grad_K): `replace` gives P g, `additive` g + P g, `off` a copy of g.
+ *
+ * @example
+ * ```ts ignore
+ * const g2 = projectKernelGrad(gK, P, "replace");
+ * ```
+ */
+export function projectKernelGrad(
+  gradK: tf.Tensor2D,
+  P: tf.Tensor2D,
+  mode: ProjectionMode,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    if (mode === "off") return tf.clone(gradK);
+    const projected = tf.matMul(P, gradK);
+    return (mode === "replace" ? projected : tf.add(gradK, projected)) as tf.Tensor2D;
+  });
+}
+
+/**
+ * The fusion weights of each modality's logits: [B, 1] per modality for `entropy-sample`,
+ * a scalar per modality for `entropy-batch` and `fixed` (`fixed` in modality order).
+ *
+ * @example
+ * ```ts ignore
+ * const w = fusionWeights({ audio: za, visual: zv }, "entropy-sample", [0.55, 0.45]);
+ * ```
+ */
+export function fusionWeights(
+  logits: Record<string, tf.Tensor2D>,
+  mode: FusionMode,
+  fixed: number[],
+): Record<string, tf.Tensor> {
+  const mods = Object.keys(logits);
+  if (mode === "fixed") {
+    return Object.fromEntries(mods.map((m, i) => [m, tf.scalar(fixed[i])]));
+  }
+  return tf.tidy(() => {
+    // -H_m; stable log-softmax over classes (axis 1) or over the batch (axis 0, official).
+    const axis = mode === "entropy-sample" ? 1 : 0;
+    const negH = mods.map((m) => {
+      const logp = tf.logSoftmax(logits[m], axis);
+      const plogp = tf.mul(tf.exp(logp), logp);
+      return mode === "entropy-sample" ? tf.sum(plogp, 1, true) : tf.sum(plogp);
+    });
+    // exp(maxH - H_m) / sum_j exp(maxH - H_j) = softmax over modalities of -H.
+    const stacked = tf.stack(negH, -1); // [B, 1, M] or [M]
+    const w = tf.softmax(stacked, -1);
+    const parts = tf.unstack(w, w.rank - 1);
+    return Object.fromEntries(mods.map((m, i) => [m, parts[i]]));
+  });
+}
+
+/**
+ * Fused logits sum_m w_m z_m under a fusion rule.
+ *
+ * @example
+ * ```ts ignore
+ * const z = fuseLogits({ audio: za, visual: zv }, "fixed", [0.55, 0.45]);
+ * ```
+ */
+export function fuseLogits(
+  logits: Record<string, tf.Tensor2D>,
+  mode: FusionMode,
+  fixed: number[],
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const w = fusionWeights(logits, mode, fixed);
+    return tf.addN(Object.keys(logits).map((m) => tf.mul(logits[m], w[m]))) as tf.Tensor2D;
+  });
+}
+
+/**
+ * The `mla` method.
+ *
+ * @example
+ * ```ts ignore
+ * const m = mla.create(ctx); // --set method.projection=off method.fusion=entropy-batch
+ * ```
+ */
+export const mla: MethodEntry = {
+  name: "mla",
+  description:
+    "MLA (CVPR'24): alternating unimodal steps through one shared head with gradient projection; entropy-weighted test fusion",
+  defaults: () => ({
+    // replace: the official GSPlugin formula, applied (the official guard never matches, which
+    // is `off`); additive: BalanceBenchmark's grad + grad P^T.
+    projection: "replace",
+    // alpha = alpha_base^(1 + i/N) (utils.py#L26-27).
+    alpha_base: 0.1,
+    // entropy-sample (paper / BalanceBenchmark), entropy-batch (official --dynamic), fixed.
+    fusion: "entropy-sample",
+    // Weights of `fusion=fixed` and of the logged loss, in modality order (main.py#L968).
+    fixed_weights: [0.55, 0.45],
+    // torch 1.8 zero_grad semantics (official): earlier modalities' encoders take one more
+    // momentum + weight-decay step with a zero gradient in each later modality step.
+    coast: true,
+  }),
+  create(ctx) {
+    const projection = String(ctx.params.projection) as ProjectionMode;
+    if (!["replace", "off", "additive"].includes(projection)) {
+      throw new ConfigError(
+        `method.projection='${projection}': expected replace, off (official) or additive`,
+      );
+    }
+    const fusion = String(ctx.params.fusion) as FusionMode;
+    if (!["entropy-sample", "entropy-batch", "fixed"].includes(fusion)) {
+      throw new ConfigError(
+        `method.fusion='${fusion}': expected entropy-sample, entropy-batch (official) or fixed`,
+      );
+    }
+    const mods = ctx.info.modalities;
+    const fixed = (ctx.params.fixed_weights as number[]).map(Number);
+    if (fixed.length !== mods.length || fixed.some((w) => !Number.isFinite(w))) {
+      throw new ConfigError(
+        `method.fixed_weights: expected ${mods.length} numbers (one per modality: ${
+          mods.join(", ")
+        }), got ${JSON.stringify(ctx.params.fixed_weights)}`,
+      );
+    }
+    const alphaBase = Number(ctx.params.alpha_base);
+    const coast = Boolean(ctx.params.coast);
+
+    const encoders: Record<string, Encoder> = {};
+    for (const m of mods) encoders[m] = ctx.makeEncoder(m, ctx.rng);
+    const D = encoders[mods[0]].outDim;
+    if (mods.some((m) => encoders[m].outDim !== D)) {
+      throw new ConfigError(`mla needs equal feature dimensions for its shared head`);
+    }
+    const head = new Linear("head.shared", "head", D, ctx.info.numClasses, ctx.rng);
+    const kernelName = head.kernel.name;
+    const P = tf.variable(tf.eye(D), false);
+    let expCount = 0;
+
+    const params = () => [...mods.flatMap((m) => encoders[m].params()), ...head.params()];
+    const buffers = () => mods.flatMap((m) => encoders[m].buffers());
+    const logNames = [...mods.map((m) => `loss_${m}`), ...mods.map((m) => `proj_ratio_${m}`)];
+
+    return {
+      name: "mla",
+      modalities: mods,
+      logNames,
+      params,
+      buffers,
+      trainStep(batch, step) {
+        const logits: Record<string, tf.Tensor2D> = {};
+        const losses: Record<string, tf.Scalar> = {};
+        const logs: Record<string, tf.Scalar> = {};
+        const alpha = Math.pow(alphaBase, step.step / step.stepsPerEpoch + 1);
+        mods.forEach((m, i) => {
+          const r = gradsOf([...encoders[m].params(), ...head.params()], () => {
+            const f = encoders[m].forward(batch.inputs[m], true);
+            const z = head.apply(f);
+            return { loss: crossEntropy(z, batch.labels), aux: { f, z } };
+          });
+          let grads: Grads = r.grads;
+          if (expCount !== 0 && projection !== "off") {
+            const next = projectorUpdate(P, r.aux.f, alpha);
+            P.assign(next);
+            next.dispose();
+            const g = grads.get(kernelName)! as tf.Tensor2D;
+            const gp = projectKernelGrad(g, P, projection);
+            logs[`proj_ratio_${m}`] = tf.tidy(() => tf.div(tf.norm(gp), tf.norm(g)));
+            grads.set(kernelName, gp);
+            g.dispose();
+          } else {
+            logs[`proj_ratio_${m}`] = tf.scalar(1);
+          }
+          if (coast) {
+            // torch 1.8: zero_grad() left zeros on the encoders stepped before (not None).
+            grads = new Map(grads);
+            for (const prev of mods.slice(0, i)) {
+              for (const p of encoders[prev].params()) grads.set(p.name, tf.zerosLike(p.variable));
+            }
+          }
+          step.optimizer.step(grads, step.lr);
+          disposeGrads(grads);
+          r.aux.f.dispose();
+          logits[m] = r.aux.z;
+          losses[m] = r.loss;
+          expCount++;
+        });
+        const loss = tf.tidy(() =>
+          tf.addN(mods.map((m, i) => tf.mul(losses[m], fixed[i]))) as tf.Scalar
+        );
+        for (const m of mods) logs[`loss_${m}`] = losses[m];
+        const fused = fuseLogits(logits, fusion, fixed);
+        return Promise.resolve({ loss, fused, unimodal: logits, logs });
+      },
+      predict(inputs) {
+        const unimodal: Record<string, tf.Tensor2D> = {};
+        for (const m of mods) unimodal[m] = head.apply(encoders[m].forward(inputs[m], false));
+        return { fused: fuseLogits(unimodal, fusion, fixed), unimodal };
+      },
+      state() {
+        return { json: { expCount }, tensors: { P } };
+      },
+      restore(state) {
+        const json = state.json as { expCount?: number } | null;
+        expCount = json?.expCount ?? 0;
+        const saved = state.tensors.P;
+        if (saved) P.assign(saved as tf.Tensor2D);
+      },
+      dispose() {
+        for (const p of params()) p.variable.dispose();
+        for (const b of buffers()) b.dispose();
+        P.dispose();
+      },
+    };
+  },
+};

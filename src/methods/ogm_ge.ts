@@ -1,0 +1,328 @@
+/**
+ * OGM-GE (Peng et al., CVPR 2022): On-the-fly Gradient Modulation with Generalization
+ * Enhancement, following the official code `GeWu-Lab/OGM-GE_CVPR2022` (main.py
+ * `train_epoch`; shared/spec/research/baselines-pace.md section 1). Concatenation head,
+ * split unimodal logits g_m = f_m W_m + b/2 (paper Eq. 1 of IBML; OGM-GE main.py).
+ *
+ * Per mini-batch (modality 1 plays the official code's `audio`, modality 2 its `visual`):
+ *   1. forward in train mode; L = CE(z); backward (ordinary gradients).
+ *   2. s_m = sum_i softmax(g_m)_i[y_i] (batch sum); rho_2 = s_2 / s_1, rho_1 = 1 / rho_2.
+ *   3. OGM-GE Eq. 10 as coded: if rho_2 > 1: k_2 = 1 - tanh(alpha * relu(rho_2)), k_1 = 1;
+ *      else k_1 = 1 - tanh(alpha * relu(rho_1)), k_2 = 1 (rho itself, not rho - 1; an exact
+ *      tie modulates modality 1, as the official else-branch does).
+ *   4. inside the window (start <= protocol epoch <= end, inclusive): for every weight
+ *      kernel (rank >= 2; the official code's 4-D conv weights) of encoder m:
+ *      OGM: g <- k_m g;  OGM-GE: g <- k_m g + eps, eps ~ N(0, sigma^2) elementwise with
+ *      sigma = unbiased std(g before scaling) + 1e-8, on BOTH encoders (issue #5).
+ *   5. SGD step (weight decay and momentum after the modulation, PyTorch semantics).
+ *
+ * The composed Figure 4 baseline `bio+ogm-ge` (IBML paper section 4.5) replaces CE(z) in
+ * step 1 by IBML's L_mib (BIO, {@linkcode bioLoss}) with the per-sample records updated every
+ * step; the modulation itself is unchanged. No TCM.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Batch } from "../data/types.ts";
+import type { FusionModel } from "../models/model.ts";
+import type { Param } from "../models/params.ts";
+import { ConfigError } from "../train/config.ts";
+import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../train/grads.ts";
+import { buildFusionModel, predictFusion } from "./common.ts";
+import type { MethodEntry } from "./entry.ts";
+import { bioLoss, BioRecords, ibml, inWindow, type Strengths } from "./ibml.ts";
+import type { Method, MethodContext, StepContext, StepOutput } from "./types.ts";
+
+/** OGM-GE's modulation modes (official `--modulation`: Normal, OGM, OGM_GE). */
+export type OgmModulation = "none" | "ogm" | "ogm-ge";
+
+/** Discrepancy ratios and coefficients of one batch (scalars on the backend). */
+export interface OgmCoefficients {
+  /** rho_m = s_m / s_other per modality. */
+  rho: Record<string, tf.Scalar>;
+  /** k_m per modality (1 for the modality that is not suppressed). */
+  k: Record<string, tf.Scalar>;
+}
+
+/**
+ * Whether protocol epoch `e` lies in the closed window [start, end], the official
+ * `modulation_starts <= epoch <= modulation_ends` of OGM-GE and PMR.
+ *
+ * @example
+ * ```ts
+ * inClosedWindow(50, 0, 50); // true
+ * inClosedWindow(51, 0, 50); // false
+ * ```
+ */
+export function inClosedWindow(e: number, start: number, end: number): boolean {
+  return start <= e && e <= end;
+}
+
+/**
+ * Steps 2-3: the batch-sum scores, ratios and OGM-GE coefficients of two modalities
+ * (official main.py: `ratio_v = score_v / score_a`; `coeff = 1 - tanh(alpha * relu(ratio))`).
+ *
+ * @example
+ * ```ts ignore
+ * const c = ogmCoefficients(out.unimodal, batch.labels, ["audio", "visual"], 0.8);
+ * ```
+ */
+export function ogmCoefficients(
+  unimodal: Record<string, tf.Tensor2D>,
+  labels: tf.Tensor1D,
+  modalities: readonly string[],
+  alpha: number,
+): OgmCoefficients {
+  const [m1, m2] = modalities;
+  return tf.tidy(() => {
+    const onehot = tf.oneHot(labels, unimodal[m1].shape[1]);
+    const score = (m: string) => tf.sum(tf.mul(tf.softmax(unimodal[m]), onehot));
+    const s1 = score(m1), s2 = score(m2);
+    const rho2 = tf.div(s2, s1) as tf.Scalar;
+    const rho1 = tf.div(1, rho2) as tf.Scalar;
+    const second = tf.greater(rho2, 1); // official `if ratio_v > 1`
+    const coef = (rho: tf.Scalar) => tf.sub(1, tf.tanh(tf.mul(alpha, tf.relu(rho))));
+    const one = tf.scalar(1);
+    return {
+      rho: { [m1]: rho1, [m2]: rho2 },
+      k: {
+        [m1]: tf.where(second, one, coef(rho1)) as tf.Scalar,
+        [m2]: tf.where(second, coef(rho2), one) as tf.Scalar,
+      },
+    };
+  });
+}
+
+/**
+ * Step 4: scales the gradient of every weight kernel (rank >= `minRank`) of encoder m by
+ * k_m and, with `noise`, adds N(0, (std_unbiased(g) + 1e-8)^2) to it (GE). Other gradients
+ * are passed through. Returns new gradients; the input map is disposed.
+ *
+ * @example
+ * ```ts ignore
+ * grads = modulateGrads(grads, model.params(), c.k, { noise: true, minRank: 2, seed: step.seed });
+ * ```
+ */
+export function modulateGrads(
+  grads: Grads,
+  params: Param[],
+  k: Record<string, tf.Scalar>,
+  opts: { noise: boolean; minRank: number; seed: (...purpose: (string | number)[]) => number },
+): Grads {
+  const modalityOf = new Map<string, string>();
+  for (const p of params) {
+    const m = p.group.startsWith("encoder.") ? p.group.slice("encoder.".length) : null;
+    if (m !== null && m in k && p.variable.rank >= opts.minRank) modalityOf.set(p.name, m);
+  }
+  const out: Grads = new Map();
+  for (const [name, g] of grads) {
+    const m = modalityOf.get(name);
+    if (m === undefined) {
+      out.set(name, g);
+      continue;
+    }
+    out.set(
+      name,
+      tf.tidy(() => {
+        const scaled = tf.mul(g, k[m]);
+        if (!opts.noise) return scaled;
+        const n = g.size;
+        const mean = tf.mean(g);
+        const std = tf.sqrt(tf.div(tf.sum(tf.square(tf.sub(g, mean))), Math.max(n - 1, 1)));
+        const sigma = tf.add(std, 1e-8);
+        const unit = tf.randomNormal(g.shape, 0, 1, "float32", opts.seed("ge", name));
+        return tf.add(scaled, tf.mul(unit, sigma));
+      }),
+    );
+    g.dispose();
+  }
+  return out;
+}
+
+/** Hyper-parameters of OGM-GE read from `config.method`. */
+interface OgmOptions {
+  alpha: number;
+  modulation: OgmModulation;
+  start: number;
+  end: number;
+  minRank: number;
+}
+
+function ogmOptions(p: MethodContext["params"]): OgmOptions {
+  const modulation = String(p.modulation) as OgmModulation;
+  if (!["none", "ogm", "ogm-ge"].includes(modulation)) {
+    throw new ConfigError(`method.modulation='${modulation}': use none, ogm or ogm-ge`);
+  }
+  return {
+    alpha: Number(p.alpha),
+    modulation,
+    start: Number(p.window_start),
+    end: Number(p.window_end),
+    minRank: Number(p.grad_min_rank),
+  };
+}
+
+/**
+ * Throws a {@linkcode ConfigError} unless the dataset has exactly two modalities (OGM-GE
+ * and PMR compare two modalities; the official code is audio-visual only).
+ *
+ * @example
+ * ```ts ignore
+ * requireTwoModalities("ogm-ge", ctx.info.modalities);
+ * ```
+ */
+export function requireTwoModalities(method: string, modalities: string[]): void {
+  if (modalities.length !== 2) {
+    throw new ConfigError(
+      `${method} is defined for two modalities; this dataset has ${modalities.length} (${
+        modalities.join(", ")
+      })`,
+    );
+  }
+}
+
+/** One OGM-GE step with the given loss (CE(z), or L_mib for bio+ogm-ge). */
+function ogmStep(
+  model: FusionModel,
+  batch: Batch,
+  step: StepContext,
+  o: OgmOptions,
+  loss: (out: ReturnType<FusionModel["forward"]>) => tf.Scalar,
+): StepOutput & { k: Record<string, tf.Scalar>; rho: Record<string, tf.Scalar> } {
+  const r = gradsOf(model.params(), () => {
+    const out = model.forward(batch.inputs, true);
+    return { loss: loss(out), aux: { fused: out.fused, unimodal: out.unimodal } };
+  });
+  const c = ogmCoefficients(r.aux.unimodal, batch.labels, model.modalities, o.alpha);
+  const active = o.modulation !== "none" && inClosedWindow(step.protocolEpoch, o.start, o.end);
+  const grads = active
+    ? modulateGrads(r.grads, model.params(), c.k, {
+      noise: o.modulation === "ogm-ge",
+      minRank: o.minRank,
+      seed: step.seed,
+    })
+    : r.grads;
+  step.optimizer.step(grads, step.lr);
+  disposeGrads(grads);
+  return {
+    loss: r.loss,
+    fused: r.aux.fused,
+    unimodal: r.aux.unimodal,
+    ...c,
+    logs: { active: +active },
+  };
+}
+
+/** Builds `ogm-ge` (bio = false) or `bio+ogm-ge` (bio = true). */
+function createOgm(ctx: MethodContext, name: string, withBio: boolean): Method {
+  requireTwoModalities(name, ctx.info.modalities);
+  const p = ctx.params;
+  const o = ogmOptions(p);
+  const model = buildFusionModel(ctx, "concat", "split");
+  const mods = model.modalities;
+  const bio = withBio ? new BioRecords(mods, ctx.numTrain, ctx.info.numClasses) : null;
+  const logNames = [
+    ...mods.map((m) => `k_${m}`),
+    ...mods.map((m) => `rho_${m}`),
+    "active",
+    ...(bio ? [...mods.map((m) => `a_${m}`), ...mods.map((m) => `bio_${m}`)] : []),
+  ];
+  return {
+    name,
+    modalities: mods,
+    logNames,
+    params: () => model.params(),
+    buffers: () => model.buffers(),
+    trainStep(batch, step) {
+      let s: Strengths | null = null;
+      let bioOn = false;
+      if (bio) {
+        s = bio.strengths(batch, step.epoch);
+        bioOn = inWindow(step.protocolEpoch, Number(p.bio_window_start), Number(p.bio_window_end));
+      }
+      const out = ogmStep(
+        model,
+        batch,
+        step,
+        o,
+        (f) => s && bioOn ? bioLoss(f, batch.labels, s) : crossEntropy(f.fused, batch.labels),
+      );
+      const logs: Record<string, tf.Scalar | number> = { ...out.logs };
+      for (const m of mods) {
+        logs[`k_${m}`] = out.k[m];
+        logs[`rho_${m}`] = out.rho[m];
+      }
+      if (bio && s) {
+        bio.record(batch, out.unimodal);
+        for (const m of mods) {
+          logs[`a_${m}`] = s.a[m];
+          logs[`bio_${m}`] = bioOn ? tf.step(tf.sub(1, s.a[m])) as tf.Scalar : 0;
+        }
+        for (const t of Object.values(s.correct)) t.dispose();
+      }
+      return Promise.resolve({ loss: out.loss, fused: out.fused, unimodal: out.unimodal, logs });
+    },
+    predict: (inputs) => predictFusion(model, inputs),
+    ...(bio
+      ? {
+        state: () => ({ json: null, tensors: { ...bio.records } }),
+        restore(state: { tensors: Record<string, tf.Tensor> }) {
+          for (const m of mods) bio.records[m].assign(state.tensors[m]);
+        },
+      }
+      : {}),
+    dispose() {
+      model.dispose();
+      bio?.dispose();
+    },
+  };
+}
+
+/** OGM-GE defaults (README: alpha 0.8 for CREMA-D, 0.1 otherwise; window 0-50 inclusive). */
+function ogmDefaults(spec: { name: string }) {
+  return {
+    alpha: spec.name === "crema-d" ? 0.8 : 0.1,
+    modulation: "ogm-ge",
+    window_start: 0,
+    window_end: 50,
+    grad_min_rank: 2,
+  };
+}
+
+/**
+ * The `ogm-ge` method.
+ *
+ * @example
+ * ```ts ignore
+ * const m = ogmGe.create(ctx);
+ * ```
+ */
+export const ogmGe: MethodEntry = {
+  name: "ogm-ge",
+  description: "OGM-GE: on-the-fly gradient modulation of the dominant encoder + Gaussian noise",
+  defaults: (spec) => ogmDefaults(spec),
+  create: (ctx) => createOgm(ctx, "ogm-ge", false),
+};
+
+/**
+ * The composed Figure 4 baseline `bio+ogm-ge`: OGM-GE's modulation with IBML's L_mib
+ * (BIO, window from IBML's defaults) in place of CE(z).
+ *
+ * @example
+ * ```ts ignore
+ * const m = bioOgmGe.create(ctx);
+ * ```
+ */
+export const bioOgmGe: MethodEntry = {
+  name: "bio+ogm-ge",
+  description: "Figure 4 baseline: OGM-GE gradient modulation with IBML's L_mib (BIO) loss",
+  defaults(spec, profile) {
+    const ib = ibml.defaults(spec, profile);
+    return {
+      ...ogmDefaults(spec),
+      bio_window_start: ib.window_start,
+      bio_window_end: ib.window_end,
+    };
+  },
+  create: (ctx) => createOgm(ctx, "bio+ogm-ge", true),
+};

@@ -1,0 +1,184 @@
+/**
+ * An experiment's report from its run records: the table model (with published numbers
+ * and claims), the figure spec, and writing them under `<out>/tables/` and
+ * `<out>/figures/` atomically (temporary file + rename, so nothing half-written looks done).
+ *
+ * @module
+ */
+import type { TopLevelSpec } from "vega-lite";
+import type { Experiment } from "../experiment/types.ts";
+import { MetricIndex } from "./aggregate.ts";
+import { curveData, curvesSpec } from "./curves.ts";
+import { histogramData, histogramSpec } from "./histogram.ts";
+import { loadPublished, PUBLISHED_DIR } from "./published.ts";
+import { readExperimentRuns, type RunRecord } from "./records.ts";
+import { renderSvg, svgToPng } from "./render.ts";
+import { renderCsv } from "./table_csv.ts";
+import { renderMarkdown } from "./table_md.ts";
+import { buildTable, SYNTHETIC_NOTE, type TableModel } from "./table_model.ts";
+import { renderLatex } from "./table_tex.ts";
+
+/** Table output formats. */
+export type TableFormat = "md" | "csv" | "tex";
+/** Figure output formats. */
+export type FigureFormat = "svg" | "png";
+
+/** Options of {@linkcode loadReport}. */
+export interface ReportOptions {
+  /** Output root holding `runs/` (default `results`). */
+  out?: string;
+  /** Whether a method is implemented (for "not implemented" rows). */
+  implemented?: (method: string) => boolean;
+  /** Folder of the published CSVs. */
+  publishedDir?: string;
+  /** Keep only the runs this accepts (e.g. one profile). */
+  filter?: (record: RunRecord) => boolean;
+  /** Number of runs the sweep planned (the header says when fewer finished). */
+  expected?: number;
+}
+
+/** A loaded report. */
+export interface Report {
+  /** The experiment. */
+  experiment: Experiment;
+  /** Per-seed metrics of its finished runs. */
+  index: MetricIndex;
+  /** The table. */
+  table: TableModel;
+}
+
+/**
+ * Reads an experiment's finished runs and builds its table, published numbers and claims.
+ *
+ * @example
+ * ```ts ignore
+ * const report = await loadReport(await loadExperiment("table4"), { out: "results" });
+ * console.log(renderTable(report.table, "md"));
+ * ```
+ */
+export async function loadReport(exp: Experiment, opts: ReportOptions = {}): Promise<Report> {
+  const all = await readExperimentRuns(opts.out ?? "results", exp.name);
+  const records = opts.filter ? all.filter(opts.filter) : all;
+  const index = await MetricIndex.build(records, exp.report.select, exp.report.threshold);
+  const published = exp.report.published
+    ? await loadPublished(exp.report.published, opts.publishedDir ?? PUBLISHED_DIR)
+    : undefined;
+  const table = buildTable(exp, index, { published, implemented: opts.implemented, expected: opts.expected });
+  return { experiment: exp, index, table };
+}
+
+/**
+ * Renders a table in one format.
+ *
+ * @example
+ * ```ts ignore
+ * renderTable(report.table, "tex");
+ * ```
+ */
+export function renderTable(model: TableModel, format: TableFormat): string {
+  if (format === "md") return renderMarkdown(model);
+  if (format === "csv") return renderCsv(model);
+  return renderLatex(model);
+}
+
+/**
+ * Whether an experiment's report is a figure.
+ *
+ * @example
+ * ```ts ignore
+ * isFigure(await loadExperiment("fig2")); // true
+ * ```
+ */
+export function isFigure(exp: Experiment): boolean {
+  return exp.report.kind === "curves" || exp.report.kind === "info-histogram";
+}
+
+/**
+ * The vega-lite spec of a figure experiment's report.
+ *
+ * @example
+ * ```ts ignore
+ * const spec = await figureSpec(report);
+ * ```
+ */
+export async function figureSpec(report: Report): Promise<TopLevelSpec> {
+  const exp = report.experiment;
+  const t = report.table;
+  const subtitle = [
+    `${exp.paper ? `Reproduces ${exp.paper}. ` : ""}${t.header[0]}`,
+  ];
+  if (t.synthetic) subtitle.push(`${SYNTHETIC_NOTE[0].toUpperCase()}${SYNTHETIC_NOTE.slice(1)}.`);
+  if (exp.report.kind === "curves") {
+    const cd = await curveData(exp, report.index);
+    subtitle.push(`Curves: mean over seeds ${cd.seeds.join(", ") || "none"}; dashed: best test accuracy of the modality trained alone.`);
+    return curvesSpec(cd, { title: exp.title, subtitle });
+  }
+  if (exp.report.kind === "info-histogram") {
+    const hd = await histogramData(exp, report.index);
+    subtitle.push(
+      `Per-sample lower bound log softmax(z)[y] + log softmax(g_m)[y] + log C on the training set (eval mode), ` +
+        `seeds pooled; dashed line: threshold ${hd.threshold} nats.`,
+    );
+    return histogramSpec(hd, { title: exp.title, subtitle });
+  }
+  throw new Error(`${exp.name} is a ${exp.report.kind} experiment, not a figure: use "main.ts table ${exp.name}"`);
+}
+
+/**
+ * Writes a file atomically (temporary file in the same folder, then rename).
+ *
+ * @example
+ * ```ts ignore
+ * await writeAtomic("results/tables/table2.md", "...");
+ * ```
+ */
+export async function writeAtomic(path: string, content: string | Uint8Array): Promise<void> {
+  const dir = path.slice(0, Math.max(0, path.lastIndexOf("/")));
+  if (dir) await Deno.mkdir(dir, { recursive: true });
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  try {
+    if (typeof content === "string") await Deno.writeTextFile(tmp, content);
+    else await Deno.writeFile(tmp, content);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Writes the table in each format under `<out>/tables/<experiment>.<format>`; returns the paths.
+ *
+ * @example
+ * ```ts ignore
+ * await writeTables(report.table, ["md", "csv", "tex"], "results");
+ * ```
+ */
+export async function writeTables(model: TableModel, formats: TableFormat[], out: string): Promise<string[]> {
+  const paths: string[] = [];
+  for (const f of formats) {
+    const path = `${out.replace(/\/+$/, "")}/tables/${model.experiment}.${f}`;
+    await writeAtomic(path, renderTable(model, f));
+    paths.push(path);
+  }
+  return paths;
+}
+
+/**
+ * Renders and writes a figure under `<out>/figures/<experiment>.<format>`; returns the paths.
+ *
+ * @example
+ * ```ts ignore
+ * await writeFigure(report, ["svg", "png"], "results");
+ * ```
+ */
+export async function writeFigure(report: Report, formats: FigureFormat[], out: string): Promise<string[]> {
+  const svg = await renderSvg(await figureSpec(report));
+  const paths: string[] = [];
+  for (const f of formats) {
+    const path = `${out.replace(/\/+$/, "")}/figures/${report.experiment.name}.${f}`;
+    await writeAtomic(path, f === "svg" ? svg : svgToPng(svg));
+    paths.push(path);
+  }
+  return paths;
+}

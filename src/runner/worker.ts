@@ -1,0 +1,123 @@
+/**
+ * Worker processes: one `main.ts run ...` per run (or an injected command, e.g. a fake
+ * worker in tests), its output kept in a log file, killable when the sweep is stopped.
+ *
+ * @module
+ */
+import type { PlannedRun } from "./plan.ts";
+
+/** Flags every worker of a sweep gets. */
+export interface WorkerFlags {
+  /** Output root. */
+  out: string;
+  /** Backend request (`auto`, `wasm`, ...). */
+  backend?: string;
+  /** Data root (paper profile). */
+  dataRoot?: string;
+}
+
+/** How to start a worker. */
+export interface WorkerCommand {
+  /** Executable. */
+  command: string;
+  /** Arguments before the `run` sub-command's own flags. */
+  prefix: string[];
+}
+
+/**
+ * The default worker: this Deno executable running the project's `main.ts run`.
+ *
+ * @example
+ * ```ts
+ * defaultWorker().prefix.slice(0, 2); // ["run", "-A"]
+ * ```
+ */
+export function defaultWorker(): WorkerCommand {
+  const main = new URL("../../main.ts", import.meta.url).pathname;
+  return { command: Deno.execPath(), prefix: ["run", "-A", main, "run"] };
+}
+
+/**
+ * The `run` sub-command's flags for one planned run (the CLI contract of `main.ts run`).
+ *
+ * @example
+ * ```ts ignore
+ * runArgs(run, { out: "results" });
+ * // ["--method", "ibml", "--dataset", "crema-d", "--seed", "0", "--profile", "quick", ...]
+ * ```
+ */
+export function runArgs(run: PlannedRun, flags: WorkerFlags): string[] {
+  const args = ["--method", run.method, "--dataset", run.dataset, "--seed", String(run.seed), "--profile", run.profile];
+  if (run.epochs !== undefined) args.push("--epochs", String(run.epochs));
+  for (const s of run.sets) args.push("--set", s);
+  args.push("--out", flags.out, "--experiment", run.experiment, "--run-id", run.runId);
+  if (run.variant !== null) args.push("--variant", run.variant);
+  if (flags.backend) args.push("--backend", flags.backend);
+  if (flags.dataRoot) args.push("--data-root", flags.dataRoot);
+  return args;
+}
+
+/** How a worker ended. */
+export interface WorkerResult {
+  /** Exit code (a worker ended by a signal reports 128 + the signal number). */
+  code: number;
+  /** Seconds it ran. */
+  seconds: number;
+  /** The last lines of its output. */
+  tail: string;
+}
+
+/** A running worker. */
+export interface WorkerHandle {
+  /** Resolves when the worker ends. */
+  done: Promise<WorkerResult>;
+  /** Stops it (SIGTERM). */
+  kill(): void;
+}
+
+/**
+ * Starts a worker with its output appended to `logPath`.
+ *
+ * @example
+ * ```ts ignore
+ * const w = startWorker(defaultWorker(), runArgs(run, flags), "results/logs/table2/x.log");
+ * (await w.done).code;
+ * ```
+ */
+export function startWorker(cmd: WorkerCommand, args: string[], logPath: string): WorkerHandle {
+  const started = performance.now();
+  Deno.mkdirSync(logPath.slice(0, logPath.lastIndexOf("/")) || ".", { recursive: true });
+  const log = Deno.openSync(logPath, { write: true, create: true, truncate: true });
+  const child = new Deno.Command(cmd.command, {
+    args: [...cmd.prefix, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let tail = "";
+  const enc = new TextDecoder();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) {
+      log.writeSync(chunk);
+      tail = (tail + enc.decode(chunk, { stream: true })).slice(-4000);
+    }
+  };
+  const done = (async (): Promise<WorkerResult> => {
+    await Promise.all([pump(child.stdout), pump(child.stderr)]);
+    const status = await child.status;
+    log.close();
+    const code = status.code;
+    const lines = tail.trimEnd().split("\n").slice(-5).join("\n");
+    return { code, seconds: (performance.now() - started) / 1000, tail: lines };
+  })();
+  return {
+    done,
+    kill() {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already exited
+      }
+    },
+  };
+}

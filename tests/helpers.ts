@@ -1,0 +1,64 @@
+/**
+ * Shared test helpers: backend setup, tiny configurations and temporary output folders.
+ *
+ * @module
+ */
+import { selectBackend } from "../src/backend.ts";
+import { type ConfigValue, resolveConfig, type RunConfig } from "../src/train/config.ts";
+
+/** Sets up the wasm backend (with the training patches) once per test file. */
+export async function useWasm(): Promise<void> {
+  await selectBackend("wasm");
+}
+
+/** Small stand-in sizes so a run takes a fraction of a second per epoch. */
+export const TINY_DATA = ["data.train_size=240", "data.test_size=120", "data.val_size=60"];
+
+/**
+ * A resolved quick-profile configuration on a tiny crema-d stand-in.
+ *
+ * @example
+ * ```ts ignore
+ * const cfg = tinyConfig("ibml", 4, ["method.tcm=false"]);
+ * ```
+ */
+export function tinyConfig(
+  method: string,
+  epochs = 4,
+  sets: string[] = [],
+  dataset = "crema-d",
+): RunConfig {
+  return resolveConfig({ method, dataset, epochs, sets: [...TINY_DATA, ...sets] });
+}
+
+/** A fresh temporary folder. */
+export async function tempOut(): Promise<string> {
+  return await Deno.makeTempDir({ prefix: "ibml-test-" });
+}
+
+/** Reads a CSV written by the harness into objects of strings. */
+export async function readCsv(path: string): Promise<Record<string, string>[]> {
+  const [head, ...lines] = (await Deno.readTextFile(path)).trim().split("\n");
+  const cols = head.split(",");
+  return lines.map((l) => Object.fromEntries(l.split(",").map((v, i) => [cols[i], v])));
+}
+
+/** Runs `main.ts` as a subprocess; returns exit code and output. */
+export async function runMain(
+  args: string[],
+  cwd = new URL("..", import.meta.url).pathname,
+): Promise<
+  { code: number; stdout: string; stderr: string }
+> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", ...args],
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Re-export for tests that build configs by hand. */
+export type { ConfigValue };
