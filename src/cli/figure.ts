@@ -25,7 +25,11 @@ export async function main(args: string[]): Promise<number> {
     try {
       parsed = parseArgs({
         args,
-        options: { format: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
+        options: {
+          format: { type: "string" },
+          out: { type: "string" },
+          help: { type: "boolean", short: "h" },
+        },
         strict: true,
         allowPositionals: true,
       });
@@ -36,12 +40,21 @@ export async function main(args: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    if (parsed.positionals.length !== 1) throw new FlagError(`expected one experiment name\n${USAGE}`);
-    const format: FigureFormat = choice("format", parsed.values.format, ["svg", "png"] as const, "svg");
+    if (parsed.positionals.length !== 1) {
+      throw new FlagError(`expected one experiment name\n${USAGE}`);
+    }
+    const format: FigureFormat = choice(
+      "format",
+      parsed.values.format,
+      ["svg", "png"] as const,
+      "svg",
+    );
     const out = parsed.values.out ?? "results";
     const exp = await loadExperiment(parsed.positionals[0]);
     if (!isFigure(exp)) {
-      throw new FlagError(`${exp.name} is a ${exp.report.kind} experiment, not a figure: use "main.ts table ${exp.name}"`);
+      throw new FlagError(
+        `${exp.name} is a ${exp.report.kind} experiment, not a figure: use "main.ts table ${exp.name}"`,
+      );
     }
     const report = await loadReport(exp, { out });
     if (report.table.facts.runs === 0) {

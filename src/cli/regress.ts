@@ -34,7 +34,8 @@ import { createProgress, type ProgressSink } from "../runner/progress.ts";
 import { runExperiment } from "../runner/run_experiment.ts";
 import type { WorkerCommand } from "../runner/worker.ts";
 
-const USAGE = "usage: main.ts regress [--against reference|published] [--tolerance X] [--update] [--jobs N] " +
+const USAGE =
+  "usage: main.ts regress [--against reference|published] [--tolerance X] [--update] [--jobs N] " +
   "[--backend B] [--out DIR] [--experiment NAME]";
 
 /** Tolerance used across backends when `--tolerance` is not given: |a - b| <= 0.05 x max(1, |b|). */
@@ -108,7 +109,9 @@ export async function regressReference(opts: RegressReferenceOptions): Promise<n
     if (sweep.interrupted) return 130;
     if (sweep.failed.length > 0 || sweep.notImplemented.length > 0) {
       keep = true;
-      print(`regress ${exp.name}: ${sweep.failed.length} runs failed, ${sweep.notImplemented.length} not implemented; runs kept in ${tmp}`);
+      print(
+        `regress ${exp.name}: ${sweep.failed.length} runs failed, ${sweep.notImplemented.length} not implemented; runs kept in ${tmp}`,
+      );
       for (const f of sweep.failed) print(`  ${f.runId}: exit code ${f.code}; log ${f.log}`);
       for (const id of sweep.notImplemented) print(`  ${id}: method not implemented`);
       return 1;
@@ -123,25 +126,40 @@ export async function regressReference(opts: RegressReferenceOptions): Promise<n
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
     if (opts.update) {
-      const meta = { experiment: exp.name, backend, profile: "quick", runs: String(records.length) };
+      const meta = {
+        experiment: exp.name,
+        backend,
+        profile: "quick",
+        runs: String(records.length),
+      };
       await writeAtomic(opts.referencePath, renderReference({ meta, cells }));
       if (!previous) {
-        print(`regress ${exp.name}: wrote a new reference ${opts.referencePath} (${cells.length} cells, backend ${backend})`);
+        print(
+          `regress ${exp.name}: wrote a new reference ${opts.referencePath} (${cells.length} cells, backend ${backend})`,
+        );
         return 0;
       }
       const moved = compareCells(previous.cells, cells, 0);
-      const was = previous.meta.backend === backend ? "" : ` (backend ${previous.meta.backend} -> ${backend})`;
-      print(`regress ${exp.name}: updated ${opts.referencePath}: ${cells.length} cells, ${moved.length} changed${was}`);
+      const was = previous.meta.backend === backend
+        ? ""
+        : ` (backend ${previous.meta.backend} -> ${backend})`;
+      print(
+        `regress ${exp.name}: updated ${opts.referencePath}: ${cells.length} cells, ${moved.length} changed${was}`,
+      );
       printMoved(moved, print, 60);
       return 0;
     }
     if (!previous) {
-      throw new FlagError(`no reference ${opts.referencePath}: create it with "main.ts regress --update"`);
+      throw new FlagError(
+        `no reference ${opts.referencePath}: create it with "main.ts regress --update"`,
+      );
     }
     const same = previous.meta.backend === backend;
     const tolerance = opts.tolerance ?? (same ? 0 : CROSS_BACKEND_TOLERANCE);
     const moved = compareCells(previous.cells, cells, tolerance);
-    const how = tolerance === 0 ? "exact" : `tolerance ${tolerance} (absolute up to 1, relative above)`;
+    const how = tolerance === 0
+      ? "exact"
+      : `tolerance ${tolerance} (absolute up to 1, relative above)`;
     print(
       `regress ${exp.name}: ${cells.length} cells on backend ${backend} vs reference on ${previous.meta.backend}, ${how}: ` +
         `${moved.length === 0 ? "no cell moved" : `${moved.length} cells moved`}`,
@@ -165,7 +183,9 @@ export async function regressReference(opts: RegressReferenceOptions): Promise<n
  * await regressPublished({ out: "results", k: 2 });
  * ```
  */
-export async function regressPublished(opts: { out: string; k: number; print?: (line: string) => void }): Promise<number> {
+export async function regressPublished(
+  opts: { out: string; k: number; print?: (line: string) => void },
+): Promise<number> {
   const print = opts.print ?? ((l: string) => console.log(l));
   let checked = 0;
   let flagged = 0;
@@ -173,16 +193,23 @@ export async function regressPublished(opts: { out: string; k: number; print?: (
     if (!item.valid) continue;
     const exp = await loadExperiment(item.file);
     if (!exp.report.published) continue;
-    const report = await loadReport(exp, { out: opts.out, filter: (r) => r.summary.profile === "paper" });
+    const report = await loadReport(exp, {
+      out: opts.out,
+      filter: (r) => r.summary.profile === "paper",
+    });
     if (report.table.facts.runs === 0) continue;
     const devs = publishedDeviations(report.table, opts.k);
     checked += devs.length;
     const outside = devs.filter((d) => d.outside);
     flagged += outside.length;
-    print(`${exp.name}: ${devs.length} cells, ${outside.length} outside published mean ± ${opts.k} std`);
+    print(
+      `${exp.name}: ${devs.length} cells, ${outside.length} outside published mean ± ${opts.k} std`,
+    );
     for (const d of outside) {
       print(
-        `  ${d.entry} ${d.dataset} ${d.metric}: ${d.mean.toFixed(2)} vs published ${d.published.mean} ± ${d.published.std} ` +
+        `  ${d.entry} ${d.dataset} ${d.metric}: ${
+          d.mean.toFixed(2)
+        } vs published ${d.published.mean} ± ${d.published.std} ` +
           `(Δ ${(d.mean - d.published.mean).toFixed(2)})`,
       );
     }
@@ -193,7 +220,9 @@ export async function regressPublished(opts: { out: string; k: number; print?: (
         `"deno task reproduce table2 --profile paper --data-root DIR" first`,
     );
   }
-  print(`regress against published: ${checked} cells checked, ${flagged} outside mean ± ${opts.k} std`);
+  print(
+    `regress against published: ${checked} cells checked, ${flagged} outside mean ± ${opts.k} std`,
+  );
   return flagged > 0 ? 1 : 0;
 }
 
@@ -247,7 +276,12 @@ export async function main(args: string[]): Promise<number> {
       update: v.update,
       deps: trainerDeps(),
       jobs: positiveInt("jobs", v.jobs),
-      backend: choice("backend", v.backend, ["auto", "tensorflow", "wasm", "webgpu", "cpu"] as const, "auto"),
+      backend: choice(
+        "backend",
+        v.backend,
+        ["auto", "tensorflow", "wasm", "webgpu", "cpu"] as const,
+        "auto",
+      ),
       progress: createProgress({ tty: Deno.stderr.isTerminal() }),
     });
   } catch (e) {

@@ -18,7 +18,8 @@ import { runExperiment } from "../runner/run_experiment.ts";
 
 const BACKENDS = ["auto", "tensorflow", "wasm", "webgpu", "cpu"] as const;
 
-const USAGE = "usage: main.ts reproduce <experiment> [--profile quick|paper] [--seeds N] [--epochs N] [--jobs N] " +
+const USAGE =
+  "usage: main.ts reproduce <experiment> [--profile quick|paper] [--seeds N] [--epochs N] [--jobs N] " +
   "[--data-root DIR] [--out DIR] [--backend auto|tensorflow|wasm|webgpu|cpu] [--set key=value ...] [--dry-run] [--no-report]";
 
 /**
@@ -61,7 +62,9 @@ export async function main(args: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    if (parsed.positionals.length !== 1) throw new FlagError(`expected one experiment name\n${USAGE}`);
+    if (parsed.positionals.length !== 1) {
+      throw new FlagError(`expected one experiment name\n${USAGE}`);
+    }
     const exp = await loadExperiment(parsed.positionals[0]);
     const out = v.out ?? "results";
     const opts = {
@@ -76,10 +79,18 @@ export async function main(args: string[]): Promise<number> {
     const runs = expandRuns(exp, opts);
     const plan = await planRuns(runs, deps, { out, dataRoot: v["data-root"] });
     const count = (s: string) => plan.filter((r) => r.state === s).length;
-    const missing = [...new Set(plan.filter((r) => r.state === "not implemented").map((r) => r.method))];
+    const missing = [
+      ...new Set(plan.filter((r) => r.state === "not implemented").map((r) => r.method)),
+    ];
     console.error(
-      `${exp.name} (${exp.title}), profile ${opts.profile}: ${plan.length} runs: ${count("done")} already done, ` +
-        `${count("todo")} to do${missing.length ? `, ${count("not implemented")} not implemented (${missing.join(", ")})` : ""}`,
+      `${exp.name} (${exp.title}), profile ${opts.profile}: ${plan.length} runs: ${
+        count("done")
+      } already done, ` +
+        `${count("todo")} to do${
+          missing.length
+            ? `, ${count("not implemented")} not implemented (${missing.join(", ")})`
+            : ""
+        }`,
     );
     if (v["dry-run"]) {
       for (const r of plan) console.log(`${r.state.padEnd(15)} ${r.runId}  ${r.sets.join(" ")}`);

@@ -45,7 +45,11 @@ export async function main(args: string[]): Promise<number> {
     try {
       parsed = parseArgs({
         args,
-        options: { format: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
+        options: {
+          format: { type: "string" },
+          out: { type: "string" },
+          help: { type: "boolean", short: "h" },
+        },
         strict: true,
         allowPositionals: true,
       });
@@ -56,8 +60,15 @@ export async function main(args: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    if (parsed.positionals.length !== 1) throw new FlagError(`expected one experiment name\n${USAGE}`);
-    const format: TableFormat = choice("format", parsed.values.format, ["md", "csv", "tex"] as const, "md");
+    if (parsed.positionals.length !== 1) {
+      throw new FlagError(`expected one experiment name\n${USAGE}`);
+    }
+    const format: TableFormat = choice(
+      "format",
+      parsed.values.format,
+      ["md", "csv", "tex"] as const,
+      "md",
+    );
     const out = parsed.values.out ?? "results";
     const exp = await loadExperiment(parsed.positionals[0]);
     const report = await loadReport(exp, { out, implemented: await registryCheck() });

@@ -7,6 +7,8 @@ import { ConfigError, type ConfigValue, type RunConfig } from "../train/config.t
 import { DATASET_SPECS, type DatasetSpec } from "./specs.ts";
 import { makeSynthetic, syntheticDefaults, type SyntheticKnobs } from "./synthetic.ts";
 import type { Dataset } from "./types.ts";
+import { LOADERS } from "./loaders/mod.ts";
+import { inspectNpz, makeNpzDataset } from "./npz_dataset.ts";
 
 /**
  * The `data.*` defaults of a dataset in a profile: the stand-in's knobs in `quick`,
@@ -18,8 +20,11 @@ import type { Dataset } from "./types.ts";
  * ```
  */
 export function datasetDefaults(spec: DatasetSpec, profile: string): Record<string, ConfigValue> {
+  if (spec.task === "npz") {
+    return { file: spec.name.slice(4), strong: spec.strong, standardize: true, class_names: [] };
+  }
   if (profile === "quick") return { ...syntheticDefaults(spec) };
-  return { root: "data" };
+  return { root: "data", cache: "" };
 }
 
 /**
@@ -31,17 +36,36 @@ export function datasetDefaults(spec: DatasetSpec, profile: string): Record<stri
  * ```
  */
 export function loadDataset(cfg: RunConfig): Promise<Dataset> {
+  if (cfg.data.name.startsWith("npz:")) {
+    const names = (cfg.data.class_names as string[]).length
+      ? cfg.data.class_names as string[]
+      : undefined;
+    const contents = inspectNpz(String(cfg.data.file), names);
+    return Promise.resolve(
+      makeNpzDataset(
+        cfg.data.name,
+        contents,
+        String(cfg.data.strong),
+        cfg.data.standardize === true,
+        names,
+      ),
+    );
+  }
   const spec = DATASET_SPECS[cfg.data.name];
-  if (!spec) throw new Error(`unknown dataset '${cfg.data.name}'`);
+  if (!spec) throw new ConfigError(`unknown dataset '${cfg.data.name}'`);
   if (cfg.profile === "quick") {
     const { name: _name, ...knobs } = cfg.data;
     return Promise.resolve(makeSynthetic(spec, knobs as unknown as SyntheticKnobs));
   }
-  return Promise.reject(
-    new ConfigError(
-      `the paper profile's loader for '${spec.name}' is not implemented yet; use --profile quick (synthetic stand-in)`,
-    ),
-  );
+  const loader = LOADERS[spec.name];
+  if (!loader) {
+    return Promise.reject(
+      new ConfigError(
+        `the paper profile's loader for '${spec.name}' is not implemented yet; use --profile quick (synthetic stand-in)`,
+      ),
+    );
+  }
+  return loader.load(cfg, String(cfg.data.cache || `results/cache/${spec.name}`));
 }
 
 /**
@@ -54,4 +78,41 @@ export function loadDataset(cfg: RunConfig): Promise<Dataset> {
  */
 export function listDatasets(): { name: string; description: string }[] {
   return Object.values(DATASET_SPECS).map((s) => ({ name: s.name, description: s.description }));
+}
+
+/**
+ * The spec of a dataset name: one of the paper's eight, or `npz:PATH` (a feature file,
+ * read and validated here; `strong` picks its strong modality, default the first one
+ * alphabetically).
+ *
+ * @example
+ * ```ts
+ * specFor("crema-d").numClasses; // 6
+ * ```
+ */
+export function specFor(name: string, strong?: string, classNames?: string[]): DatasetSpec {
+  if (name.startsWith("npz:")) {
+    const path = name.slice(4);
+    if (!path) throw new ConfigError(`--dataset npz:PATH needs a file path, e.g. npz:features.npz`);
+    const c = inspectNpz(path, classNames?.length ? classNames : undefined);
+    const chosen = strong || c.modalities[0];
+    return {
+      name,
+      description: `features from ${path} (${c.modalities.join(", ")}; ${c.numClasses} classes)`,
+      numClasses: c.numClasses,
+      modalities: c.modalities,
+      strong: chosen,
+      hasVal: c.hasVal,
+      task: "npz",
+    };
+  }
+  const spec = DATASET_SPECS[name];
+  if (!spec) {
+    throw new ConfigError(
+      `unknown dataset '${name}'. Valid datasets: ${
+        Object.keys(DATASET_SPECS).join(", ")
+      }, or npz:PATH for a feature file`,
+    );
+  }
+  return spec;
 }

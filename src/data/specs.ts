@@ -14,13 +14,13 @@ export interface DatasetSpec {
   /** Number of classes in the real dataset. */
   numClasses: number;
   /** Modality names in fusion order (official code's first half first). */
-  modalities: [string, string];
+  modalities: string[];
   /** The modality the paper calls strong. */
   strong: string;
   /** Whether the official code selects the best epoch on a real validation split. */
   hasVal: boolean;
   /** Task family (sets the paper profile's batch size). */
-  task: "audio-visual" | "image-text" | "2d-3d";
+  task: "audio-visual" | "image-text" | "2d-3d" | "npz";
 }
 
 /**

@@ -203,6 +203,46 @@ export function validateKnobs(k: SyntheticKnobs): void {
   }
 }
 
+/** Host-side splits of a stand-in plus its ground truth. */
+export interface SyntheticHost {
+  /** Training split. */
+  train: HostSplit;
+  /** Test split. */
+  test: HostSplit;
+  /** Validation split (datasets with a val split only). */
+  val?: HostSplit;
+  /** Facts known by construction. */
+  facts: Record<string, number>;
+}
+
+/**
+ * Generates a stand-in's samples as host arrays (seeded, deterministic), e.g. to export
+ * them to a feature file.
+ *
+ * @example
+ * ```ts
+ * import { DATASET_SPECS } from "./specs.ts";
+ * const spec = DATASET_SPECS["crema-d"];
+ * const host = syntheticHost(spec, { ...syntheticDefaults(spec), train_size: 12, test_size: 6 });
+ * host.train.labels.length; // 12
+ * ```
+ */
+export function syntheticHost(spec: DatasetSpec, k: SyntheticKnobs): SyntheticHost {
+  validateKnobs(k);
+  const gen = buildGenerator(spec, k);
+  const merged = 2 * (spec.numClasses - gen.groupCodes.length);
+  return {
+    train: sampleSplit(spec, k, gen, k.train_size, "train"),
+    test: sampleSplit(spec, k, gen, k.test_size, "test"),
+    val: spec.hasVal && k.val_size > 0 ? sampleSplit(spec, k, gen, k.val_size, "val") : undefined,
+    facts: {
+      merged_classes: merged,
+      strong_ceiling: (spec.numClasses - merged / 2) / spec.numClasses,
+      lazy_only_share: merged / spec.numClasses,
+    },
+  };
+}
+
 /**
  * Builds a stand-in: host arrays are generated in JS (seeded), then uploaded to the
  * current tfjs backend. `facts` reports the ground truth known by construction.
@@ -215,15 +255,10 @@ export function validateKnobs(k: SyntheticKnobs): void {
  * ```
  */
 export function makeSynthetic(spec: DatasetSpec, k: SyntheticKnobs): Dataset {
-  validateKnobs(k);
-  const gen = buildGenerator(spec, k);
-  const train = new MemorySplit(sampleSplit(spec, k, gen, k.train_size, "train"));
-  const test = new MemorySplit(sampleSplit(spec, k, gen, k.test_size, "test"));
-  const val = spec.hasVal && k.val_size > 0
-    ? new MemorySplit(sampleSplit(spec, k, gen, k.val_size, "val"))
-    : undefined;
-  const groups = gen.groupCodes.length;
-  const merged = 2 * (spec.numClasses - groups);
+  const host = syntheticHost(spec, k);
+  const train = new MemorySplit(host.train);
+  const test = new MemorySplit(host.test);
+  const val = host.val ? new MemorySplit(host.val) : undefined;
   const strong = spec.strong, lazy = lazyOf(spec);
   return {
     info: {
@@ -239,11 +274,7 @@ export function makeSynthetic(spec: DatasetSpec, k: SyntheticKnobs): Dataset {
     train,
     test,
     val,
-    facts: {
-      merged_classes: merged,
-      strong_ceiling: (spec.numClasses - merged / 2) / spec.numClasses,
-      lazy_only_share: merged / spec.numClasses,
-    },
+    facts: host.facts,
     dispose() {
       train.dispose();
       test.dispose();

@@ -348,7 +348,9 @@ export const agm: MethodEntry = {
       state: () => ({
         json: null,
         tensors: Object.fromEntries(
-          mods.flatMap((m) => [[`running_${m}`, state.running[m]], [`scale_${m}`, state.scales[m]]]),
+          mods.flatMap((
+            m,
+          ) => [[`running_${m}`, state.running[m]], [`scale_${m}`, state.scales[m]]]),
         ),
       }),
       restore(saved) {

@@ -24,11 +24,12 @@
  *
  * What w_m is (`omega` option) is the reconstructed part:
  *   - `lagged` (default): w = the omega of the PREVIOUS iteration (0.5 before the first one).
- *     This is the data flow of the later revision of the repository (main_arl_variance.py
- *     writes `args.audio_weight = weight[0]`, `args.visual_weight = weight[1]` after the
- *     forward pass; `ResNet_weight.forward` reads them into the GradScale node at forward time,
- *     so a step's backward uses the weights written by the step before; its GradScale unpacks
- *     the saved-tensor tuple), which still cannot run unmodified (it imports the missing
+ *     This is the data flow of the revision of the repository that stores omega (indexed as
+ *     main_arl_variance.py 51a9de33 / models/backbone.py 0e851af): `train_epoch` writes
+ *     `args.audio_weight = weight[0]`, `args.visual_weight = weight[1]` after the forward pass,
+ *     and `ResNet_weight.forward` reads them into the GradScale node at forward time, so a step's
+ *     backward uses the weights written by the step before (its GradScale also unpacks the
+ *     saved-tensor tuple). That revision still cannot run unmodified (it imports the missing
  *     `dataset/Kinect400.py`).
  *   - `current`: w = this batch's omega (the abstract's reading without the one-step lag).
  *   - `off`: w = 0.5 for both modalities, a symmetric (1 + 0.5) multiplier: the revision cited
@@ -46,7 +47,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { FusionModel } from "../models/model.ts";
-import { ConfigError } from "../train/config.ts";
+import { ConfigError } from "../train/config_error.ts";
 import {
   clipGlobalNorm,
   crossEntropy,
@@ -59,6 +60,7 @@ import {
 } from "../train/grads.ts";
 import { stepLr } from "../train/schedule.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
+import { startSteppedLr } from "./dgl.ts";
 import type { MethodEntry } from "./entry.ts";
 
 /** How the encoder-gradient weights w_m are chosen (see the module doc). */
@@ -175,7 +177,9 @@ export function arlGrads(
       : o.mode === "lagged"
       ? o.previous
       : tf.fill([mods.length], 0.5) as tf.Tensor1D;
-    const multiplier = o.active ? tf.add(w, 1) as tf.Tensor1D : tf.ones([mods.length]) as tf.Tensor1D;
+    const multiplier = o.active
+      ? tf.add(w, 1) as tf.Tensor1D
+      : tf.ones([mods.length]) as tf.Tensor1D;
     // tfjs runs this function in its own tidy before the backward pass: the multipliers the
     // gradient closures read must outlive it, so they are returned in `aux` (kept) below.
     const k = tf.unstack(multiplier) as tf.Scalar[];
@@ -278,8 +282,9 @@ export const arl: MethodEntry = {
       buffers: () => model.buffers(),
       learningRate(epoch, base, epochs) {
         const t = ctx.config.train;
-        const e = p.sched_at_start ? epoch + 1 : epoch; // scheduler.step() at epoch start
-        return stepLr(base, t.lr_step, t.lr_gamma, epochs, t.protocol_epochs, e);
+        return p.sched_at_start // scheduler.step() at epoch start (main_arl_variance.py#L80)
+          ? startSteppedLr(base, t.lr_step, t.lr_gamma, epochs, t.protocol_epochs, epoch)
+          : stepLr(base, t.lr_step, t.lr_gamma, epochs, t.protocol_epochs, epoch);
       },
       trainStep(batch, step) {
         const active = step.protocolEpoch > Number(p.start); // `epoch > args.start`

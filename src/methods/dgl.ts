@@ -27,7 +27,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { FusionModel } from "../models/model.ts";
-import { ConfigError } from "../train/config.ts";
+import { ConfigError } from "../train/config_error.ts";
 import {
   clipGlobalNorm,
   crossEntropy,
@@ -39,6 +39,33 @@ import {
 import { stepLr } from "../train/schedule.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
+
+/**
+ * The lr of 0-based epoch `epoch` under the official DGL/ARL scheduling: MultiStepLR stepped at
+ * the START of each epoch (main_dgl.py#L74, main_arl_variance.py#L80), so during epoch e the
+ * scheduler has counted e + 1 epochs and a milestone of 70 applies from epoch 69. Measured in
+ * protocol epochs (e * protocolEpochs / epochs) like every epoch mark of the harness, so the
+ * one-epoch lead is one protocol epoch; `step` repeats like the harness's StepLR (identical to
+ * the official single milestone within 100 protocol epochs).
+ *
+ * @example
+ * ```ts
+ * startSteppedLr(0.002, 70, 0.1, 100, 100, 68); // 0.002
+ * startSteppedLr(0.002, 70, 0.1, 100, 100, 69); // 0.0002
+ * startSteppedLr(0.002, 70, 0.1, 20, 100, 14); // 0.0002 (protocol epoch 70 + 1 >= 70)
+ * ```
+ */
+export function startSteppedLr(
+  base: number,
+  step: number,
+  gamma: number,
+  epochs: number,
+  protocolEpochs: number,
+  epoch: number,
+): number {
+  const counted = (epoch * protocolEpochs) / epochs + 1;
+  return base * Math.pow(gamma, Math.floor(counted / step + 1e-9));
+}
 
 /** The gradients and forward outputs of one DGL step (before clipping). */
 export interface DglGrads {
@@ -143,9 +170,10 @@ export const dgl: MethodEntry = {
       buffers: () => model.buffers(),
       learningRate(epoch, base, epochs) {
         const t = ctx.config.train;
-        // MultiStepLR.step() at the start of epoch e has set last_epoch = e + 1.
-        const e = p.sched_at_start ? epoch + 1 : epoch;
-        return stepLr(base * lrScale, t.lr_step, t.lr_gamma, epochs, t.protocol_epochs, e);
+        const lr0 = base * lrScale;
+        return p.sched_at_start
+          ? startSteppedLr(lr0, t.lr_step, t.lr_gamma, epochs, t.protocol_epochs, epoch)
+          : stepLr(lr0, t.lr_step, t.lr_gamma, epochs, t.protocol_epochs, epoch);
       },
       trainStep(batch, step) {
         const r = dglGrads(model, batch.inputs, batch.labels, alpha);
@@ -157,7 +185,9 @@ export const dgl: MethodEntry = {
         const logs: Record<string, tf.Scalar | number> = { loss_fusion: r.lossFused.clone() };
         for (const m of model.modalities) logs[`loss_${m}`] = r.lossUnimodal[m];
         logs.grad_norm = norm;
-        logs.clipped = clipNorm > 0 ? tf.tidy(() => tf.step(tf.sub(norm, clipNorm))) as tf.Scalar : 0;
+        logs.clipped = clipNorm > 0
+          ? tf.tidy(() => tf.step(tf.sub(norm, clipNorm))) as tf.Scalar
+          : 0;
         // The official epoch loss is the mean of loss_f (`_loss += loss_f.item()`).
         return Promise.resolve({ loss: r.lossFused, fused: r.fused, unimodal: r.unimodal, logs });
       },

@@ -49,6 +49,20 @@ export type ProjectionMode = "replace" | "off" | "additive";
 export type FusionMode = "entropy-sample" | "entropy-batch" | "fixed";
 
 /**
+ * The projector's regulariser alpha = base^(1 + i/N) for batch i of N (`utils.py#L26-27`):
+ * from 0.1 down towards 0.01 within each epoch.
+ *
+ * @example
+ * ```ts
+ * mlaAlpha(0.1, 0, 10); // 0.1
+ * mlaAlpha(0.1, 5, 10); // 0.1^1.5
+ * ```
+ */
+export function mlaAlpha(base: number, batchIndex: number, batches: number): number {
+  return Math.pow(base, batchIndex / batches + 1);
+}
+
+/**
  * One RLS/OWM projector update (`utils.py#L33-38`): k = P r^T, P <- P - k k^T / (alpha + r k),
  * then P / |P|_F, with r the batch mean of `features` [B, D]. Returns the new P (caller
  * disposes; `P` itself is not disposed).
@@ -109,9 +123,11 @@ export function fusionWeights(
   }
   return tf.tidy(() => {
     // -H_m; stable log-softmax over classes (axis 1) or over the batch (axis 0, official).
-    const axis = mode === "entropy-sample" ? 1 : 0;
+    // (tfjs's logSoftmax works on the last axis only, hence the transpose for axis 0.)
     const negH = mods.map((m) => {
-      const logp = tf.logSoftmax(logits[m], axis);
+      const logp = mode === "entropy-sample"
+        ? tf.logSoftmax(logits[m])
+        : tf.logSoftmax(tf.transpose(logits[m]));
       const plogp = tf.mul(tf.exp(logp), logp);
       return mode === "entropy-sample" ? tf.sum(plogp, 1, true) : tf.sum(plogp);
     });
@@ -218,7 +234,7 @@ export const mla: MethodEntry = {
         const logits: Record<string, tf.Tensor2D> = {};
         const losses: Record<string, tf.Scalar> = {};
         const logs: Record<string, tf.Scalar> = {};
-        const alpha = Math.pow(alphaBase, step.step / step.stepsPerEpoch + 1);
+        const alpha = mlaAlpha(alphaBase, step.step, step.stepsPerEpoch);
         mods.forEach((m, i) => {
           const r = gradsOf([...encoders[m].params(), ...head.params()], () => {
             const f = encoders[m].forward(batch.inputs[m], true);
@@ -232,7 +248,9 @@ export const mla: MethodEntry = {
             next.dispose();
             const g = grads.get(kernelName)! as tf.Tensor2D;
             const gp = projectKernelGrad(g, P, projection);
-            logs[`proj_ratio_${m}`] = tf.tidy(() => tf.div(tf.norm(gp), tf.norm(g)));
+            logs[`proj_ratio_${m}`] = tf.tidy(() =>
+              tf.div(tf.norm(gp), tf.maximum(tf.norm(g), 1e-30))
+            );
             grads.set(kernelName, gp);
             g.dispose();
           } else {

@@ -6,7 +6,8 @@
  *   g_m = s * (f_m / ||f_m||) (W_m / ||W_m||_col)      (main_CD.py: F.normalize of the
  *        features per sample and of each class row of W_m; eps 1e-12; NO bias)
  *   loss = CE(sum_m g_m)                             (the cosine sum replaces the linear output)
- * No gradient manipulation and no state. The concat head's bias is never used by the loss,
+ * No gradient manipulation and no state. method.csv: `ce_<m>`, the cross-entropy of each
+ * modality's cosine logits (computed for logging only, as main_CD.py does). The concat head's bias is never used by the loss,
  * so it gets no gradient (and no weight decay: SGD skips parameters without a gradient, as
  * PyTorch does for a `None` grad).
  *
@@ -136,6 +137,7 @@ export const mmcosine: MethodEntry = {
     return {
       name: "mmcosine",
       modalities: model.modalities,
+      logNames: model.modalities.map((m) => `ce_${m}`),
       params: () => model.params(),
       buffers: () => model.buffers(),
       trainStep(batch, step) {
@@ -148,7 +150,17 @@ export const mmcosine: MethodEntry = {
         });
         step.optimizer.step(r.grads, step.lr);
         disposeGrads(r.grads);
-        return Promise.resolve({ loss: r.loss, fused: r.aux.fused, unimodal: r.aux.unimodal });
+        // main_CD.py computes CE(g_a), CE(g_v) for logging only; so does method.csv here.
+        const logs: Record<string, tf.Scalar> = {};
+        for (const m of model.modalities) {
+          logs[`ce_${m}`] = crossEntropy(r.aux.unimodal[m], batch.labels);
+        }
+        return Promise.resolve({
+          loss: r.loss,
+          fused: r.aux.fused,
+          unimodal: r.aux.unimodal,
+          logs,
+        });
       },
       predict(inputs): Prediction {
         const linear = fusedEval === "linear";

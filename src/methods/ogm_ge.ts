@@ -256,7 +256,7 @@ function createOgm(ctx: MethodContext, name: string, withBio: boolean): Method {
         bio.record(batch, out.unimodal);
         for (const m of mods) {
           logs[`a_${m}`] = s.a[m];
-          logs[`bio_${m}`] = bioOn ? tf.step(tf.sub(1, s.a[m])) as tf.Scalar : 0;
+          logs[`bio_${m}`] = bioOn ? tf.tidy(() => tf.step(tf.sub(1, s.a[m])) as tf.Scalar) : 0;
         }
         for (const t of Object.values(s.correct)) t.dispose();
       }

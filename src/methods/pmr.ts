@@ -237,7 +237,7 @@ export class Prototypes {
 function createPmr(ctx: MethodContext, name: string, withBio: boolean): Method {
   requireTwoModalities(name, ctx.info.modalities);
   const p = ctx.params;
-  const alpha = Number(p.alpha), mu = Number(p.momentum);
+  const alpha = Number(p.alpha), mu = Number(p.momentum_coef);
   const start = Number(p.window_start), end = Number(p.window_end);
   const model = buildFusionModel(ctx, "concat", "split");
   const mods = model.modalities;
@@ -318,7 +318,7 @@ function createPmr(ctx: MethodContext, name: string, withBio: boolean): Method {
         bio.record(batch, a.unimodal);
         for (const m of mods) {
           logs[`a_${m}`] = s.a[m];
-          logs[`bio_${m}`] = bioOn ? tf.step(tf.sub(1, s.a[m])) as tf.Scalar : 0;
+          logs[`bio_${m}`] = bioOn ? tf.tidy(() => tf.step(tf.sub(1, s.a[m])) as tf.Scalar) : 0;
         }
         for (const t of Object.values(s.correct)) t.dispose();
       }
@@ -349,7 +349,7 @@ function createPmr(ctx: MethodContext, name: string, withBio: boolean): Method {
 function pmrDefaults() {
   return {
     alpha: 2.0,
-    momentum: 0.0,
+    momentum_coef: 0.0,
     window_start: 0,
     window_end: 70,
     proto_fraction: 0.1,

@@ -90,9 +90,9 @@ function seedVerdict(holding: number, total: number): Verdict {
   return "inconclusive";
 }
 
-function missing(data: ClaimData, entry: string): string {
+function missing(data: ClaimData, entry: string, dataset: string): string {
   const reason = data.missingReason?.(entry);
-  return `${label(data, entry)} has no runs${reason ? ` (${reason})` : ""}`;
+  return `${label(data, entry)} has no runs on ${dataset}${reason ? ` (${reason})` : ""}`;
 }
 
 function label(data: ClaimData, entry: string): string {
@@ -105,8 +105,8 @@ function compareCase(c: CompareClaim, data: ClaimData, left: string, dataset: st
   const base = { dataset, entry: left };
   if (l.size === 0 || r.size === 0) {
     const why = [
-      l.size === 0 ? missing(data, left) : "",
-      r.size === 0 ? missing(data, c.right) : "",
+      l.size === 0 ? missing(data, left, dataset) : "",
+      r.size === 0 ? missing(data, c.right, dataset) : "",
     ]
       .filter(Boolean).join("; ");
     return { ...base, verdict: "inconclusive", seedsHolding: 0, seeds: 0, detail: why };
@@ -147,7 +147,7 @@ function bestCase(c: BestClaim, data: ClaimData, dataset: string): CaseResult {
   const excluded: string[] = [];
   for (const e of c.among) {
     const m = bySeed(data.values(e, dataset, c.metric));
-    if (m.size === 0) excluded.push(missing(data, e));
+    if (m.size === 0) excluded.push(missing(data, e, dataset));
     else maps.set(e, m);
   }
   if (!maps.has(c.subject)) {
@@ -156,7 +156,7 @@ function bestCase(c: BestClaim, data: ClaimData, dataset: string): CaseResult {
       verdict: "inconclusive",
       seedsHolding: 0,
       seeds: 0,
-      detail: missing(data, c.subject),
+      detail: missing(data, c.subject, dataset),
     };
   }
   if (maps.size < 2) {

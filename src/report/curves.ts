@@ -44,13 +44,22 @@ export interface CurveData {
   seeds: number[];
 }
 
-/** Line style names. */
-export const SOURCE_RUN = "multimodal run, per epoch";
+/** Line style name of the per-epoch curves. */
+export const SOURCE_RUN = "per epoch";
 /** Line style name of the dashed reference. */
-export const SOURCE_UNIMODAL = "modality trained alone, best epoch";
+export const SOURCE_UNIMODAL = "best, modality trained alone";
 
 const ROLE_COLORS = { Fusion: "#1f77b4", "Strong modality": "#9467bd", "Lazy modality": "#2ca02c" };
-const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
+const PALETTE = [
+  "#1f77b4",
+  "#ff7f0e",
+  "#2ca02c",
+  "#d62728",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#7f7f7f",
+];
 
 /**
  * Mean over runs of a column per epoch (epochs where no run has a value are left out).
@@ -110,7 +119,9 @@ async function epochsOf(runs: RunRecord[]): Promise<EpochRow[][]> {
  */
 export async function curveData(exp: Experiment, index: MetricIndex): Promise<CurveData> {
   const refs = new Set(exp.report.reference);
-  const shown = exp.report.show.length ? exp.report.show : exp.entries.map((e) => e.name).filter((n) => !refs.has(n));
+  const shown = exp.report.show.length
+    ? exp.report.show
+    : exp.entries.map((e) => e.name).filter((n) => !refs.has(n));
   const label = (name: string) => exp.entries.find((e) => e.name === name)?.label ?? name;
   const multi = exp.datasets.length > 1;
   const data: CurveDatum[] = [];
@@ -147,7 +158,15 @@ export async function curveData(exp: Experiment, index: MetricIndex): Promise<Cu
         const panel = multi ? `${role.title} · ${dl}` : role.title;
         panels.push(panel);
         for (const ref of refLevels.filter((r) => r.series === role.series)) {
-          data.push({ kind: "ref", chart: "accuracy", panel, series: "Unimodal best", source: SOURCE_UNIMODAL, epoch: null, value: ref.value });
+          data.push({
+            kind: "ref",
+            chart: "accuracy",
+            panel,
+            series: "Unimodal best",
+            source: SOURCE_UNIMODAL,
+            epoch: null,
+            value: ref.value,
+          });
         }
       }
       ratioPanels.push(multi ? `Discrepancy ratio · ${dl}` : "Discrepancy ratio");
@@ -160,33 +179,84 @@ export async function curveData(exp: Experiment, index: MetricIndex): Promise<Cu
         for (const role of roles) {
           const panel = multi ? `${role.title} · ${dl}` : role.title;
           for (const p of meanCurve(rows, role.column)) {
-            data.push({ kind: "curve", chart: "accuracy", panel, series: label(name), source: SOURCE_RUN, epoch: p.epoch, value: p.value * 100 });
+            data.push({
+              kind: "curve",
+              chart: "accuracy",
+              panel,
+              series: label(name),
+              source: SOURCE_RUN,
+              epoch: p.epoch,
+              value: p.value * 100,
+            });
           }
         }
         const rp = ratioPanels[ratioPanels.length - 1];
         for (const p of meanCurve(rows, "ratio_mean")) {
-          data.push({ kind: "curve", chart: "ratio", panel: rp, series: label(name), source: SOURCE_RUN, epoch: p.epoch, value: p.value });
+          data.push({
+            kind: "curve",
+            chart: "ratio",
+            panel: rp,
+            series: label(name),
+            source: SOURCE_RUN,
+            epoch: p.epoch,
+            value: p.value,
+          });
         }
       } else {
-        const panel = multi ? `${label(name)} · ${dl} (${strong}/${lazy})` : `${label(name)} (${strong}/${lazy})`;
+        const panel = multi
+          ? `${label(name)} · ${dl} (${strong}/${lazy})`
+          : `${label(name)} (${strong}/${lazy})`;
         panels.push(panel);
         ratioPanels.push(panel);
         for (const role of roles) {
           for (const p of meanCurve(rows, role.column)) {
-            data.push({ kind: "curve", chart: "accuracy", panel, series: role.series, source: SOURCE_RUN, epoch: p.epoch, value: p.value * 100 });
+            data.push({
+              kind: "curve",
+              chart: "accuracy",
+              panel,
+              series: role.series,
+              source: SOURCE_RUN,
+              epoch: p.epoch,
+              value: p.value * 100,
+            });
           }
         }
         for (const ref of refLevels) {
-          data.push({ kind: "ref", chart: "accuracy", panel, series: ref.series, source: SOURCE_UNIMODAL, epoch: null, value: ref.value });
+          data.push({
+            kind: "ref",
+            chart: "accuracy",
+            panel,
+            series: ref.series,
+            source: SOURCE_UNIMODAL,
+            epoch: null,
+            value: ref.value,
+          });
         }
         for (const p of meanCurve(rows, "ratio_mean")) {
-          data.push({ kind: "curve", chart: "ratio", panel, series: "Discrepancy ratio", source: SOURCE_RUN, epoch: p.epoch, value: p.value });
+          data.push({
+            kind: "curve",
+            chart: "ratio",
+            panel,
+            series: "Discrepancy ratio",
+            source: SOURCE_RUN,
+            epoch: p.epoch,
+            value: p.value,
+          });
         }
       }
     }
   }
-  if (overlay && data.some((d) => d.kind === "ref")) series.push({ name: "Unimodal best", color: "#7f7f7f" });
-  return { data, panels, ratioPanels, series, seeds: [...seeds].sort((a, b) => a - b) };
+  if (overlay && data.some((d) => d.kind === "ref")) {
+    series.push({ name: "Unimodal best", color: "#7f7f7f" });
+  }
+  const used = new Set(data.map((d) => d.series));
+  return {
+    data,
+    panels,
+    ratioPanels,
+    series: overlay ? series.filter((s) => used.has(s.name)) : series,
+    seeds: [...seeds].sort((a, b) => a - b),
+  };
 }
 
 /**
@@ -197,16 +267,31 @@ export async function curveData(exp: Experiment, index: MetricIndex): Promise<Cu
  * const spec = curvesSpec(await curveData(exp, index), { title: exp.title, subtitle: "quick profile" });
  * ```
  */
-export function curvesSpec(cd: CurveData, meta: { title: string; subtitle: string[] }): TopLevelSpec {
+export function curvesSpec(
+  cd: CurveData,
+  meta: { title: string; subtitle: string[] },
+): TopLevelSpec {
   const overlay = !cd.series.some((s) => s.name === "Fusion");
   const columns = Math.min(4, Math.max(1, cd.panels.length));
   const ratioColumns = Math.min(4, Math.max(1, cd.ratioPanels.length));
   const colorScale = { domain: cd.series.map((s) => s.name), range: cd.series.map((s) => s.color) };
   const dashScale = { domain: [SOURCE_RUN, SOURCE_UNIMODAL], range: [[1, 0], [6, 4]] };
-  const x = { field: "epoch", type: "quantitative", title: "Epoch", axis: { tickMinStep: 1 } } as const;
+  const hasRefs = cd.data.some((d) => d.kind === "ref");
+  const x = {
+    field: "epoch",
+    type: "quantitative",
+    title: "Epoch",
+    axis: { tickMinStep: 1 },
+  } as const;
   const accuracy = {
     data: { values: cd.data.filter((d) => d.chart === "accuracy") },
-    facet: { field: "panel", type: "nominal", sort: cd.panels, title: null, header: { labelFontSize: 12 } },
+    facet: {
+      field: "panel",
+      type: "nominal",
+      sort: cd.panels,
+      title: null,
+      header: { labelFontSize: 12 },
+    },
     columns,
     spec: {
       width: 220,
@@ -217,9 +302,24 @@ export function curvesSpec(cd: CurveData, meta: { title: string; subtitle: strin
           mark: { type: "line", strokeWidth: 1.8 },
           encoding: {
             x,
-            y: { field: "value", type: "quantitative", title: "Test accuracy (%)", scale: { domain: [0, 100] } },
-            color: { field: "series", type: "nominal", scale: colorScale, legend: { title: overlay ? "Method" : "Accuracy of" } },
-            strokeDash: { field: "source", type: "nominal", scale: dashScale, legend: { title: "Line" } },
+            y: {
+              field: "value",
+              type: "quantitative",
+              title: "Test accuracy (%)",
+              scale: { domain: [0, 100] },
+            },
+            color: {
+              field: "series",
+              type: "nominal",
+              scale: colorScale,
+              legend: { title: overlay ? "Method" : "Accuracy of", labelLimit: 400 },
+            },
+            strokeDash: {
+              field: "source",
+              type: "nominal",
+              scale: dashScale,
+              legend: hasRefs ? { title: "Line", labelLimit: 400 } : null,
+            },
           },
         },
         {
@@ -236,7 +336,13 @@ export function curvesSpec(cd: CurveData, meta: { title: string; subtitle: strin
   };
   const ratio = {
     data: { values: cd.data.filter((d) => d.chart === "ratio") },
-    facet: { field: "panel", type: "nominal", sort: cd.ratioPanels, title: null, header: { labelFontSize: 12 } },
+    facet: {
+      field: "panel",
+      type: "nominal",
+      sort: cd.ratioPanels,
+      title: null,
+      header: { labelFontSize: 12 },
+    },
     columns: ratioColumns,
     spec: {
       width: 220,
@@ -253,7 +359,7 @@ export function curvesSpec(cd: CurveData, meta: { title: string; subtitle: strin
               scale: { zero: false },
             },
             color: overlay
-              ? { field: "series", type: "nominal", scale: colorScale, legend: null }
+              ? { field: "series", type: "nominal", scale: colorScale }
               : { value: "#d62728" },
           },
         },

@@ -50,7 +50,12 @@ export interface HistogramData {
  * // [{ x0: 0, x1: 0.5, share: 66.66... }, { x0: 0.5, x1: 1, share: 33.33... }]
  * ```
  */
-export function binShares(values: number[], lo: number, hi: number, bins: number): { x0: number; x1: number; share: number }[] {
+export function binShares(
+  values: number[],
+  lo: number,
+  hi: number,
+  bins: number,
+): { x0: number; x1: number; share: number }[] {
   const width = (hi - lo) / bins;
   const counts = new Array(bins).fill(0);
   for (const v of values) {
@@ -58,7 +63,11 @@ export function binShares(values: number[], lo: number, hi: number, bins: number
     counts[i]++;
   }
   const n = values.length || 1;
-  return counts.map((c, i) => ({ x0: lo + i * width, x1: lo + (i + 1) * width, share: (c / n) * 100 }));
+  return counts.map((c, i) => ({
+    x0: lo + i * width,
+    x1: lo + (i + 1) * width,
+    share: (c / n) * 100,
+  }));
 }
 
 /**
@@ -85,7 +94,10 @@ export async function histogramData(exp: Experiment, index: MetricIndex): Promis
       const runs = index.runs(name, dataset);
       if (runs.length === 0) continue;
       const s = runs[0].summary;
-      const roles = [{ role: "strong" as const, modality: s.strong }, { role: "lazy" as const, modality: lazyModality(s) }];
+      const roles = [{ role: "strong" as const, modality: s.strong }, {
+        role: "lazy" as const,
+        modality: lazyModality(s),
+      }];
       const pooled = new Map<string, number[]>();
       for (const run of runs) {
         for (const epoch of infoEpochs(run.dir)) {
@@ -93,12 +105,17 @@ export async function histogramData(exp: Experiment, index: MetricIndex): Promis
           const data = await readInfo(run.dir, epoch);
           for (const r of roles) {
             const key = `${r.role}|${epoch}`;
-            pooled.set(key, [...(pooled.get(key) ?? []), ...infoBounds(data, r.modality, Math.exp(logC))]);
+            pooled.set(key, [
+              ...(pooled.get(key) ?? []),
+              ...infoBounds(data, r.modality, Math.exp(logC)),
+            ]);
           }
         }
       }
       for (const r of roles) {
-        const row = `${label}${multi ? ` · ${datasetLabel(dataset)}` : ""} · ${r.role} (${r.modality})`;
+        const row = `${label}${
+          multi ? ` · ${datasetLabel(dataset)}` : ""
+        } · ${r.role} (${r.modality})`;
         rows.push(row);
         for (const [key, values] of pooled) {
           const [role, epoch] = key.split("|");
@@ -119,7 +136,11 @@ export async function histogramData(exp: Experiment, index: MetricIndex): Promis
  * const spec = histogramSpec(await histogramData(exp, index), { title: exp.title, subtitle: [] });
  * ```
  */
-export function histogramSpec(hd: HistogramData, meta: { title: string; subtitle: string[] }, bins = 30): TopLevelSpec {
+export function histogramSpec(
+  hd: HistogramData,
+  meta: { title: string; subtitle: string[] },
+  bins = 30,
+): TopLevelSpec {
   const all = hd.panels.flatMap((p) => p.values).sort((a, b) => a - b);
   const q = all.length ? all[Math.floor(all.length * 0.01)] : hd.threshold - 1;
   const lo = Math.min(q, hd.threshold - 0.5);
@@ -132,7 +153,9 @@ export function histogramSpec(hd: HistogramData, meta: { title: string; subtitle
     const above = shareAbove(p.values, hd.threshold);
     const text = above === null
       ? "no samples"
-      : `> ${hd.threshold}: ${(above * 100).toFixed(0)}% · ≤ ${hd.threshold}: ${((1 - above) * 100).toFixed(0)}%`;
+      : `> ${hd.threshold}: ${(above * 100).toFixed(0)}% · ≤ ${hd.threshold}: ${
+        ((1 - above) * 100).toFixed(0)
+      }%`;
     data.push({ kind: "text", row: p.row, column: p.column, role: p.role, text });
   }
   const roleScale = { domain: ["strong", "lazy"], range: ["#2ca02c", "#1f77b4"] };
@@ -144,8 +167,20 @@ export function histogramSpec(hd: HistogramData, meta: { title: string; subtitle
     padding: 12,
     data: { values: data },
     facet: {
-      row: { field: "row", type: "nominal", sort: hd.rows, title: null, header: { labelAngle: 0, labelAlign: "left", labelFontSize: 11 } },
-      column: { field: "column", type: "nominal", sort: hd.columns, title: null, header: { labelFontSize: 12 } },
+      row: {
+        field: "row",
+        type: "nominal",
+        sort: hd.rows,
+        title: null,
+        header: { labelAngle: 0, labelAlign: "left", labelFontSize: 11 },
+      },
+      column: {
+        field: "column",
+        type: "nominal",
+        sort: hd.columns,
+        title: null,
+        header: { labelFontSize: 12 },
+      },
     },
     spec: {
       width: 200,
@@ -155,11 +190,21 @@ export function histogramSpec(hd: HistogramData, meta: { title: string; subtitle
           transform: [{ filter: "datum.kind === 'bar'" }],
           mark: { type: "rect", opacity: 0.85 },
           encoding: {
-            x: { field: "x0", type: "quantitative", title: "I(X_m; Z; Y) lower bound (nats)", scale: { domain: [lo, hi], nice: false } },
+            x: {
+              field: "x0",
+              type: "quantitative",
+              title: "I(X_m; Z; Y) lower bound (nats)",
+              scale: { domain: [lo, hi], nice: false },
+            },
             x2: { field: "x1" },
             y: { field: "share", type: "quantitative", title: "Samples (%)" },
             y2: { datum: 0 },
-            color: { field: "role", type: "nominal", scale: roleScale, legend: { title: "Modality" } },
+            color: {
+              field: "role",
+              type: "nominal",
+              scale: roleScale,
+              legend: { title: "Modality" },
+            },
           },
         },
         {

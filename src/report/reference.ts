@@ -58,7 +58,9 @@ function flatten(obj: unknown, prefix: string, run: string, out: RefCell[]): voi
   } else if (Array.isArray(obj)) {
     out.push({ run, key: prefix, value: obj.join(" ") });
   } else {
-    for (const [k, v] of Object.entries(obj as Record<string, unknown>)) flatten(v, `${prefix}.${k}`, run, out);
+    for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+      flatten(v, `${prefix}.${k}`, run, out);
+    }
   }
 }
 
@@ -77,7 +79,11 @@ export async function collectCells(records: RunRecord[]): Promise<RefCell[]> {
     out.push({ run: rec.runId, key: "config_hash", value: s.config_hash });
     flatten(s.final, "summary.final", rec.runId, out);
     flatten(s.best, "summary.best", rec.runId, out);
-    out.push({ run: rec.runId, key: "summary.ratio_mean", value: s.ratio_mean === null ? "" : String(s.ratio_mean) });
+    out.push({
+      run: rec.runId,
+      key: "summary.ratio_mean",
+      value: s.ratio_mean === null ? "" : String(s.ratio_mean),
+    });
     out.push(...await csvCells(`${rec.dir}/epochs.csv`, "epoch", rec.runId));
     out.push(...await csvCells(`${rec.dir}/method.csv`, "method", rec.runId));
   }
@@ -95,7 +101,11 @@ export async function collectCells(records: RunRecord[]): Promise<RefCell[]> {
  */
 export function renderReference(ref: Reference): string {
   const meta = Object.entries(ref.meta).map(([k, v]) => `# ${k}=${v}\n`).join("");
-  return meta + stringify(ref.cells.map((c) => [c.run, c.key, c.value]), { header: true, columns: ["run", "key", "value"] });
+  return meta +
+    stringify(ref.cells.map((c) => [c.run, c.key, c.value]), {
+      header: true,
+      columns: ["run", "key", "value"],
+    });
 }
 
 /**
@@ -112,7 +122,10 @@ export function parseReference(text: string): Reference {
     const m = /^#\s*([^=]+)=(.*)$/.exec(line);
     if (m) meta[m[1].trim()] = m[2].trim();
   }
-  const rows = parse(text, { columns: true, comment: "#", skip_empty_lines: true }) as Record<string, string>[];
+  const rows = parse(text, { columns: true, comment: "#", skip_empty_lines: true }) as Record<
+    string,
+    string
+  >[];
   return { meta, cells: rows.map((r) => ({ run: r.run, key: r.key, value: r.value ?? "" })) };
 }
 
@@ -142,7 +155,9 @@ export function sameValue(a: string, b: string, tolerance: number): boolean {
   if (a === b) return true;
   const x = Number(a);
   const y = Number(b);
-  if (a.trim() === "" || b.trim() === "" || !Number.isFinite(x) || !Number.isFinite(y)) return false;
+  if (a.trim() === "" || b.trim() === "" || !Number.isFinite(x) || !Number.isFinite(y)) {
+    return false;
+  }
   if (tolerance === 0) return x === y;
   return Math.abs(x - y) <= tolerance * Math.max(1, Math.abs(y));
 }
@@ -157,7 +172,11 @@ export function sameValue(a: string, b: string, tolerance: number): boolean {
  * // [{ run: "a", key: "k", reference: "1", current: "2" }]
  * ```
  */
-export function compareCells(reference: RefCell[], current: RefCell[], tolerance: number): MovedCell[] {
+export function compareCells(
+  reference: RefCell[],
+  current: RefCell[],
+  tolerance: number,
+): MovedCell[] {
   const ref = new Map(reference.map((c) => [`${c.run}|${c.key}`, c]));
   const cur = new Map(current.map((c) => [`${c.run}|${c.key}`, c]));
   const moved: MovedCell[] = [];
@@ -168,7 +187,9 @@ export function compareCells(reference: RefCell[], current: RefCell[], tolerance
       moved.push({ run: r.run, key: r.key, reference: r.value, current: c.value });
     }
   }
-  for (const [k, c] of cur) if (!ref.has(k)) moved.push({ run: c.run, key: c.key, current: c.value });
+  for (const [k, c] of cur) {
+    if (!ref.has(k)) moved.push({ run: c.run, key: c.key, current: c.value });
+  }
   return moved;
 }
 

@@ -45,7 +45,11 @@ export function svgToPng(svg: string, width?: number): Uint8Array {
   const resvg = new Resvg(svg, {
     fitTo: { mode: "width", value: target },
     background: "white",
-    font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" },
+    font: {
+      loadSystemFonts: true,
+      defaultFontFamily: "DejaVu Sans",
+      sansSerifFamily: "DejaVu Sans",
+    },
   });
   return resvg.render().asPng();
 }

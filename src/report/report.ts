@@ -63,7 +63,11 @@ export async function loadReport(exp: Experiment, opts: ReportOptions = {}): Pro
   const published = exp.report.published
     ? await loadPublished(exp.report.published, opts.publishedDir ?? PUBLISHED_DIR)
     : undefined;
-  const table = buildTable(exp, index, { published, implemented: opts.implemented, expected: opts.expected });
+  const table = buildTable(exp, index, {
+    published,
+    implemented: opts.implemented,
+    expected: opts.expected,
+  });
   return { experiment: exp, index, table };
 }
 
@@ -110,7 +114,11 @@ export async function figureSpec(report: Report): Promise<TopLevelSpec> {
   if (t.synthetic) subtitle.push(`${SYNTHETIC_NOTE[0].toUpperCase()}${SYNTHETIC_NOTE.slice(1)}.`);
   if (exp.report.kind === "curves") {
     const cd = await curveData(exp, report.index);
-    subtitle.push(`Curves: mean over seeds ${cd.seeds.join(", ") || "none"}; dashed: best test accuracy of the modality trained alone.`);
+    subtitle.push(
+      `Curves: mean over seeds ${
+        cd.seeds.join(", ") || "none"
+      }; dashed: best test accuracy of the modality trained alone.`,
+    );
     return curvesSpec(cd, { title: exp.title, subtitle });
   }
   if (exp.report.kind === "info-histogram") {
@@ -121,7 +129,9 @@ export async function figureSpec(report: Report): Promise<TopLevelSpec> {
     );
     return histogramSpec(hd, { title: exp.title, subtitle });
   }
-  throw new Error(`${exp.name} is a ${exp.report.kind} experiment, not a figure: use "main.ts table ${exp.name}"`);
+  throw new Error(
+    `${exp.name} is a ${exp.report.kind} experiment, not a figure: use "main.ts table ${exp.name}"`,
+  );
 }
 
 /**
@@ -154,7 +164,11 @@ export async function writeAtomic(path: string, content: string | Uint8Array): P
  * await writeTables(report.table, ["md", "csv", "tex"], "results");
  * ```
  */
-export async function writeTables(model: TableModel, formats: TableFormat[], out: string): Promise<string[]> {
+export async function writeTables(
+  model: TableModel,
+  formats: TableFormat[],
+  out: string,
+): Promise<string[]> {
   const paths: string[] = [];
   for (const f of formats) {
     const path = `${out.replace(/\/+$/, "")}/tables/${model.experiment}.${f}`;
@@ -172,7 +186,11 @@ export async function writeTables(model: TableModel, formats: TableFormat[], out
  * await writeFigure(report, ["svg", "png"], "results");
  * ```
  */
-export async function writeFigure(report: Report, formats: FigureFormat[], out: string): Promise<string[]> {
+export async function writeFigure(
+  report: Report,
+  formats: FigureFormat[],
+  out: string,
+): Promise<string[]> {
   const svg = await renderSvg(await figureSpec(report));
   const paths: string[] = [];
   for (const f of formats) {

@@ -21,7 +21,9 @@ function cellTexts(cell: TableCell, status: string, hasPublished: boolean): stri
     ? "not implemented"
     : bold(meanStd(cell.mean, cell.std), cell.best);
   if (!hasPublished) return [repro];
-  const pub = cell.published ? bold(meanStd(cell.published.mean, cell.published.std), cell.publishedBest) : "";
+  const pub = cell.published
+    ? bold(meanStd(cell.published.mean, cell.published.std), cell.publishedBest)
+    : "";
   return [repro, pub, signed(cell.diff)];
 }
 

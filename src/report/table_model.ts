@@ -75,7 +75,13 @@ export interface TableModel {
   /** Whether the numbers come from synthetic stand-ins (quick profile). */
   synthetic: boolean;
   /** Profiles, backends, seeds and epochs found in the runs. */
-  facts: { profiles: string[]; backends: string[]; seeds: number[]; epochs: number[]; runs: number };
+  facts: {
+    profiles: string[];
+    backends: string[];
+    seeds: number[];
+    epochs: number[];
+    runs: number;
+  };
   /** Label of the row-label column (`null` when every entry has one row). */
   rowHeader: string | null;
   /** Columns. */
@@ -120,7 +126,10 @@ function layoutOf(exp: Experiment): Layout {
       return {
         rowHeader: "Test",
         columns: dsColumns,
-        rows: exp.report.rows.map((r) => ({ label: r.label, metric: (d: string) => metricFor(r.metric, d) })),
+        rows: exp.report.rows.map((r) => ({
+          label: r.label,
+          metric: (d: string) => metricFor(r.metric, d),
+        })),
       };
     case "ratio-table":
       return { rowHeader: null, columns: dsColumns, rows: [{ label: "", metric: () => "ratio" }] };
@@ -128,7 +137,12 @@ function layoutOf(exp: Experiment): Layout {
       const d = exp.datasets[0];
       return {
         rowHeader: null,
-        columns: exp.report.columns.map((c) => ({ key: c.metric, label: c.label, dataset: d, metric: c.metric })),
+        columns: exp.report.columns.map((c) => ({
+          key: c.metric,
+          label: c.label,
+          dataset: d,
+          metric: c.metric,
+        })),
         rows: [{ label: "", metric: (_d: string, col: string) => col }],
       };
     }
@@ -154,12 +168,18 @@ function better(metric: string, a: number, b: number): number {
   return a - b;
 }
 
-function markBest(groups: TableGroup[], pick: (c: TableCell) => number | null, set: (c: TableCell) => void): void {
+function markBest(
+  groups: TableGroup[],
+  pick: (c: TableCell) => number | null,
+  set: (c: TableCell) => void,
+): void {
   const nRows = Math.max(0, ...groups.map((g) => g.rows.length));
   for (let r = 0; r < nRows; r++) {
     const nCols = Math.max(0, ...groups.map((g) => g.rows[r]?.cells.length ?? 0));
     for (let c = 0; c < nCols; c++) {
-      const cells = groups.map((g) => g.rows[r]?.cells[c]).filter((x): x is TableCell => !!x && pick(x) !== null);
+      const cells = groups.map((g) => g.rows[r]?.cells[c]).filter((x): x is TableCell =>
+        !!x && pick(x) !== null
+      );
       if (cells.length < 2) continue;
       let best = cells[0];
       for (const cell of cells) if (better(cell.metric, pick(cell)!, pick(best)!) > 0) best = cell;
@@ -172,7 +192,10 @@ function uniq<T>(xs: T[]): T[] {
   return [...new Set(xs)].sort();
 }
 
-function statCell(stat: Stat | null, percent: boolean): { mean: number | null; std: number | null; n: number } {
+function statCell(
+  stat: Stat | null,
+  percent: boolean,
+): { mean: number | null; std: number | null; n: number } {
   if (!stat) return { mean: null, std: null, n: 0 };
   const k = percent ? 100 : 1;
   return { mean: stat.mean * k, std: stat.std === null ? null : stat.std * k, n: stat.n };
@@ -188,13 +211,21 @@ function statCell(stat: Stat | null, percent: boolean): { mean: number | null; s
  * model.groups[0].rows[0].cells[0].mean;
  * ```
  */
-export function buildTable(exp: Experiment, index: MetricIndex, opts: BuildTableOptions = {}): TableModel {
+export function buildTable(
+  exp: Experiment,
+  index: MetricIndex,
+  opts: BuildTableOptions = {},
+): TableModel {
   const layout = layoutOf(exp);
   const implemented = opts.implemented ?? (() => true);
   const records = index.records;
   const groups: TableGroup[] = exp.entries.map((entry) => {
     const runs = exp.datasets.flatMap((d) => index.runs(entry.name, d));
-    const status: EntryStatus = runs.length > 0 ? "ok" : implemented(entry.method) ? "missing" : "not implemented";
+    const status: EntryStatus = runs.length > 0
+      ? "ok"
+      : implemented(entry.method)
+      ? "missing"
+      : "not implemented";
     const marks = runs.some((r) => r.summary.reconstructed === true) ? "†" : "";
     const rows = layout.rows.map((row) => ({
       label: row.label,
@@ -232,8 +263,10 @@ export function buildTable(exp: Experiment, index: MetricIndex, opts: BuildTable
   const list = <T>(xs: T[]) => (xs.length ? xs.join(", ") : "none");
   const hasPublished = opts.published !== undefined;
   const header = [
-    `Profile: ${list(facts.profiles)} · backend: ${list(facts.backends)} · seeds: ${list(facts.seeds)} · ` +
-    `epochs: ${list(facts.epochs)} · finished runs: ${facts.runs}`,
+    `Profile: ${list(facts.profiles)} · backend: ${list(facts.backends)} · seeds: ${
+      list(facts.seeds)
+    } · ` +
+    `epochs: ${list(facts.epochs)} · finished runs: ${facts.runs}.`,
   ];
   if (opts.expected !== undefined && facts.runs < opts.expected) {
     header.push(`Incomplete: ${facts.runs} of ${opts.expected} planned runs have finished.`);
@@ -269,7 +302,9 @@ export function buildTable(exp: Experiment, index: MetricIndex, opts: BuildTable
     footnotes.push("Accuracies are test accuracies of the last epoch.");
   }
   if (groups.some((g) => g.marks.includes("†"))) {
-    footnotes.push("†: reconstructed method (the released code never applies its weighting; see the method docs).");
+    footnotes.push(
+      "†: reconstructed method (the released code never applies its weighting; see the method docs).",
+    );
   }
   if (groups.some((g) => g.status === "not implemented")) {
     footnotes.push("not implemented: the method is not in this harness's registry yet; no runs.");
@@ -333,12 +368,13 @@ export function meanStd(mean: number | null, std: number | null, digits = 2): st
  * @example
  * ```ts
  * signed(-0.5); // "−0.50"
+ * signed(0.001); // "0.00"
  * signed(1.234); // "+1.23"
  * ```
  */
 export function signed(v: number | null, digits = 2): string {
   if (v === null) return "";
   const t = Math.abs(v).toFixed(digits);
-  if (Number(t) === 0) return `±${t}`;
+  if (Number(t) === 0) return t;
   return v > 0 ? `+${t}` : `−${t}`;
 }

@@ -28,7 +28,9 @@ export class FlagError extends Error {
 export function positiveInt(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1) throw new FlagError(`--${name} must be a positive integer (got '${raw}')`);
+  if (!Number.isInteger(v) || v < 1) {
+    throw new FlagError(`--${name} must be a positive integer (got '${raw}')`);
+  }
   return v;
 }
 
@@ -59,7 +61,9 @@ export function nonNegative(name: string, raw: string | undefined): number | und
  */
 export function profileFlag(raw: string | undefined): Profile {
   if (raw === undefined) return "quick";
-  if (raw !== "quick" && raw !== "paper") throw new FlagError(`--profile must be quick or paper (got '${raw}')`);
+  if (raw !== "quick" && raw !== "paper") {
+    throw new FlagError(`--profile must be quick or paper (got '${raw}')`);
+  }
   return raw;
 }
 
@@ -71,13 +75,26 @@ export function profileFlag(raw: string | undefined): Profile {
  * choice("format", "md", ["md", "csv", "tex"], "md"); // "md"
  * ```
  */
-export function choice<T extends string>(name: string, raw: string | undefined, options: readonly T[], fallback: T): T {
+export function choice<T extends string>(
+  name: string,
+  raw: string | undefined,
+  options: readonly T[],
+  fallback: T,
+): T {
   if (raw === undefined) return fallback;
-  if (!options.includes(raw as T)) throw new FlagError(`--${name} must be one of ${options.join(", ")} (got '${raw}')`);
+  if (!options.includes(raw as T)) {
+    throw new FlagError(`--${name} must be one of ${options.join(", ")} (got '${raw}')`);
+  }
   return raw as T;
 }
 
-const INPUT_ERRORS = new Set(["FlagError", "UsageError", "ConfigError", "ExperimentError", "DataError"]);
+const INPUT_ERRORS = new Set([
+  "FlagError",
+  "UsageError",
+  "ConfigError",
+  "ExperimentError",
+  "DataError",
+]);
 
 /**
  * Prints `error: <message>` and returns the exit code: 2 for bad input (flags,
@@ -88,7 +105,10 @@ const INPUT_ERRORS = new Set(["FlagError", "UsageError", "ConfigError", "Experim
  * errorExitCode(new FlagError("--jobs must be a positive integer"), () => {}); // 2
  * ```
  */
-export function errorExitCode(e: unknown, print: (line: string) => void = (l) => console.error(l)): number {
+export function errorExitCode(
+  e: unknown,
+  print: (line: string) => void = (l) => console.error(l),
+): number {
   const message = e instanceof Error ? e.message : String(e);
   print(`error: ${message}`);
   if (e instanceof ExperimentError || e instanceof FlagError) return 2;

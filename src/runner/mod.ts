@@ -12,7 +12,15 @@
  *
  * @module
  */
-export { finishedHash, type PlanDeps, type PlannedRun, type PlanOptions, planRuns, type RunState, runFolder } from "./plan.ts";
+export {
+  finishedHash,
+  type PlanDeps,
+  type PlannedRun,
+  type PlanOptions,
+  planRuns,
+  runFolder,
+  type RunState,
+} from "./plan.ts";
 export {
   defaultWorker,
   runArgs,
@@ -24,6 +32,10 @@ export {
 } from "./worker.ts";
 export { createProgress, formatDuration, type ProgressSink, ProgressState } from "./progress.ts";
 export { type FailedRun, logPath, runSweep, type SweepOptions, type SweepResult } from "./sweep.ts";
-export { runExperiment, type RunExperimentOptions, type RunExperimentResult } from "./run_experiment.ts";
+export {
+  runExperiment,
+  type RunExperimentOptions,
+  type RunExperimentResult,
+} from "./run_experiment.ts";
 export { trainerDeps } from "./defaults.ts";
 export { runOne, type RunOptions, type RunOutcome } from "./run_one.ts";

@@ -76,7 +76,11 @@ export async function finishedHash(dir: string): Promise<string | undefined> {
  * plan.filter((r) => r.state === "todo").length;
  * ```
  */
-export async function planRuns(runs: RunSpec[], deps: PlanDeps, opts: PlanOptions): Promise<PlannedRun[]> {
+export async function planRuns(
+  runs: RunSpec[],
+  deps: PlanDeps,
+  opts: PlanOptions,
+): Promise<PlannedRun[]> {
   const out: PlannedRun[] = [];
   for (const run of runs) {
     const dir = runFolder(opts.out, run.experiment, run.runId);

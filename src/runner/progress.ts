@@ -30,7 +30,9 @@ export interface ProgressSink {
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return "?";
   const s = Math.round(seconds);
-  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+  if (s >= 3600) {
+    return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+  }
   if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
   return `${s}s`;
 }
@@ -89,7 +91,9 @@ export class ProgressState {
  * const p = createProgress({ tty: Deno.stderr.isTerminal() });
  * ```
  */
-export function createProgress(opts: { tty: boolean; quiet?: boolean; write?: (line: string) => void }): ProgressSink {
+export function createProgress(
+  opts: { tty: boolean; quiet?: boolean; write?: (line: string) => void },
+): ProgressSink {
   const state = new ProgressState();
   const write = opts.write ?? ((line: string) => console.error(line));
   if (opts.quiet) {
@@ -108,12 +112,18 @@ export function createProgress(opts: { tty: boolean; quiet?: boolean; write?: (l
       runFinished(id, ok, seconds) {
         state.finish(id, ok, seconds);
         write(
-          `[${state.finished}/${state.total}] ${ok ? "done" : "FAILED"} ${id} (${seconds.toFixed(1)} s) · ` +
+          `[${state.finished}/${state.total}] ${ok ? "done" : "FAILED"} ${id} (${
+            seconds.toFixed(1)
+          } s) · ` +
             `running: ${state.current()} · ETA ${formatDuration(state.eta())}`,
         );
       },
       stop() {
-        write(`sweep: ${state.finished}/${state.total} runs in ${formatDuration(state.elapsed())}, ${state.failed} failed`);
+        write(
+          `sweep: ${state.finished}/${state.total} runs in ${
+            formatDuration(state.elapsed())
+          }, ${state.failed} failed`,
+        );
       },
     };
   }
@@ -124,7 +134,11 @@ export function createProgress(opts: { tty: boolean; quiet?: boolean; write?: (l
     clearOnComplete: false,
     barsize: 30,
   }, cliProgress.Presets.shades_classic);
-  const payload = () => ({ failed: state.failed, etaText: formatDuration(state.eta()), current: state.current() });
+  const payload = () => ({
+    failed: state.failed,
+    etaText: formatDuration(state.eta()),
+    current: state.current(),
+  });
   return {
     start(total, skipped, jobs) {
       state.total = total;
@@ -142,7 +156,11 @@ export function createProgress(opts: { tty: boolean; quiet?: boolean; write?: (l
     },
     stop() {
       bar.stop();
-      write(`sweep: ${state.finished}/${state.total} runs in ${formatDuration(state.elapsed())}, ${state.failed} failed`);
+      write(
+        `sweep: ${state.finished}/${state.total} runs in ${
+          formatDuration(state.elapsed())
+        }, ${state.failed} failed`,
+      );
     },
   };
 }

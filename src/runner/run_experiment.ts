@@ -56,7 +56,10 @@ export interface RunExperimentResult {
  * r.sweep.failed.length;
  * ```
  */
-export async function runExperiment(exp: Experiment, opts: RunExperimentOptions): Promise<RunExperimentResult> {
+export async function runExperiment(
+  exp: Experiment,
+  opts: RunExperimentOptions,
+): Promise<RunExperimentResult> {
   const out = opts.out ?? "results";
   const runs = expandRuns(exp, opts);
   const plan = await planRuns(runs, opts.deps, { out, dataRoot: opts.dataRoot });

@@ -54,6 +54,21 @@ async function readJson<T>(path: string): Promise<T | null> {
   }
 }
 
+/**
+ * A dataset name usable in a folder name: `npz:path/to/feat.npz` becomes `npz-feat`.
+ *
+ * @example
+ * ```ts
+ * datasetSlug("npz:/tmp/crema_features.npz"); // "npz-crema_features"
+ * datasetSlug("crema-d"); // "crema-d"
+ * ```
+ */
+export function datasetSlug(name: string): string {
+  if (!name.startsWith("npz:")) return name;
+  const base = name.slice(4).split("/").pop()!.replace(/\.npz$/i, "");
+  return `npz-${base.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
+}
+
 /** Picks the best epoch: highest fusion accuracy on val (or test), first one on ties. */
 export function selectBest(rows: EpochRow[], hasVal: boolean): EpochRow {
   const key = hasVal ? "val_acc_fusion" : "test_acc_fusion";
@@ -76,7 +91,7 @@ export async function runOne(opts: RunOptions): Promise<RunOutcome> {
   const hash = configHash(config);
   const experiment = opts.experiment ?? "adhoc";
   const runId = opts.runId ??
-    `${config.method.name}__${config.data.name}__s${config.seed}__${hash.slice(0, 8)}`;
+    `${config.method.name}__${datasetSlug(config.data.name)}__s${config.seed}__${hash.slice(0, 8)}`;
   const dir = runDir(opts.out ?? "results", experiment, runId);
   const log = opts.log ?? (() => {});
 

@@ -9,7 +9,14 @@
 import type { PlannedRun } from "./plan.ts";
 import { finishedHash } from "./plan.ts";
 import type { ProgressSink } from "./progress.ts";
-import { defaultWorker, runArgs, startWorker, type WorkerCommand, type WorkerFlags, type WorkerHandle } from "./worker.ts";
+import {
+  defaultWorker,
+  runArgs,
+  startWorker,
+  type WorkerCommand,
+  type WorkerFlags,
+  type WorkerHandle,
+} from "./worker.ts";
 
 /** A run that failed. */
 export interface FailedRun {
@@ -85,7 +92,10 @@ export async function runSweep(plan: PlannedRun[], opts: SweepOptions): Promise<
     notStarted: [],
     interrupted: false,
   };
-  const jobs = Math.max(1, Math.min(opts.jobs ?? navigator.hardwareConcurrency ?? 1, todo.length || 1));
+  const jobs = Math.max(
+    1,
+    Math.min(opts.jobs ?? navigator.hardwareConcurrency ?? 1, todo.length || 1),
+  );
   const worker = opts.worker ?? defaultWorker();
   const running = new Set<WorkerHandle>();
   const stop = () => {
@@ -109,11 +119,13 @@ export async function runSweep(plan: PlannedRun[], opts: SweepOptions): Promise<
       let tail = r.tail;
       if (ok && (await finishedHash(run.dir)) !== run.configHash) {
         ok = false;
-        tail = `worker exited 0 but ${run.dir}/summary.json is missing or has another config hash\n${tail}`;
+        tail =
+          `worker exited 0 but ${run.dir}/summary.json is missing or has another config hash\n${tail}`;
       }
       if (ok) result.done.push(run.runId);
-      else if (!result.interrupted) result.failed.push({ runId: run.runId, code: r.code, log, tail });
-      else result.notStarted.push(run.runId);
+      else if (!result.interrupted) {
+        result.failed.push({ runId: run.runId, code: r.code, log, tail });
+      } else result.notStarted.push(run.runId);
       opts.progress?.runFinished(run.runId, ok, r.seconds);
     }
   };

@@ -47,7 +47,16 @@ export function defaultWorker(): WorkerCommand {
  * ```
  */
 export function runArgs(run: PlannedRun, flags: WorkerFlags): string[] {
-  const args = ["--method", run.method, "--dataset", run.dataset, "--seed", String(run.seed), "--profile", run.profile];
+  const args = [
+    "--method",
+    run.method,
+    "--dataset",
+    run.dataset,
+    "--seed",
+    String(run.seed),
+    "--profile",
+    run.profile,
+  ];
   if (run.epochs !== undefined) args.push("--epochs", String(run.epochs));
   for (const s of run.sets) args.push("--set", s);
   args.push("--out", flags.out, "--experiment", run.experiment, "--run-id", run.runId);

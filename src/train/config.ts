@@ -7,8 +7,8 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { DATASET_SPECS } from "../data/specs.ts";
-import { datasetDefaults } from "../data/registry.ts";
+import type { DatasetSpec } from "../data/specs.ts";
+import { datasetDefaults, specFor } from "../data/registry.ts";
 import { getMethodEntry } from "../methods/registry.ts";
 
 /** A leaf value of the configuration. */
@@ -85,14 +85,8 @@ export interface ResolveOptions {
   dataRoot?: string;
 }
 
-/** A user error in the configuration (exit code 2). */
-export class ConfigError extends Error {
-  /** Creates the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+export { ConfigError } from "./config_error.ts";
+import { ConfigError } from "./config_error.ts";
 
 function profileDefaults(
   profile: Profile,
@@ -155,7 +149,9 @@ function coerce(key: string, raw: string, current: ConfigValue): ConfigValue {
     const items = text === "" || text === "[]"
       ? []
       : text.replace(/^\[|\]$/g, "").split(",").map((s) => s.trim());
-    const numeric = current.length === 0 || typeof current[0] === "number";
+    const numeric = current.length === 0
+      ? items.every((x) => Number.isFinite(Number(x)))
+      : typeof current[0] === "number";
     if (numeric) {
       const nums = items.map(Number);
       if (nums.some((n) => !Number.isFinite(n))) {
@@ -236,18 +232,30 @@ export function applySet(cfg: RunConfig, assignment: string): void {
  * ```
  */
 export function resolveConfig(opts: ResolveOptions): RunConfig {
-  const spec = DATASET_SPECS[opts.dataset];
-  if (!spec) {
-    throw new ConfigError(
-      `unknown dataset '${opts.dataset}'. Valid datasets: ${Object.keys(DATASET_SPECS).join(", ")}`,
-    );
-  }
+  const first = build(opts, specFor(opts.dataset));
+  if (!opts.dataset.startsWith("npz:")) return first;
+  // A feature file's strong modality is a data knob; method defaults (e.g. unimodal's
+  // lazy modality) depend on it, so resolve again with the chosen one.
+  return build(
+    opts,
+    specFor(opts.dataset, String(first.data.strong), first.data.class_names as string[]),
+  );
+}
+
+function build(opts: ResolveOptions, spec: DatasetSpec): RunConfig {
   const entry = getMethodEntry(opts.method);
   const profile = opts.profile ?? "quick";
   if (profile !== "quick" && profile !== "paper") {
     throw new ConfigError(`unknown profile '${profile}'. Valid profiles: quick, paper`);
   }
   const base = profileDefaults(profile, spec.task);
+  if (spec.task === "npz") {
+    base.model = {
+      encoder: "mlp",
+      hidden: profile === "quick" ? [128] : [512],
+      feature_dim: profile === "quick" ? 64 : 512,
+    };
+  }
   const cfg: RunConfig = {
     method: { name: opts.method, ...entry.defaults(spec, profile) },
     data: { name: opts.dataset, ...datasetDefaults(spec, profile) },
@@ -264,6 +272,13 @@ export function resolveConfig(opts: ResolveOptions): RunConfig {
     cfg.data.root = opts.dataRoot;
   }
   for (const s of opts.sets ?? []) applySet(cfg, s);
+  if (spec.task === "npz" && !spec.modalities.includes(String(cfg.data.strong))) {
+    throw new ConfigError(
+      `data.strong='${cfg.data.strong}' is not a modality of ${opts.dataset} (${
+        spec.modalities.join(", ")
+      })`,
+    );
+  }
   if (!Number.isInteger(cfg.epochs) || cfg.epochs < 1) {
     throw new ConfigError(`--epochs must be a positive integer (got ${cfg.epochs})`);
   }

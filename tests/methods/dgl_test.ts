@@ -135,9 +135,14 @@ async function methodFor(cfg: RunConfig) {
 /** One trainStep with plain SGD (lr 1, no momentum, no decay): returns the update per param. */
 async function updateOf(cfg: RunConfig): Promise<Map<string, Float32Array>> {
   const { dataset, method } = await methodFor(cfg);
-  const before = new Map(method.params().map((p) => [p.name, p.variable.dataSync().slice()]));
+  const before = new Map(
+    method.params().map((p) => [p.name, Float32Array.from(p.variable.dataSync())]),
+  );
   const optimizer = new Sgd(method.params(), { momentum: 0, weightDecay: 0 });
-  const batch = dataset.train.batch(new Int32Array([0, 1, 2, 3, 4, 5, 6, 7]), { train: true, seed: 1 });
+  const batch = dataset.train.batch(new Int32Array([0, 1, 2, 3, 4, 5, 6, 7]), {
+    train: true,
+    seed: 1,
+  });
   const ctx: StepContext = {
     epoch: 0,
     step: 0,
@@ -212,6 +217,9 @@ Deno.test("dgl: official lr 2e-3 (lr_scale 2) with MultiStepLR stepped at epoch 
   assertAlmostEquals(lr(0), 2e-3, 1e-12);
   assertAlmostEquals(lr(68), 2e-3, 1e-12);
   assertAlmostEquals(lr(69), 2e-4, 1e-12); // scheduler.step() at the start of epoch 69
+  // Short runs: the one-epoch lead is one protocol epoch (20 epochs: e -> 5e, 5e + 1 >= 70).
+  assertAlmostEquals(m.learningRate!(13, 1e-3, 20), 2e-3, 1e-12);
+  assertAlmostEquals(m.learningRate!(14, 1e-3, 20), 2e-4, 1e-12);
   m.dispose();
   const endCfg = resolveConfig({
     method: "dgl",

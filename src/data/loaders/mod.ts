@@ -1,0 +1,48 @@
+/**
+ * Real-dataset loaders for the `paper` profile, one file per dataset in this folder.
+ * Each registers a {@linkcode RealLoader} in {@linkcode LOADERS} under the dataset's
+ * registry name.
+ *
+ * Contract: `load()` does all slow and async work (listing, decoding, resampling, STFT,
+ * tokenising) and caches its results on disk under `cacheDir` after the first pass; the
+ * returned splits' `batch()` is synchronous and cheap (reads cached arrays, applies the
+ * train-time augmentation seeded by `opts.seed`).
+ *
+ * @module
+ */
+import type { RunConfig } from "../../train/config.ts";
+import type { Dataset } from "../types.ts";
+
+/** What `datasets check` reports for one dataset. */
+export interface CheckReport {
+  /** Dataset name. */
+  dataset: string;
+  /** found: usable; missing: folder/files absent; malformed: present but broken. */
+  status: "found" | "missing" | "malformed";
+  /** The folder that was searched. */
+  folder: string;
+  /** Sample counts per split (where known). */
+  counts?: Record<string, number>;
+  /** Number of classes (where known). */
+  classes?: number;
+  /** The first problem found, with what the folder must contain and how to make it. */
+  problem?: string;
+}
+
+/** A loader of one real dataset layout. */
+export interface RealLoader {
+  /** Loads the dataset for a run (`cfg.data.root` is the data root). */
+  load(cfg: RunConfig, cacheDir: string): Promise<Dataset>;
+  /** Inspects `root` without loading everything. */
+  check(root: string): Promise<CheckReport>;
+}
+
+/**
+ * Loaders by dataset name (filled in by the per-dataset files).
+ *
+ * @example
+ * ```ts ignore
+ * const ds = await LOADERS["crema-d"].load(cfg, "results/cache/crema-d");
+ * ```
+ */
+export const LOADERS: Record<string, RealLoader> = {};

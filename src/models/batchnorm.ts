@@ -1,0 +1,99 @@
+/**
+ * Batch normalisation with PyTorch semantics over the last (channel) axis of any NHWC-like
+ * tensor: BatchNorm1d on [B, C] or [B, N, C], BatchNorm2d on [B, H, W, C] or [B, N, k, C].
+ *
+ * - Training: normalise with the batch mean and the biased batch variance over every axis
+ *   but the last; update the running statistics with momentum 0.1:
+ *   running = 0.9 running + 0.1 batch_stat, where the variance fed to the running estimate
+ *   is the unbiased one (times n / (n - 1), n = elements per channel), as PyTorch does.
+ * - Evaluation: normalise with the running statistics.
+ * - eps 1e-5; scale (gamma) starts at 1 and offset (beta) at 0 (PyTorch and the official
+ *   `weight_init` agree); running mean 0 and running variance 1.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { makeParam, type Param } from "./params.ts";
+import { noGrad } from "../backend.ts";
+
+/** PyTorch's default BN momentum (weight of the new batch statistic). */
+export const BN_MOMENTUM = 0.1;
+/** PyTorch's default BN epsilon. */
+export const BN_EPS = 1e-5;
+
+/**
+ * A batch-norm layer over the last axis.
+ *
+ * @example
+ * ```ts ignore
+ * const bn = new BatchNorm("encoder.audio.bn1", "encoder.audio", 64);
+ * const y = bn.apply(x, true); // batch statistics; running stats updated
+ * const z = bn.apply(x, false); // running statistics
+ * ```
+ */
+export class BatchNorm {
+  /** Scale gamma [C] (kind `norm`). */
+  readonly gamma: Param;
+  /** Offset beta [C] (kind `norm`). */
+  readonly beta: Param;
+  /** Running mean [C] (buffer). */
+  readonly runningMean: tf.Variable;
+  /** Running (unbiased) variance [C] (buffer). */
+  readonly runningVar: tf.Variable;
+
+  /** Creates the layer; parameters are named `<name>.gamma` / `<name>.beta`. */
+  constructor(
+    name: string,
+    group: string,
+    readonly channels: number,
+    readonly momentum = BN_MOMENTUM,
+    readonly eps = BN_EPS,
+  ) {
+    this.gamma = makeParam(`${name}.gamma`, group, "norm", new Float32Array(channels).fill(1), [
+      channels,
+    ]);
+    this.beta = makeParam(`${name}.beta`, group, "norm", new Float32Array(channels), [channels]);
+    this.runningMean = tf.variable(tf.zeros([channels]), false);
+    this.runningVar = tf.variable(tf.ones([channels]), false);
+  }
+
+  /** Normalises `x` (last axis = channels); in training also updates the running stats. */
+  apply<T extends tf.Tensor>(x: T, training: boolean): T {
+    const c = x.shape[x.rank - 1];
+    if (c !== this.channels) {
+      throw new Error(`BatchNorm: expected ${this.channels} channels, got shape [${x.shape}]`);
+    }
+    const gamma = this.gamma.variable as tf.Tensor1D;
+    const beta = this.beta.variable as tf.Tensor1D;
+    if (!training) {
+      return tf.batchNorm(x, this.runningMean, this.runningVar, beta, gamma, this.eps) as T;
+    }
+    const n = x.size / c;
+    if (n < 2) {
+      throw new Error(
+        `BatchNorm: training needs more than one value per channel, got shape [${x.shape}]`,
+      );
+    }
+    const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
+    const { mean, variance } = tf.moments(x, axes);
+    noGrad(() =>
+      tf.tidy(() => {
+        const m = this.momentum;
+        const unbiased = tf.mul(variance, n / (n - 1));
+        this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
+        this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
+      })
+    );
+    return tf.batchNorm(x, mean, variance, beta, gamma, this.eps) as T;
+  }
+
+  /** Gamma and beta. */
+  params(): Param[] {
+    return [this.gamma, this.beta];
+  }
+
+  /** Running mean and variance. */
+  buffers(): tf.Variable[] {
+    return [this.runningMean, this.runningVar];
+  }
+}

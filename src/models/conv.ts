@@ -1,0 +1,272 @@
+/**
+ * Layer building blocks of the paper backbones, with PyTorch semantics in NHWC layout:
+ * 2D convolution with PyTorch-style symmetric padding, a fully connected layer, max
+ * pooling, the two initialisations the official code uses, and seeded dropout.
+ *
+ * Initialisation (research/datasets-backbones.md §9):
+ * - `kaiming-fan-out`: the official `weight_init` (AV and VL scripts) and torchvision's
+ *   ResNet default: conv kernels N(0, 2 / (out_channels * kh * kw)); a conv bias, if any,
+ *   starts at 0.
+ * - `torch-default`: what PyTorch layers do when the script applies no init (the 2D-3D
+ *   scripts): weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)), where fan_in is
+ *   in_channels * kh * kw (conv) or in_features (linear). This is
+ *   `kaiming_uniform_(a=sqrt(5))` for the weight and PyTorch's bias rule.
+ * - `xavier`: xavier-normal kernel and zero bias (the official `weight_init` for Linear).
+ *
+ * All values come from the seeded {@link Rng} handed in, so init is deterministic and
+ * independent of the tfjs backend.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { kaimingNormalFanOut, makeParam, type Param, xavierNormal } from "./params.ts";
+import { Rng, seedFor } from "../rng.ts";
+
+/** How a layer's weights are initialised (see the module documentation). */
+export type LayerInit = "kaiming-fan-out" | "torch-default" | "xavier";
+
+/**
+ * U(-1/sqrt(fanIn), 1/sqrt(fanIn)) values: PyTorch's default for Linear/Conv weights and
+ * biases, and (with fanIn = hidden size) for every GRU tensor.
+ *
+ * @example
+ * ```ts
+ * import { Rng } from "../rng.ts";
+ * torchUniform(new Rng(1), 6, 4).every((v) => Math.abs(v) <= 0.5); // true
+ * ```
+ */
+export function torchUniform(rng: Rng, n: number, fanIn: number): Float32Array {
+  const bound = 1 / Math.sqrt(fanIn);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (2 * rng.uniform() - 1) * bound;
+  return out;
+}
+
+/** Options of {@link Conv2d}. */
+export interface Conv2dOptions {
+  /** Input channels. */
+  inChannels: number;
+  /** Output channels. */
+  outChannels: number;
+  /** Square kernel size. */
+  size: number;
+  /** Stride (default 1). */
+  stride?: number;
+  /** Zero padding on every side, as PyTorch's `padding` (default 0). */
+  pad?: number;
+  /** Whether the layer has a bias (default false). */
+  bias?: boolean;
+  /** Initialisation (default `kaiming-fan-out`). */
+  init?: LayerInit;
+}
+
+/**
+ * A 2D convolution, kernel [kh, kw, in, out], NHWC input. Padding is PyTorch's symmetric
+ * `padding=p` (not tfjs "same", which pads bottom/right first when the stride is 2).
+ *
+ * @example
+ * ```ts ignore
+ * const conv = new Conv2d("encoder.audio.conv1", "encoder.audio", rng,
+ *   { inChannels: 1, outChannels: 64, size: 7, stride: 2, pad: 3 });
+ * const y = conv.apply(x); // [B, ceil(H/2), ceil(W/2), 64] for even H, W
+ * ```
+ */
+export class Conv2d {
+  /** Kernel [kh, kw, in, out]. */
+  readonly kernel: Param;
+  /** Bias [out], or null. */
+  readonly bias: Param | null;
+  /** Stride. */
+  readonly stride: number;
+  /** Symmetric zero padding. */
+  readonly pad: number;
+
+  /** Creates the layer; parameters are named `<name>.kernel` / `<name>.bias`. */
+  constructor(name: string, group: string, rng: Rng, opts: Conv2dOptions) {
+    const { inChannels: ci, outChannels: co, size: k } = opts;
+    this.stride = opts.stride ?? 1;
+    this.pad = opts.pad ?? 0;
+    const init = opts.init ?? "kaiming-fan-out";
+    const n = k * k * ci * co;
+    const fanIn = k * k * ci;
+    const values = init === "torch-default"
+      ? torchUniform(rng, n, fanIn)
+      : init === "xavier"
+      ? xavierNormal(rng, fanIn, k * k * co)
+      : kaimingNormalFanOut(rng, n, co, k * k * co);
+    this.kernel = makeParam(`${name}.kernel`, group, "kernel", values, [k, k, ci, co]);
+    if (opts.bias) {
+      const b = init === "torch-default" ? torchUniform(rng, co, fanIn) : new Float32Array(co);
+      this.bias = makeParam(`${name}.bias`, group, "bias", b, [co]);
+    } else {
+      this.bias = null;
+    }
+  }
+
+  /** The convolution (plus bias). */
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    const y = tf.conv2d(x, this.kernel.variable as tf.Tensor4D, this.stride, this.pad);
+    return this.bias ? tf.add(y, this.bias.variable) : y;
+  }
+
+  /** Kernel (and bias). */
+  params(): Param[] {
+    return this.bias ? [this.kernel, this.bias] : [this.kernel];
+  }
+}
+
+/**
+ * A fully connected layer y = x W + b (W stored [in, out]) with a choice of init:
+ * `torch-default` (the 2D-3D backbones) or `xavier` (the official `weight_init`).
+ *
+ * @example
+ * ```ts ignore
+ * const fc = new Dense("encoder.points.linear1", "encoder.points", rng, 1024, 512,
+ *   { bias: false, init: "torch-default" });
+ * const y = fc.apply(x); // [B, 512]
+ * ```
+ */
+export class Dense {
+  /** Kernel [in, out]. */
+  readonly kernel: Param;
+  /** Bias [out], or null. */
+  readonly bias: Param | null;
+
+  /** Creates the layer; parameters are named `<name>.kernel` / `<name>.bias`. */
+  constructor(
+    name: string,
+    group: string,
+    rng: Rng,
+    readonly inDim: number,
+    readonly outDim: number,
+    opts: { bias?: boolean; init?: LayerInit } = {},
+  ) {
+    const init = opts.init ?? "torch-default";
+    const values = init === "xavier"
+      ? xavierNormal(rng, inDim, outDim)
+      : init === "torch-default"
+      ? torchUniform(rng, inDim * outDim, inDim)
+      : kaimingNormalFanOut(rng, inDim * outDim, outDim, outDim);
+    this.kernel = makeParam(`${name}.kernel`, group, "kernel", values, [inDim, outDim]);
+    if (opts.bias ?? true) {
+      const b = init === "torch-default"
+        ? torchUniform(rng, outDim, inDim)
+        : new Float32Array(outDim);
+      this.bias = makeParam(`${name}.bias`, group, "bias", b, [outDim]);
+    } else {
+      this.bias = null;
+    }
+  }
+
+  /** x W + b over the last axis (any leading shape). */
+  apply<T extends tf.Tensor>(x: T): T {
+    const lead = x.shape.slice(0, -1);
+    const flat = x.rank === 2 ? x as unknown as tf.Tensor2D : tf.reshape(x, [-1, this.inDim]);
+    let y: tf.Tensor2D = tf.matMul(flat as tf.Tensor2D, this.kernel.variable as tf.Tensor2D);
+    if (this.bias) y = tf.add(y, this.bias.variable);
+    return (x.rank === 2 ? y : tf.reshape(y, [...lead, this.outDim])) as unknown as T;
+  }
+
+  /** Kernel (and bias). */
+  params(): Param[] {
+    return this.bias ? [this.kernel, this.bias] : [this.kernel];
+  }
+}
+
+/**
+ * Max pooling with PyTorch's symmetric padding (padded cells never win, as PyTorch pads
+ * with -inf). Output size floor((H + 2 pad - size) / stride) + 1.
+ *
+ * @example
+ * ```ts ignore
+ * const y = maxPool2d(x, 3, 2, 1); // the ResNet stem pool: 112 -> 56
+ * ```
+ */
+export function maxPool2d(x: tf.Tensor4D, size: number, stride: number, pad = 0): tf.Tensor4D {
+  return tf.maxPool(x, size, stride, pad === 0 ? "valid" : pad);
+}
+
+/**
+ * Seeded, resumable dropout masks for one encoder.
+ *
+ * `Encoder.forward(x, training)` carries no seed, so the stream owns one: a base seed drawn
+ * from the init {@link Rng} at construction and a counter of training forward passes. The
+ * mask of dropout layer `layer` in pass `c` is drawn from `Rng(seedFor(base, "dropout", c,
+ * layer))` on the host (so it is the same on every backend) and uploaded.
+ *
+ * The counter is checkpointed: {@link DropoutStream.counter} is an int32 scalar variable the
+ * encoder lists in `buffers()`. The host copy is the one used; the variable is written after
+ * every training pass (no read-back per step). When anyone else assigns the variable (a
+ * checkpoint restore, or a method that saves and restores buffers around a second forward
+ * pass), the stream reads it back once, before its next mask, and continues from there.
+ * That read is synchronous: fine on cpu, wasm and the native backend; on webgpu (where
+ * `dataSync` throws in Deno) a restored stream fails with a clear message.
+ *
+ * @example
+ * ```ts ignore
+ * const drop = new DropoutStream(rng);
+ * drop.next(); // once per training forward pass
+ * const h = drop.apply(x, 0.2, 0); // layer 0 of this pass
+ * ```
+ */
+export class DropoutStream {
+  /** Number of training passes so far (a checkpointed buffer). */
+  readonly counter: tf.Variable;
+  #base: number;
+  #count = 0;
+  #dirty = false;
+  #assign: (v: tf.Tensor) => void;
+
+  /** Draws the base seed from `rng`. */
+  constructor(rng: Rng) {
+    this.#base = rng.nextU32();
+    this.counter = tf.variable(tf.scalar(0, "int32"), false);
+    const v = this.counter;
+    this.#assign = v.assign.bind(v);
+    v.assign = (value: tf.Tensor) => {
+      this.#assign(value);
+      this.#dirty = true;
+    };
+  }
+
+  /** Starts a new training pass: advances the counter (resyncing after an outside assign). */
+  next(): void {
+    if (this.#dirty) {
+      let value: number;
+      try {
+        value = this.counter.dataSync()[0];
+      } catch (err) {
+        throw new Error(
+          `dropout counter: cannot read the restored buffer synchronously on backend ` +
+            `'${tf.getBackend()}' (${(err as Error).message}); use --backend wasm or cpu`,
+        );
+      }
+      this.#count = value;
+      this.#dirty = false;
+    }
+    this.#count++;
+    const t = tf.scalar(this.#count, "int32");
+    this.#assign(t);
+    t.dispose();
+  }
+
+  /** The host counter (training passes so far). */
+  get count(): number {
+    return this.#count;
+  }
+
+  /**
+   * Inverted dropout of `x` with drop probability `p` (PyTorch `nn.Dropout`): zeroes each
+   * element with probability p and scales the rest by 1/(1-p). `layer` tells the dropout
+   * layers of one pass apart.
+   */
+  apply<T extends tf.Tensor>(x: T, p: number, layer: number): T {
+    if (p <= 0) return x;
+    const rng = new Rng(seedFor(this.#base, "dropout", this.#count, layer));
+    const keep = new Float32Array(x.size);
+    const scale = 1 / (1 - p);
+    for (let i = 0; i < keep.length; i++) keep[i] = rng.uniform() >= p ? scale : 0;
+    const mask = tf.tensor(keep, x.shape, "float32");
+    return tf.mul(x, mask);
+  }
+}

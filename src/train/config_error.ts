@@ -1,0 +1,22 @@
+/**
+ * The user-error type of configuration problems (exit code 2). Kept in its own module so
+ * that any file can throw it without importing the configuration resolver.
+ *
+ * @module
+ */
+
+/**
+ * A user error in the configuration, flags or input data (exit code 2).
+ *
+ * @example
+ * ```ts
+ * throw new ConfigError("--set train.lr=abc: expected a number");
+ * ```
+ */
+export class ConfigError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
