@@ -13,7 +13,12 @@ Deno.test("aggregate: mean and sample std (n - 1) against hand values", () => {
   const two = summarize([{ seed: 0, value: 1 }, { seed: 1, value: 4 }])!;
   assert.equal(two.mean, 2.5);
   assert.ok(Math.abs(two.std! - Math.sqrt(4.5)) < 1e-12);
-  assert.deepEqual(summarize([{ seed: 0, value: 3 }]), { mean: 3, std: null, n: 1, values: [{ seed: 0, value: 3 }] });
+  assert.deepEqual(summarize([{ seed: 0, value: 3 }]), {
+    mean: 3,
+    std: null,
+    n: 1,
+    values: [{ seed: 0, value: 3 }],
+  });
   assert.equal(summarize([]), null);
 });
 
@@ -21,9 +26,23 @@ Deno.test("aggregate: the index groups runs by entry and dataset, roles resolved
   const out = await Deno.makeTempDir();
   try {
     for (const [seed, fusion] of [[0, 0.6], [1, 0.7], [2, 0.8]]) {
-      await writeRun(out, { experiment: "e", entry: "ibml", dataset: "crema-d", seed, best: { fusion, audio: 0.5, visual: 0.4 }, ratio: 1 + seed });
+      await writeRun(out, {
+        experiment: "e",
+        entry: "ibml",
+        dataset: "crema-d",
+        seed,
+        best: { fusion, audio: 0.5, visual: 0.4 },
+        ratio: 1 + seed,
+      });
     }
-    await writeRun(out, { experiment: "e", entry: "ibml", dataset: "mnist3d", seed: 0, best: { fusion: 0.9, image: 0.3, points: 0.8 }, ratio: 2 });
+    await writeRun(out, {
+      experiment: "e",
+      entry: "ibml",
+      dataset: "mnist3d",
+      seed: 0,
+      best: { fusion: 0.9, image: 0.3, points: 0.8 },
+      ratio: 2,
+    });
     const index = await MetricIndex.build(await readExperimentRuns(out, "e"), "best");
     const s = index.stat("ibml", "crema-d", "fusion")!;
     assert.ok(Math.abs(s.mean - 0.7) < 1e-12 && Math.abs(s.std! - 0.1) < 1e-12);

@@ -3,7 +3,10 @@ import { type ClaimData, combine, evaluateClaim, formatMetric } from "../src/rep
 import type { BestClaim, CompareClaim } from "../src/experiment/types.ts";
 
 /** Hand-made per-seed numbers: entry -> dataset -> metric -> values by seed. */
-function data(table: Record<string, Record<string, Record<string, number[]>>>, missing: Record<string, string> = {}): ClaimData {
+function data(
+  table: Record<string, Record<string, Record<string, number[]>>>,
+  missing: Record<string, string> = {},
+): ClaimData {
   return {
     values: (e, d, m) => (table[e]?.[d]?.[m] ?? []).map((value, seed) => ({ seed, value })),
     missingReason: (e) => missing[e],
@@ -47,7 +50,10 @@ Deno.test("claims: best holds when the subject wins on every seed", () => {
   const r = evaluateClaim(best(), d);
   assert.equal(r.verdict, "holds");
   assert.equal(r.cases[0].seedsHolding, 3);
-  assert.match(r.cases[0].detail, /ibml ranks 1 of 3 on mean fusion \(highest first: ibml 80\.00%, dgl 78\.33%, concat 61\.00%\); rank <= 1 in 3\/3 seeds/);
+  assert.match(
+    r.cases[0].detail,
+    /ibml ranks 1 of 3 on mean fusion \(highest first: ibml 80\.00%, dgl 78\.33%, concat 61\.00%\); rank <= 1 in 3\/3 seeds/,
+  );
 });
 
 Deno.test("claims: best does not hold when another entry wins on every seed", () => {
@@ -78,8 +84,14 @@ Deno.test("claims: closest-to-1 and missing entries", () => {
     concat: { "crema-d": { ratio: [4, 4.5] } },
     dgl: { "crema-d": { ratio: [0.85, 0.9] } },
   }, {});
-  assert.equal(evaluateClaim(best({ metric: "ratio", goal: "closest-to-1" }), d).verdict, "inconclusive");
-  const d2 = data({ ibml: { "crema-d": { ratio: [1.05, 1.02] } }, concat: { "crema-d": { ratio: [4, 4.5] } } }, { dgl: "not implemented" });
+  assert.equal(
+    evaluateClaim(best({ metric: "ratio", goal: "closest-to-1" }), d).verdict,
+    "inconclusive",
+  );
+  const d2 = data({
+    ibml: { "crema-d": { ratio: [1.05, 1.02] } },
+    concat: { "crema-d": { ratio: [4, 4.5] } },
+  }, { dgl: "not implemented" });
   const r2 = evaluateClaim(best({ metric: "ratio", goal: "closest-to-1" }), d2);
   assert.equal(r2.verdict, "holds");
   assert.match(r2.cases[0].detail, /left out: dgl has no runs on crema-d \(not implemented\)/);
@@ -107,7 +119,10 @@ Deno.test("claims: compare cases per left entry, combined by require", () => {
   );
   assert.equal(imb.verdict, "holds");
   // Missing right-hand side: inconclusive, saying why.
-  const miss = evaluateClaim(compare({ left: ["ogm-ge"] }), data({ "ogm-ge": { "crema-d": { strong: [0.5] } } }, { concat: "missing" }));
+  const miss = evaluateClaim(
+    compare({ left: ["ogm-ge"] }),
+    data({ "ogm-ge": { "crema-d": { strong: [0.5] } } }, { concat: "missing" }),
+  );
   assert.equal(miss.verdict, "inconclusive");
   assert.match(miss.cases[0].detail, /concat has no runs on crema-d \(missing\)/);
 });

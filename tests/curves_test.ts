@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { MetricIndex } from "../src/report/aggregate.ts";
-import { curveData, curvesSpec, meanCurve, meanOfBest, SOURCE_UNIMODAL } from "../src/report/curves.ts";
+import {
+  curveData,
+  curvesSpec,
+  meanCurve,
+  meanOfBest,
+  SOURCE_UNIMODAL,
+} from "../src/report/curves.ts";
 import { readExperimentRuns } from "../src/report/records.ts";
 import { renderSvg } from "../src/report/render.ts";
 import { loadExperiment } from "../src/experiment/catalog.ts";
@@ -8,11 +14,20 @@ import { assertValidSvg } from "./fixtures/svg.ts";
 import { curvesExperiment, writeCurveRuns } from "./fixtures/figure_fixture.ts";
 
 Deno.test("curves: per-epoch means and best-unimodal levels", () => {
-  assert.deepEqual(meanCurve([[{ epoch: 1, a: 1 }, { epoch: 2, a: null }], [{ epoch: 1, a: 3 }, { epoch: 2, a: 4 }]], "a"), [
-    { epoch: 1, value: 2 },
-    { epoch: 2, value: 4 },
-  ]);
-  assert.equal(meanOfBest([[{ epoch: 1, a: 0.2 }, { epoch: 2, a: 0.4 }], [{ epoch: 1, a: 0.6 }]], "a"), 0.5);
+  assert.deepEqual(
+    meanCurve([[{ epoch: 1, a: 1 }, { epoch: 2, a: null }], [{ epoch: 1, a: 3 }, {
+      epoch: 2,
+      a: 4,
+    }]], "a"),
+    [
+      { epoch: 1, value: 2 },
+      { epoch: 2, value: 4 },
+    ],
+  );
+  assert.equal(
+    meanOfBest([[{ epoch: 1, a: 0.2 }, { epoch: 2, a: 0.4 }], [{ epoch: 1, a: 0.6 }]], "a"),
+    0.5,
+  );
   assert.equal(meanOfBest([[{ epoch: 1, a: null }]], "a"), null);
 });
 
@@ -35,12 +50,23 @@ Deno.test("curves: per-entry figure with dashed unimodal lines renders a valid S
     assert.ok(refs.every((r) => r.source === SOURCE_UNIMODAL));
     // best over epochs of the trained modality: strong 0.45 + 0.02 x 4, lazy 0.5 + 0.01 x 4
     assert.deepEqual(refs.map((r) => Math.round(r.value * 1e6) / 1e6).sort(), [53, 54]);
-    const lazy = cd.data.filter((d) => d.kind === "curve" && d.panel === cd.panels[0] && d.series === "Lazy modality");
+    const lazy = cd.data.filter((d) =>
+      d.kind === "curve" && d.panel === cd.panels[0] && d.series === "Lazy modality"
+    );
     assert.equal(lazy.length, 5);
     assert.ok(Math.abs(lazy[0].value - 20.5) < 1e-9); // mean of seeds 0.20, 0.21 in percent
     const svg = await renderSvg(curvesSpec(cd, { title: "Curves fixture", subtitle: ["quick"] }));
     assertValidSvg(svg);
-    for (const text of ["Epoch", "Test accuracy (%)", "Discrepancy ratio (strong/lazy)", "Strong modality", "Lazy modality", "Fusion"]) {
+    for (
+      const text of [
+        "Epoch",
+        "Test accuracy (%)",
+        "Discrepancy ratio (strong/lazy)",
+        "Strong modality",
+        "Lazy modality",
+        "Fusion",
+      ]
+    ) {
       assert.ok(svg.includes(text), `SVG lacks "${text}"`);
     }
   } finally {

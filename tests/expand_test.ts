@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { expandRuns, infoEpochsFor, parseRunId, runId, seedList, substituteRoles } from "../src/experiment/expand.ts";
+import {
+  expandRuns,
+  infoEpochsFor,
+  parseRunId,
+  runId,
+  seedList,
+  substituteRoles,
+} from "../src/experiment/expand.ts";
 import { parseExperiment } from "../src/experiment/schema.ts";
 
 const TEXT = `title: t
@@ -29,7 +36,11 @@ Deno.test("expand: entry x dataset x seed, seed-major, with stable ids and order
   const exp = parseExperiment(TEXT, "experiments/x.yaml");
   const runs = expandRuns(exp);
   assert.equal(runs.length, 3 * 2 * 3);
-  assert.deepEqual(runs.slice(0, 3).map((r) => r.runId), ["concat__crema-d__s0", "no-tcm__crema-d__s0", "uni-lazy__crema-d__s0"]);
+  assert.deepEqual(runs.slice(0, 3).map((r) => r.runId), [
+    "concat__crema-d__s0",
+    "no-tcm__crema-d__s0",
+    "uni-lazy__crema-d__s0",
+  ]);
   assert.equal(runs[3].runId, "concat__mnist3d__s0");
   const r = runs[1];
   assert.equal(r.method, "ibml");
@@ -57,8 +68,16 @@ Deno.test("expand: command-line seeds, epochs, sets and profile", () => {
 
 Deno.test("expand: helpers", () => {
   assert.equal(runId("bio+pmr", "crema-d", 2), "bio+pmr__crema-d__s2");
-  assert.deepEqual(parseRunId("bio+pmr__crema-d__s2"), { entry: "bio+pmr", dataset: "crema-d", seed: 2 });
-  assert.deepEqual(parseRunId("no-tcm__crema-d__s0"), { entry: "no-tcm", dataset: "crema-d", seed: 0 });
+  assert.deepEqual(parseRunId("bio+pmr__crema-d__s2"), {
+    entry: "bio+pmr",
+    dataset: "crema-d",
+    seed: 2,
+  });
+  assert.deepEqual(parseRunId("no-tcm__crema-d__s0"), {
+    entry: "no-tcm",
+    dataset: "crema-d",
+    seed: 0,
+  });
   assert.equal(parseRunId("adhoc-name"), undefined);
   assert.deepEqual(seedList([0, 1, 2], 2), [0, 1]);
   assert.deepEqual(seedList([3], 3), [3, 4, 5]);

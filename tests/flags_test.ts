@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { choice, errorExitCode, FlagError, nonNegative, positiveInt, profileFlag } from "../src/runner/flags.ts";
+import {
+  choice,
+  errorExitCode,
+  FlagError,
+  nonNegative,
+  positiveInt,
+  profileFlag,
+} from "../src/runner/flags.ts";
 import { ExperimentError } from "../src/experiment/error.ts";
 
 Deno.test("flags: values and one-line errors with exit code 2 for bad input", () => {
@@ -9,10 +16,19 @@ Deno.test("flags: values and one-line errors with exit code 2 for bad input", ()
   assert.equal(nonNegative("tolerance", "0"), 0);
   assert.equal(profileFlag("paper"), "paper");
   assert.throws(() => profileFlag("fast"), /--profile must be quick or paper/);
-  assert.throws(() => choice("format", "pdf", ["md", "csv"] as const, "md"), /--format must be one of md, csv/);
+  assert.throws(
+    () => choice("format", "pdf", ["md", "csv"] as const, "md"),
+    /--format must be one of md, csv/,
+  );
   const lines: string[] = [];
   assert.equal(errorExitCode(new FlagError("bad"), (l) => lines.push(l)), 2);
-  assert.equal(errorExitCode(new ExperimentError({ file: "f", line: 1, col: 1, field: "x", expected: "y" }), () => {}), 2);
+  assert.equal(
+    errorExitCode(
+      new ExperimentError({ file: "f", line: 1, col: 1, field: "x", expected: "y" }),
+      () => {},
+    ),
+    2,
+  );
   const config = new Error("unknown key");
   config.name = "ConfigError";
   assert.equal(errorExitCode(config, () => {}), 2);

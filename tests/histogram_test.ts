@@ -19,7 +19,10 @@ Deno.test("histogram: Figure 6 panels per entry x modality x epoch, with shares,
     const index = await MetricIndex.build(await readExperimentRuns(out, "fig6"), "best", 0);
     const hd = await histogramData(exp, index);
     assert.deepEqual(hd.columns, ["Epoch 3", "Epoch 9"]);
-    assert.deepEqual(hd.rows.slice(0, 2), ["Concatenation · strong (audio)", "Concatenation · lazy (visual)"]);
+    assert.deepEqual(hd.rows.slice(0, 2), [
+      "Concatenation · strong (audio)",
+      "Concatenation · lazy (visual)",
+    ]);
     assert.equal(hd.panels.length, 3 * 2 * 2);
     assert.equal(hd.panels[0].values.length, 80); // two seeds pooled
     assert.ok(Math.abs(hd.upper - Math.log(6)) < 1e-12);

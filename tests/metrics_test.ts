@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { infoBounds, isPercentMetric, lazyModality, numClassesOf, recordMetrics, shareAbove } from "../src/report/metrics.ts";
+import {
+  infoBounds,
+  isPercentMetric,
+  lazyModality,
+  numClassesOf,
+  recordMetrics,
+  shareAbove,
+} from "../src/report/metrics.ts";
 import { readExperimentRuns } from "../src/report/records.ts";
 import { writeRun } from "./fixtures/runs.ts";
 

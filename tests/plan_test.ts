@@ -11,10 +11,16 @@ Deno.test("plan: runs with the same config hash are done, others to do, unknown 
     const runs = [spec("concat", 0), spec("concat", 1), spec("ibml", 0), spec("mla", 0)];
     const done = runFolder(out, "t", "concat__crema-d__s0");
     await Deno.mkdir(done, { recursive: true });
-    await Deno.writeTextFile(`${done}/summary.json`, JSON.stringify({ config_hash: "concat.crema-d.0" }));
+    await Deno.writeTextFile(
+      `${done}/summary.json`,
+      JSON.stringify({ config_hash: "concat.crema-d.0" }),
+    );
     const stale = runFolder(out, "t", "concat__crema-d__s1");
     await Deno.mkdir(stale, { recursive: true });
-    await Deno.writeTextFile(`${stale}/summary.json`, JSON.stringify({ config_hash: "an-older-config" }));
+    await Deno.writeTextFile(
+      `${stale}/summary.json`,
+      JSON.stringify({ config_hash: "an-older-config" }),
+    );
     const plan = await planRuns(runs, fakeDeps(["mla"]), { out });
     assert.deepEqual(plan.map((r) => r.state), ["done", "todo", "todo", "not implemented"]);
     assert.equal(plan[2].dir, `${out}/runs/t/ibml__crema-d__s0`);

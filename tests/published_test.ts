@@ -50,12 +50,16 @@ function tableLines(caption: string): string[] {
 }
 
 /** Cells of the paper's accuracy tables (2 and 3): method, "Test" row label, column index. */
-function accuracyCells(caption: string): { method: string; row: string; values: [number, number][] }[] {
+function accuracyCells(
+  caption: string,
+): { method: string; row: string; values: [number, number][] }[] {
   let method = "";
   return tableLines(caption).map((line) => {
     const cols = line.split("\t");
     if (cols[0].trim() !== "") method = methodName(cols[0].trim());
-    const values = [...line.matchAll(VALUE)].map((m) => [Number(m[1]), Number(m[2])] as [number, number]);
+    const values = [...line.matchAll(VALUE)].map((m) =>
+      [Number(m[1]), Number(m[2])] as [number, number]
+    );
     return { method, row: cols[1].trim(), values };
   });
 }
@@ -73,7 +77,11 @@ Deno.test({
     assert.deepEqual(cells.length, 36);
     for (const c of cells) {
       c.values.forEach(([mean, std], i) => {
-        assert.deepEqual(t.get(c.method, datasets[i], metric[c.row]), { mean, std }, `${c.method} ${c.row} ${datasets[i]}`);
+        assert.deepEqual(
+          t.get(c.method, datasets[i], metric[c.row]),
+          { mean, std },
+          `${c.method} ${c.row} ${datasets[i]}`,
+        );
       });
     }
     assert.deepEqual(t.size, 144);
@@ -87,7 +95,13 @@ Deno.test({
     const t = await loadPublished("table3.csv");
     const datasets = ["mvsa", "food101", "mnist3d", "modelnet40"];
     const metric = (row: string, d: string) =>
-      row === "Fusion" ? "fusion" : row === "Image/2D" ? "image" : d === "mvsa" || d === "food101" ? "text" : "points";
+      row === "Fusion"
+        ? "fusion"
+        : row === "Image/2D"
+        ? "image"
+        : d === "mvsa" || d === "food101"
+        ? "text"
+        : "points";
     const cells = accuracyCells("TABLE 3:");
     assert.deepEqual(cells.length, 36);
     for (const c of cells) {
@@ -109,7 +123,10 @@ Deno.test({
       const method = methodName(line.split("\t")[0].trim());
       const values = [...line.matchAll(VALUE)];
       ["crema-d", "mvsa", "mnist3d"].forEach((d, i) => {
-        assert.deepEqual(t4.get(method, d, "ratio"), { mean: Number(values[i][1]), std: Number(values[i][2]) });
+        assert.deepEqual(t4.get(method, d, "ratio"), {
+          mean: Number(values[i][1]),
+          std: Number(values[i][2]),
+        });
       });
     }
     const t5 = await loadPublished("table5.csv");
@@ -120,7 +137,10 @@ Deno.test({
       assert(line.startsWith(`#${row + 1}`));
       const values = [...line.matchAll(VALUE)];
       ["audio", "visual", "fusion", "ratio"].forEach((m, i) => {
-        assert.deepEqual(t5.get(variants[row], "crema-d", m), { mean: Number(values[i][1]), std: Number(values[i][2]) });
+        assert.deepEqual(t5.get(variants[row], "crema-d", m), {
+          mean: Number(values[i][1]),
+          std: Number(values[i][2]),
+        });
       });
     });
   },
@@ -143,7 +163,10 @@ Deno.test({
     assert(paperText!.includes("32.00 ± 10.1")); // Table 3, Summation, Image/2D, 3D MNIST
     assert.deepEqual(t3.get("sum", "mnist3d", "image"), { mean: 32, std: 10.1 });
     // The Table 3 anomaly is transcribed as printed.
-    assert.deepEqual(t3.get("concat", "mnist3d", "image")?.mean, t3.get("concat", "modelnet40", "image")?.mean);
+    assert.deepEqual(
+      t3.get("concat", "mnist3d", "image")?.mean,
+      t3.get("concat", "modelnet40", "image")?.mean,
+    );
     assert.deepEqual(t3.get("concat", "mnist3d", "points")?.mean, 50.19);
     assert(paperText!.includes("8.44 ± 0.20")); // Table 4, Concatenation, 3D MNIST
     assert.deepEqual(t4.get("concat", "mnist3d", "ratio"), { mean: 8.44, std: 0.2 });

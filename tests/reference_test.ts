@@ -15,11 +15,22 @@ import { fixtureTables } from "./fixtures/report_fixture.ts";
 Deno.test("reference: every number of the runs, wall times excluded, round trip through CSV", async () => {
   const out = await Deno.makeTempDir();
   try {
-    await writeRun(out, { experiment: "ci", entry: "ibml", dataset: "crema-d", seed: 0, best: { fusion: 0.1 + 0.2, audio: 0.5, visual: null }, ratio: 1.25, epochs: epochRows("audio", "visual", 2, 0.3, 2) });
+    await writeRun(out, {
+      experiment: "ci",
+      entry: "ibml",
+      dataset: "crema-d",
+      seed: 0,
+      best: { fusion: 0.1 + 0.2, audio: 0.5, visual: null },
+      ratio: 1.25,
+      epochs: epochRows("audio", "visual", 2, 0.3, 2),
+    });
     const cells = await collectCells(await readExperimentRuns(out, "ci"));
     const keys = cells.map((c) => c.key);
     assert.ok(keys.includes("config_hash"));
-    assert.ok(keys.includes("summary.best.fusion") && keys.includes("summary.best.epoch") && keys.includes("summary.ratio_mean"));
+    assert.ok(
+      keys.includes("summary.best.fusion") && keys.includes("summary.best.epoch") &&
+        keys.includes("summary.ratio_mean"),
+    );
     assert.ok(keys.includes("epoch2.test_acc_visual"));
     assert.ok(!keys.some((k) => k.endsWith("wall_s")));
     assert.equal(cells.find((c) => c.key === "summary.best.fusion")!.value, "0.30000000000000004");
@@ -56,7 +67,11 @@ Deno.test("reference: a changed cell is detected and described; tolerance across
     "c summary.best.fusion: new (0.4)",
   ]);
   const loose = compareCells(ref, cur, 0.05);
-  assert.deepEqual(loose.map((m) => `${m.run} ${m.key}`), ["a config_hash", "b summary.best.fusion", "c summary.best.fusion"]);
+  assert.deepEqual(loose.map((m) => `${m.run} ${m.key}`), [
+    "a config_hash",
+    "b summary.best.fusion",
+    "c summary.best.fusion",
+  ]);
   assert.equal(sameValue("2.5", "2.6", 0.05), true); // relative above 1: 0.1 <= 0.05 x 2.6
   assert.equal(sameValue("0.5", "0.56", 0.05), false); // absolute below 1
   assert.equal(sameValue("", "0", 0.05), false);

@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
-import { CROSS_BACKEND_TOLERANCE, main, regressPublished, regressReference } from "../src/cli/regress.ts";
+import {
+  CROSS_BACKEND_TOLERANCE,
+  main,
+  regressPublished,
+  regressReference,
+} from "../src/cli/regress.ts";
 import { parseExperiment } from "../src/experiment/schema.ts";
 import { parseReference, renderReference } from "../src/report/reference.ts";
 import { capture } from "./fixtures/capture.ts";
-import { fakeDeps, FAKE_WORKER } from "./fixtures/fake_runner.ts";
+import { FAKE_WORKER, fakeDeps } from "./fixtures/fake_runner.ts";
 import { writeRun } from "./fixtures/runs.ts";
 
 const CI = parseExperiment(
@@ -16,7 +21,14 @@ Deno.test("regress: --update pins the numbers, a rerun matches, a changed cell i
   try {
     const referencePath = `${dir}/ci.csv`;
     const lines: string[] = [];
-    const base = { experiment: CI, referencePath, deps: fakeDeps(), worker: FAKE_WORKER, jobs: 2, print: (l: string) => lines.push(l) };
+    const base = {
+      experiment: CI,
+      referencePath,
+      deps: fakeDeps(),
+      worker: FAKE_WORKER,
+      jobs: 2,
+      print: (l: string) => lines.push(l),
+    };
     assert.equal(await regressReference({ ...base, update: true }), 0);
     assert.match(lines[0], /wrote a new reference .*ci\.csv \(\d+ cells, backend fake\)/);
     const pinned = parseReference(await Deno.readTextFile(referencePath));
@@ -25,7 +37,9 @@ Deno.test("regress: --update pins the numbers, a rerun matches, a changed cell i
     assert.equal(await regressReference(base), 0);
     assert.match(lines[0], /on backend fake vs reference on fake, exact: no cell moved/);
     // Change one pinned number: regress must report exactly that cell.
-    const i = pinned.cells.findIndex((c) => c.run === "ibml__crema-d__s0" && c.key === "summary.best.fusion");
+    const i = pinned.cells.findIndex((c) =>
+      c.run === "ibml__crema-d__s0" && c.key === "summary.best.fusion"
+    );
     pinned.cells[i] = { ...pinned.cells[i], value: "0.55" };
     await Deno.writeTextFile(referencePath, renderReference(pinned));
     lines.length = 0;
@@ -33,10 +47,16 @@ Deno.test("regress: --update pins the numbers, a rerun matches, a changed cell i
     assert.match(lines[0], /1 cells moved/);
     assert.equal(lines[1], "  ibml__crema-d__s0 summary.best.fusion: 0.55 -> 0.6");
     // Another backend: compared within the documented tolerance (0.05 >= |0.6 - 0.55|).
-    await Deno.writeTextFile(referencePath, renderReference({ ...pinned, meta: { ...pinned.meta, backend: "tensorflow" } }));
+    await Deno.writeTextFile(
+      referencePath,
+      renderReference({ ...pinned, meta: { ...pinned.meta, backend: "tensorflow" } }),
+    );
     lines.length = 0;
     assert.equal(await regressReference(base), 0);
-    assert.match(lines[0], new RegExp(`vs reference on tensorflow, tolerance ${CROSS_BACKEND_TOLERANCE}`));
+    assert.match(
+      lines[0],
+      new RegExp(`vs reference on tensorflow, tolerance ${CROSS_BACKEND_TOLERANCE}`),
+    );
     // --update says what changed.
     lines.length = 0;
     assert.equal(await regressReference({ ...base, update: true }), 0);
@@ -51,9 +71,24 @@ Deno.test("regress: failed runs and a missing reference", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const lines: string[] = [];
-    const missing = regressReference({ experiment: CI, referencePath: `${dir}/none.csv`, deps: fakeDeps(), worker: FAKE_WORKER, print: (l) => lines.push(l) });
-    await assert.rejects(() => missing, /no reference .*none\.csv: create it with "main.ts regress --update"/);
-    const failing = await regressReference({ experiment: CI, referencePath: `${dir}/x.csv`, deps: fakeDeps(["ibml"]), worker: FAKE_WORKER, print: (l) => lines.push(l) });
+    const missing = regressReference({
+      experiment: CI,
+      referencePath: `${dir}/none.csv`,
+      deps: fakeDeps(),
+      worker: FAKE_WORKER,
+      print: (l) => lines.push(l),
+    });
+    await assert.rejects(
+      () => missing,
+      /no reference .*none\.csv: create it with "main.ts regress --update"/,
+    );
+    const failing = await regressReference({
+      experiment: CI,
+      referencePath: `${dir}/x.csv`,
+      deps: fakeDeps(["ibml"]),
+      worker: FAKE_WORKER,
+      print: (l) => lines.push(l),
+    });
     assert.equal(failing, 1);
     assert.ok(lines.some((l) => /ibml__crema-d__s0: method not implemented/.test(l)));
   } finally {
@@ -65,10 +100,28 @@ Deno.test("regress: --against published flags cells outside mean ± k std of pap
   const out = await Deno.makeTempDir();
   try {
     // Quick runs only: nothing to compare.
-    await writeRun(out, { experiment: "table4", entry: "ibml", dataset: "crema-d", seed: 0, ratio: 3, best: { fusion: 0.5 } });
-    await assert.rejects(() => regressPublished({ out, k: 2, print: () => {} }), /no paper-profile runs/);
+    await writeRun(out, {
+      experiment: "table4",
+      entry: "ibml",
+      dataset: "crema-d",
+      seed: 0,
+      ratio: 3,
+      best: { fusion: 0.5 },
+    });
+    await assert.rejects(
+      () => regressPublished({ out, k: 2, print: () => {} }),
+      /no paper-profile runs/,
+    );
     for (const [seed, ratio] of [[0, 1.55], [1, 1.56]]) {
-      await writeRun(out, { experiment: "table4", entry: "concat", dataset: "crema-d", seed, ratio, best: { fusion: 0.5 }, profile: "paper" });
+      await writeRun(out, {
+        experiment: "table4",
+        entry: "concat",
+        dataset: "crema-d",
+        seed,
+        ratio,
+        best: { fusion: 0.5 },
+        profile: "paper",
+      });
     }
     const lines: string[] = [];
     assert.equal(await regressPublished({ out, k: 2, print: (l) => lines.push(l) }), 1);

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { loadExperiment } from "../src/experiment/catalog.ts";
-import { figureSpec, isFigure, loadReport, renderTable, writeAtomic, writeFigure, writeTables } from "../src/report/report.ts";
+import {
+  figureSpec,
+  isFigure,
+  loadReport,
+  renderTable,
+  writeAtomic,
+  writeFigure,
+  writeTables,
+} from "../src/report/report.ts";
 import { writeFixtureRuns } from "./fixtures/report_fixture.ts";
 import { writeCurveRuns } from "./fixtures/figure_fixture.ts";
 

@@ -6,10 +6,16 @@ Deno.test("reproduce: a bad experiment file is one error line naming file:line a
   const dir = await Deno.makeTempDir();
   try {
     const file = `${dir}/bad.yaml`;
-    await Deno.writeTextFile(file, "title: t\nmethods: [concat]\ndatasets: [crema-d]\nseeds: [zero]\nprofiles: {quick: {}, paper: {}}\nreport: {kind: ratio-table}\n");
+    await Deno.writeTextFile(
+      file,
+      "title: t\nmethods: [concat]\ndatasets: [crema-d]\nseeds: [zero]\nprofiles: {quick: {}, paper: {}}\nreport: {kind: ratio-table}\n",
+    );
     const r = await capture(() => main([file]));
     assert.equal(r.code, 2);
-    assert.equal(r.err, `error: ${file}:4:9: seeds[0]: expected a non-empty list of non-negative integers, got "zero"`);
+    assert.equal(
+      r.err,
+      `error: ${file}:4:9: seeds[0]: expected a non-empty list of non-negative integers, got "zero"`,
+    );
     assert.equal(r.out, "");
   } finally {
     await Deno.remove(dir, { recursive: true });

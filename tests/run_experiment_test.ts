@@ -1,13 +1,20 @@
 import assert from "node:assert/strict";
 import { loadExperiment } from "../src/experiment/catalog.ts";
 import { runExperiment } from "../src/runner/run_experiment.ts";
-import { fakeDeps, FAKE_WORKER, invocations } from "./fixtures/fake_runner.ts";
+import { FAKE_WORKER, fakeDeps, invocations } from "./fixtures/fake_runner.ts";
 
 Deno.test("run_experiment: expand, sweep, skip on rerun, write the report", async () => {
   const out = await Deno.makeTempDir();
   try {
     const exp = await loadExperiment("table4");
-    const opts = { out, seeds: 1, jobs: 2, deps: fakeDeps(["mla"]), worker: FAKE_WORKER, handleSignals: false };
+    const opts = {
+      out,
+      seeds: 1,
+      jobs: 2,
+      deps: fakeDeps(["mla"]),
+      worker: FAKE_WORKER,
+      handleSignals: false,
+    };
     const r = await runExperiment(exp, opts);
     assert.equal(r.plan.length, 18);
     assert.equal(r.sweep.done.length, 15);

@@ -27,7 +27,11 @@ function errorOf(text: string): ExperimentError {
 Deno.test("schema: a valid file parses with defaults", () => {
   const exp = parseExperiment(BASE, "experiments/ok.yaml");
   assert.equal(exp.name, "ok");
-  assert.deepEqual(exp.entries.map((e) => [e.name, e.method, e.variant]), [["concat", "concat", null], ["ibml", "ibml", null]]);
+  assert.deepEqual(exp.entries.map((e) => [e.name, e.method, e.variant]), [[
+    "concat",
+    "concat",
+    null,
+  ], ["ibml", "ibml", null]]);
   assert.equal(exp.entries[1].label, "IBML (ours)");
   assert.equal(exp.profiles.quick.epochs, 2);
   assert.deepEqual(exp.profiles.paper.sets, []);
@@ -41,13 +45,19 @@ Deno.test("schema: an unknown method names file, line, column, field and the cho
   assert.equal(e.info.line, 2);
   assert.equal(e.info.col, 19);
   assert.equal(e.info.field, "methods[1]");
-  assert.match(e.message, /^experiments\/bad\.yaml:2:19: methods\[1\]: expected a method name \(sum, concat/);
+  assert.match(
+    e.message,
+    /^experiments\/bad\.yaml:2:19: methods\[1\]: expected a method name \(sum, concat/,
+  );
   assert.match(e.message, /got "ibmll"$/);
 });
 
 Deno.test("schema: a wrong type points at the value", () => {
   const e = errorOf(BASE.replace("epochs: 2", "epochs: two"));
-  assert.equal(e.message, 'experiments/bad.yaml:7:13: profiles.quick.epochs: expected a positive integer, got "two"');
+  assert.equal(
+    e.message,
+    'experiments/bad.yaml:7:13: profiles.quick.epochs: expected a positive integer, got "two"',
+  );
 });
 
 Deno.test("schema: an unknown key points at the key", () => {
@@ -70,17 +80,31 @@ Deno.test("schema: claims must reference entries and datasets of the experiment"
   const e1 = errorOf(claim("    kind: best\n    subject: mla\n    metric: fusion\n"));
   assert.equal(e1.info.field, "claims[0].subject");
   assert.equal(e1.info.line, 15);
-  const e2 = errorOf(claim("    kind: compare\n    left: ibml\n    op: '<'\n    right: concat\n    metric: fusion\n    datasets: [ave]\n"));
+  const e2 = errorOf(
+    claim(
+      "    kind: compare\n    left: ibml\n    op: '<'\n    right: concat\n    metric: fusion\n    datasets: [ave]\n",
+    ),
+  );
   assert.equal(e2.info.field, "claims[0].datasets[0]");
   assert.match(e2.message, /a dataset of this experiment \(crema-d\)/);
-  const e3 = errorOf(claim("    kind: compare\n    left: ibml\n    op: '=='\n    right: concat\n    metric: fusion\n"));
+  const e3 = errorOf(
+    claim(
+      "    kind: compare\n    left: ibml\n    op: '=='\n    right: concat\n    metric: fusion\n",
+    ),
+  );
   assert.equal(e3.info.field, "claims[0].op");
-  const ok = parseExperiment(claim("    kind: compare\n    left: [ibml]\n    op: '>'\n    right: concat\n    metric: lazy\n"), "x.yaml");
+  const ok = parseExperiment(
+    claim(
+      "    kind: compare\n    left: [ibml]\n    op: '>'\n    right: concat\n    metric: lazy\n",
+    ),
+    "x.yaml",
+  );
   assert.equal(ok.claims[0].kind, "compare");
 });
 
 Deno.test("schema: variants need a name when they carry sets, and names are unique", () => {
-  const withEntry = (entry: string) => BASE.replace("methods: [concat, ibml]", `methods:\n${entry}`);
+  const withEntry = (entry: string) =>
+    BASE.replace("methods: [concat, ibml]", `methods:\n${entry}`);
   const e1 = errorOf(withEntry("  - method: ibml\n    sets: [method.tcm=false]\n"));
   assert.equal(e1.info.field, "methods[0].name");
   const e2 = errorOf(withEntry("  - concat\n  - name: concat\n    method: ibml\n"));

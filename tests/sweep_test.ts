@@ -1,14 +1,19 @@
 import assert from "node:assert/strict";
 import { planRuns } from "../src/runner/plan.ts";
 import { logPath, runSweep } from "../src/runner/sweep.ts";
-import { fakeDeps, FAKE_WORKER, invocations, spec } from "./fixtures/fake_runner.ts";
+import { FAKE_WORKER, fakeDeps, invocations, spec } from "./fixtures/fake_runner.ts";
 
 const opts = (out: string, jobs = 2) => ({ out, jobs, worker: FAKE_WORKER, handleSignals: false });
 
 Deno.test("sweep: a failed run does not stop the others and is reported", async () => {
   const out = await Deno.makeTempDir();
   try {
-    const runs = [spec("concat", 0), spec("ibml", 0, ["fake.fail=1"]), spec("sum", 0), spec("mla", 0)];
+    const runs = [
+      spec("concat", 0),
+      spec("ibml", 0, ["fake.fail=1"]),
+      spec("sum", 0),
+      spec("mla", 0),
+    ];
     const plan = await planRuns(runs, fakeDeps(["mla"]), { out });
     const r = await runSweep(plan, opts(out));
     assert.deepEqual(r.done.sort(), ["concat__crema-d__s0", "sum__crema-d__s0"]);
@@ -39,7 +44,12 @@ Deno.test("sweep: a worker killed mid-run is redone on restart; finished runs ar
     const second = await runSweep(plan2, opts(out, 1));
     assert.deepEqual(second.done, ["ibml__crema-d__s0"]);
     assert.deepEqual(second.skipped, ["concat__crema-d__s0", "concat__crema-d__s1"]);
-    assert.deepEqual(await invocations(out), ["concat__crema-d__s0", "ibml__crema-d__s0", "concat__crema-d__s1", "ibml__crema-d__s0"]);
+    assert.deepEqual(await invocations(out), [
+      "concat__crema-d__s0",
+      "ibml__crema-d__s0",
+      "concat__crema-d__s1",
+      "ibml__crema-d__s0",
+    ]);
     const third = await runSweep(await planRuns(runs, fakeDeps(), { out }), opts(out, 1));
     assert.equal(third.done.length + third.failed.length, 0);
     assert.equal(third.skipped.length, 3);
@@ -66,11 +76,17 @@ Deno.test("sweep: a stopped sweep kills its workers and a rerun continues where 
   const out = await Deno.makeTempDir();
   const script = new URL("./fixtures/sweep_script.ts", import.meta.url).pathname;
   const start = () =>
-    new Deno.Command(Deno.execPath(), { args: ["run", "-A", script, out], stdout: "piped", stderr: "piped" }).spawn();
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", script, out],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
   try {
     const child = start();
     // Stop it once the first run has finished and the second has started.
-    for (let i = 0; i < 200 && (await invocations(out)).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && (await invocations(out)).length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     child.kill("SIGTERM");
     const first = await child.output();
     assert.equal(first.code, 130, new TextDecoder().decode(first.stderr));
@@ -82,9 +98,17 @@ Deno.test("sweep: a stopped sweep kills its workers and a rerun continues where 
     assert.equal(second.code, 0, new TextDecoder().decode(second.stderr));
     const resumed = JSON.parse(new TextDecoder().decode(second.stdout));
     assert.deepEqual(resumed.skipped, ["concat__crema-d__s0"]);
-    assert.deepEqual(resumed.done, ["concat__crema-d__s1", "concat__crema-d__s2", "concat__crema-d__s3"]);
+    assert.deepEqual(resumed.done, [
+      "concat__crema-d__s1",
+      "concat__crema-d__s2",
+      "concat__crema-d__s3",
+    ]);
     const calls = await invocations(out);
-    assert.equal(calls.filter((c) => c === "concat__crema-d__s0").length, 1, "a finished run is never redone");
+    assert.equal(
+      calls.filter((c) => c === "concat__crema-d__s0").length,
+      1,
+      "a finished run is never redone",
+    );
   } finally {
     await Deno.remove(out, { recursive: true });
   }

@@ -9,8 +9,8 @@ Deno.test("table_csv: golden CSV, one line per cell", async () => {
   try {
     const { table4, mini } = await fixtureTables(out);
     const text = renderCsv(table4);
-    await assertGolden("table4.csv", text);
-    await assertGolden("mini.csv", renderCsv(mini));
+    await assertGolden("table4.csv.golden", text);
+    await assertGolden("mini.csv.golden", renderCsv(mini));
     const rows = parse(text, { columns: true }) as Record<string, string>[];
     assert.deepEqual(Object.keys(rows[0]), [...TABLE_CSV_COLUMNS]);
     assert.equal(rows.length, 6 * 3);

@@ -28,9 +28,18 @@ Deno.test("table_model: Table 4 layout, published beside reproduced, statuses an
     assert.equal(ibml.publishedBest, true);
     assert.equal(table4.groups[2].rows[0].cells[1].publishedBest, true);
     assert.equal(table4.synthetic, true);
-    assert.ok(table4.header.some((h) => h.startsWith("Synthetic stand-in: not comparable to the published numbers")));
+    assert.ok(
+      table4.header.some((h) =>
+        h.startsWith("Synthetic stand-in: not comparable to the published numbers")
+      ),
+    );
     assert.deepEqual(table4.facts.seeds, [0, 1]);
-    assert.deepEqual(table4.claims.map((c) => c.claim.id), ["ibml-closest-to-1", "ibml-second-on-mvsa", "concat-most-imbalanced", "balancing-reduces-gap"]);
+    assert.deepEqual(table4.claims.map((c) => c.claim.id), [
+      "ibml-closest-to-1",
+      "ibml-second-on-mvsa",
+      "concat-most-imbalanced",
+      "balancing-reduces-gap",
+    ]);
   } finally {
     await Deno.remove(out, { recursive: true });
   }

@@ -10,12 +10,18 @@ Deno.test("table: prints and writes the table in each format", async () => {
     const md = await capture(() => main(["table4", "--out", out]));
     assert.equal(md.code, 0, md.err);
     assert.match(md.out, /^## Table 4: average discrepancy ratio during training/);
-    assert.match(md.out, /\| IBML \(ours\) \| \*\*1\.55 ± 0\.07\*\* \| \*\*1\.55 ± 0\.00\*\* \| 0\.00 \|/);
+    assert.match(
+      md.out,
+      /\| IBML \(ours\) \| \*\*1\.55 ± 0\.07\*\* \| \*\*1\.55 ± 0\.00\*\* \| 0\.00 \|/,
+    );
     assert.equal(md.err, `wrote ${out}/tables/table4.md`);
     for (const format of ["csv", "tex"]) {
       const r = await capture(() => main(["table4", "--format", format, "--out", out]));
       assert.equal(r.code, 0);
-      assert.equal(await Deno.readTextFile(`${out}/tables/table4.${format}`), `${r.out}\n`.replace(/\n\n$/, "\n"));
+      assert.equal(
+        await Deno.readTextFile(`${out}/tables/table4.${format}`),
+        `${r.out}\n`.replace(/\n\n$/, "\n"),
+      );
     }
   } finally {
     await Deno.remove(out, { recursive: true });
@@ -27,7 +33,10 @@ Deno.test("table: no runs, bad format or bad name exit 2 with one line", async (
   try {
     const none = await capture(() => main(["table4", "--out", out]));
     assert.equal(none.code, 2);
-    assert.match(none.err, /^error: no finished runs under .*runs\/table4: run "deno task reproduce table4" first$/);
+    assert.match(
+      none.err,
+      /^error: no finished runs under .*runs\/table4: run "deno task reproduce table4" first$/,
+    );
     assert.deepEqual([...Deno.readDirSync(out)], [], "nothing written");
     assert.equal((await capture(() => main(["table4", "--format", "pdf"]))).code, 2);
     assert.equal((await capture(() => main(["nope"]))).code, 2);

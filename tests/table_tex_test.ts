@@ -7,8 +7,8 @@ Deno.test("table_tex: golden LaTeX", async () => {
   const out = await Deno.makeTempDir();
   try {
     const { table4, mini } = await fixtureTables(out);
-    await assertGolden("table4.tex", renderLatex(table4));
-    await assertGolden("mini.tex", renderLatex(mini));
+    await assertGolden("table4.tex.golden", renderLatex(table4));
+    await assertGolden("mini.tex.golden", renderLatex(mini));
   } finally {
     await Deno.remove(out, { recursive: true });
   }

@@ -20,13 +20,37 @@ const run: PlannedRun = {
 
 Deno.test("worker: the flags of main.ts run for a planned run", () => {
   assert.deepEqual(runArgs(run, { out: "results", backend: "wasm", dataRoot: "/data" }), [
-    "--method", "ibml", "--dataset", "crema-d", "--seed", "1", "--profile", "quick", "--epochs", "30",
-    "--set", "method.tcm=false", "--set", "train.info_epochs=[3,9]",
-    "--out", "results", "--experiment", "table5", "--run-id", "no-tcm__crema-d__s1", "--variant", "no-tcm",
-    "--backend", "wasm", "--data-root", "/data",
+    "--method",
+    "ibml",
+    "--dataset",
+    "crema-d",
+    "--seed",
+    "1",
+    "--profile",
+    "quick",
+    "--epochs",
+    "30",
+    "--set",
+    "method.tcm=false",
+    "--set",
+    "train.info_epochs=[3,9]",
+    "--out",
+    "results",
+    "--experiment",
+    "table5",
+    "--run-id",
+    "no-tcm__crema-d__s1",
+    "--variant",
+    "no-tcm",
+    "--backend",
+    "wasm",
+    "--data-root",
+    "/data",
   ]);
   const plain = runArgs({ ...run, variant: null, epochs: undefined, sets: [] }, { out: "o" });
-  assert.ok(!plain.includes("--variant") && !plain.includes("--epochs") && !plain.includes("--backend"));
+  assert.ok(
+    !plain.includes("--variant") && !plain.includes("--epochs") && !plain.includes("--backend"),
+  );
   const w = defaultWorker();
   assert.equal(w.command, Deno.execPath());
   assert.ok(w.prefix[2].endsWith("/main.ts") && w.prefix[3] === "run");
@@ -36,7 +60,11 @@ Deno.test("worker: output goes to the log, exit code and tail come back", async 
   const dir = await Deno.makeTempDir();
   try {
     const log = `${dir}/logs/x.log`;
-    const w = startWorker({ command: "bash", prefix: ["-c", 'echo out-line; echo err-line >&2; exit 3', "bash"] }, [], log);
+    const w = startWorker(
+      { command: "bash", prefix: ["-c", "echo out-line; echo err-line >&2; exit 3", "bash"] },
+      [],
+      log,
+    );
     const r = await w.done;
     assert.equal(r.code, 3);
     assert.match(r.tail, /err-line/);

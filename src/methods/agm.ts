@@ -136,7 +136,7 @@ export type AgmCoefficients = {
  * AGM's coefficients for two modalities from the batch losses S and the running means S^.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import * as tf from "@tensorflow/tfjs";
  * const c = agmCoefficients(
  *   { a: tf.scalar(1), b: tf.scalar(2) },

@@ -88,7 +88,7 @@ export interface BetaConstants {
  * s_l > s_s, the other 0; both 0 when the gate is closed or the scores are equal.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import * as tf from "@tensorflow/tfjs";
  * const b = infoRegBetas(tf.scalar(40), tf.scalar(10), true, { strong: 0.95, lazy: 0.1 });
  * b.strong.arraySync(); // 0.95 * exp(tanh(30)) ~ 2.582

@@ -37,7 +37,7 @@ const NORMALIZE_EPS = 1e-12;
  * L2-normalises `x` along `axis` as PyTorch's `F.normalize`: x / max(||x||_2, 1e-12).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import * as tf from "@tensorflow/tfjs";
  * l2Normalize(tf.tensor2d([[3, 4]]), 1).arraySync(); // [[0.6, 0.8]]
  * ```
@@ -54,7 +54,7 @@ export function l2Normalize<T extends tf.Tensor>(x: T, axis: number): T {
  * stored [in, out] (so a class "row" of the PyTorch weight is a column here). No bias.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import * as tf from "@tensorflow/tfjs";
  * const g = cosineLogits(tf.tensor2d([[1, 0]]), tf.tensor2d([[2, 0], [0, 5]]), 10);
  * g.arraySync(); // [[10, 0]]

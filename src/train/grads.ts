@@ -114,11 +114,27 @@ export function stopGradient<T extends tf.Tensor>(x: T): T {
  * ```
  */
 export function scaleGradient<T extends tf.Tensor>(x: T, k: number | tf.Tensor): T {
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-    value: tf.clone(args[0] as tf.Tensor),
-    gradFunc: (dy: tf.Tensor) => tf.mul(dy, k),
-  }));
-  return op(x) as T;
+  if (typeof k === "number") {
+    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+      value: tf.clone(args[0] as tf.Tensor),
+      gradFunc: (dy: tf.Tensor) => tf.mul(dy, k),
+    }));
+    return op(x) as T;
+  }
+  // A tensor multiplier is an input of the op, saved for the backward pass, so it stays
+  // alive even when created inside the loss function's scope; it gets a zero gradient.
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, mult, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([mult]);
+    return {
+      value: tf.clone(input),
+      gradFunc: (
+        dy: tf.Tensor,
+        saved: tf.Tensor[],
+      ) => [tf.mul(dy, saved[0]), tf.zerosLike(saved[0])],
+    };
+  });
+  return op(x, k) as T;
 }
 
 /**

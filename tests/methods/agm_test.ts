@@ -59,13 +59,33 @@ Deno.test("agm: contributions m_a = (T - f(0,v) + f(a,0))/2 sum to T; zeroed pas
   const xa = tf.tensor2d(X.audio), xv = tf.tensor2d(X.visual);
   const wa = tf.tensor2d(W.slice(0, 2)), wv = tf.tensor2d(W.slice(2));
   const half = tf.mul(tf.tensor1d(B), 0.5);
-  near(await c.contributions.audio.array(), await tf.add(tf.matMul(xa, wa), half).array(), 1e-5, "m_a");
-  near(await c.contributions.visual.array(), await tf.add(tf.matMul(xv, wv), half).array(), 1e-5, "m_v");
+  near(
+    await c.contributions.audio.array(),
+    await tf.add(tf.matMul(xa, wa), half).array(),
+    1e-5,
+    "m_a",
+  );
+  near(
+    await c.contributions.visual.array(),
+    await tf.add(tf.matMul(xv, wv), half).array(),
+    1e-5,
+    "m_v",
+  );
   const T = await net.head.fuse(net.encode(b.inputs, true)).array();
   near(await c.fused.array(), T, 1e-5, "T");
-  near(await tf.add(c.contributions.audio, c.contributions.visual).array(), T, 1e-5, "m_a + m_v = T");
+  near(
+    await tf.add(c.contributions.audio, c.contributions.visual).array(),
+    T,
+    1e-5,
+    "m_a + m_v = T",
+  );
   // The modulated output equals T in the forward pass, whatever the scales.
-  near(await modulatedOutput(c.contributions, { audio: 0.3, visual: 4 }).array(), T, 1e-5, "out = T");
+  near(
+    await modulatedOutput(c.contributions, { audio: 0.3, visual: 4 }).array(),
+    T,
+    1e-5,
+    "out = T",
+  );
   // Each encoder: the full pass in the requested mode, then two eval-mode passes; the extra
   // passes see eval mode even when the full pass trains (official net.eval()).
   enc.audio.modes.length = enc.visual.modes.length = 0;
@@ -97,16 +117,14 @@ Deno.test("agm: the gradient of CE(out) is each contribution's gradient scaled b
     return { loss: crossEntropy(modulatedOutput(c.contributions, k), b.labels), aux: c };
   });
   // dL/dout at the current point (out = T): G = (softmax(T) - onehot(y)) / B, held fixed.
-  const G = tf.tidy(() =>
-    tf.div(tf.sub(tf.softmax(r.aux.fused), tf.oneHot(b.labels, 3)), b.size)
-  );
+  const G = tf.tidy(() => tf.div(tf.sub(tf.softmax(r.aux.fused), tf.oneHot(b.labels, 3)), b.size));
   // Phi(theta) = sum_m k_m <G, m_m(theta)>: its gradient is what the hooks must produce.
   const phi = () =>
     tf.tidy(() => {
       const c = agmContributions(net, b.inputs, true);
-      return scalar(tf.addN(Object.entries(k).map(([m, km]) =>
-        tf.mul(km, tf.sum(tf.mul(G, c.contributions[m])))
-      )));
+      return scalar(tf.addN(
+        Object.entries(k).map(([m, km]) => tf.mul(km, tf.sum(tf.mul(G, c.contributions[m])))),
+      ));
     });
   const eps = 1e-2;
   let checked = 0;
@@ -228,21 +246,33 @@ Deno.test("agm: trainStep applies k from the old means, logs them, keeps the las
   assertAlmostEquals(logValue(o3.logs!.scale_audio), k2, 1e-4);
   assert(Math.abs(logValue(o3.logs!.k_audio) - k2) > 1e-6, "a fresh k differs from the held one");
   // A step's fused output is T = m_a + m_v, and its unimodal logits are the contributions.
-  near(await o3.fused.array(), await tf.add(o3.unimodal.audio, o3.unimodal.visual).array(), 1e-5, "T");
+  near(
+    await o3.fused.array(),
+    await tf.add(o3.unimodal.audio, o3.unimodal.visual).array(),
+    1e-5,
+    "T",
+  );
   method.dispose();
 });
 
 Deno.test("agm: clip to global norm 1 only when some head-kernel gradient element exceeds 1", async () => {
   await useWasm();
   const grads = (k: number[][], e: number[]) =>
-    new Map<string, tf.Tensor>([["head.fc.kernel", tf.tensor2d(k)], ["encoder.audio.0.kernel", tf.tensor1d(e)]]);
+    new Map<string, tf.Tensor>([["head.fc.kernel", tf.tensor2d(k)], [
+      "encoder.audio.0.kernel",
+      tf.tensor1d(e),
+    ]]);
   // |1.5| > 1: global norm sqrt(1.5^2 + 2^2) = 2.5 -> everything times 1 / (2.5 + 1e-6).
   const a = agmClip(grads([[1.5, 0]], [2, 0]), "head.fc.kernel", 1, 1);
   assertAlmostEquals(scalar(a.clipped), 1, 0);
   assertAlmostEquals(a.grads.get("head.fc.kernel")!.dataSync()[0], 0.6, 1e-5);
   assertAlmostEquals(a.grads.get("encoder.audio.0.kernel")!.dataSync()[0], 0.8, 1e-5);
   // A negative element below -1 triggers too.
-  assertAlmostEquals(scalar(agmClip(grads([[-1.2, 0]], [0, 0]), "head.fc.kernel", 1, 1).clipped), 1, 0);
+  assertAlmostEquals(
+    scalar(agmClip(grads([[-1.2, 0]], [0, 0]), "head.fc.kernel", 1, 1).clipped),
+    1,
+    0,
+  );
   // All head elements within [-1, 1]: no clip even though the global norm is 10.
   const c = agmClip(grads([[0.9, -1]], [10, 0]), "head.fc.kernel", 1, 1);
   assertAlmostEquals(scalar(c.clipped), 0, 0);

@@ -81,7 +81,13 @@ Deno.test("inforeg: prime-learning-window statistic k from a known Fisher-trace 
 
 Deno.test("inforeg: proximal gradient g + beta (theta - theta0); Fisher trace = sum of mean g^2 of kernels", async () => {
   await useWasm();
-  const w = makeParam("encoder.audio.0.kernel", "encoder.audio", "kernel", Float32Array.from([1, 2, 3, 4]), [2, 2]);
+  const w = makeParam(
+    "encoder.audio.0.kernel",
+    "encoder.audio",
+    "kernel",
+    Float32Array.from([1, 2, 3, 4]),
+    [2, 2],
+  );
   const b = makeParam("encoder.audio.0.bias", "encoder.audio", "bias", Float32Array.from([5]), [1]);
   const anchors = new Map<string, tf.Tensor>([
     [w.name, tf.tensor2d([[0, 2], [1, 5]])],
@@ -94,11 +100,19 @@ Deno.test("inforeg: proximal gradient g + beta (theta - theta0); Fisher trace = 
   ]);
   const out = addProximal(grads, [w, b], anchors, tf.scalar(2));
   // theta - theta0 = [[1, 0], [2, -1]] and [1]; beta = 2.
-  assertEquals(Array.from(out.get(w.name)!.dataSync()).map((v) => +v.toFixed(5)), [2.1, 0.2, 4.3, -1.6]);
+  assertEquals(Array.from(out.get(w.name)!.dataSync()).map((v) => +v.toFixed(5)), [
+    2.1,
+    0.2,
+    4.3,
+    -1.6,
+  ]);
   assertAlmostEquals(out.get(b.name)!.dataSync()[0], 3, 1e-6);
   assertAlmostEquals(out.get("head.fc.kernel")!.dataSync()[0], 7, 0);
   // Trace: kernels only: mean([0.1, 0.2, 0.3, 0.4]^2) = 0.3 / 4 = 0.075 (the bias is ignored).
-  const raw = new Map<string, tf.Tensor>([[w.name, tf.tensor2d([[0.1, 0.2], [0.3, 0.4]])], [b.name, tf.tensor1d([9])]]);
+  const raw = new Map<string, tf.Tensor>([[w.name, tf.tensor2d([[0.1, 0.2], [0.3, 0.4]])], [
+    b.name,
+    tf.tensor1d([9]),
+  ]]);
   assertAlmostEquals(scalar(fisherTraceStep(raw, [w, b])), 0.075, 1e-7);
 });
 
@@ -119,7 +133,9 @@ Deno.test("inforeg: in the method, the applied gradient gains beta_m (theta - th
   const b = createWith("inforeg", encoders(), 3, ["method.beta_strong=0", "method.beta_lazy=0"]);
   const sync = () => {
     for (const p of b.params()) {
-      tf.tidy(() => p.variable.assign(tf.clone(a.params().find((q) => q.name === p.name)!.variable)));
+      tf.tidy(() =>
+        p.variable.assign(tf.clone(a.params().find((q) => q.name === p.name)!.variable))
+      );
     }
   };
   const optA = new SpySgd(a), optB = new SpySgd(b);
@@ -138,7 +154,11 @@ Deno.test("inforeg: in the method, the applied gradient gains beta_m (theta - th
     let moved = 0;
     const gA = optA.seen[optA.seen.length - 1], gB = optB.seen[optB.seen.length - 1];
     for (const [k, g] of gA) {
-      const m = k.startsWith("encoder.audio") ? "audio" : k.startsWith("encoder.visual") ? "visual" : null;
+      const m = k.startsWith("encoder.audio")
+        ? "audio"
+        : k.startsWith("encoder.visual")
+        ? "visual"
+        : null;
       g.forEach((v, i) => {
         const d = theta.get(k)![i] - anchor.get(k)![i];
         assertAlmostEquals(v, gB.get(k)![i] + (m ? beta[m] * d : 0), 1e-5, `${k}[${i}]`);

@@ -37,10 +37,15 @@ Deno.test("mmcosine: g = s * cos(f, W column), no bias, F.normalize eps", async 
 
 /** Identity encoders (features = inputs, 2-d each), 3 classes; kernel rows: audio 0-1, visual 2-3. */
 function fixedMethod(sets: string[] = []) {
-  const method = createWith("mmcosine", {
-    audio: new TestEncoder("audio", 2),
-    visual: new TestEncoder("visual", 2),
-  }, 3, sets);
+  const method = createWith(
+    "mmcosine",
+    {
+      audio: new TestEncoder("audio", 2),
+      visual: new TestEncoder("visual", 2),
+    },
+    3,
+    sets,
+  );
   setParam(method, "head.fc.kernel", [[1, 0, 1], [0, 2, 1], [2, 0, 0], [0, 0, 3]]);
   setParam(method, "head.fc.bias", [5, -5, 0]);
   return method;

@@ -310,6 +310,10 @@ Deno.test("ogm-ge: one step applies k_m and GE noise to kernel gradients (modula
   (await checkStep(ogmGe, {}, 51, "none", ceZ)).method.dispose();
   // grad_min_rank = 4: the MLP has no 4-D kernel, so nothing is modulated.
   (await checkStep(ogmGe, { grad_min_rank: 4 }, 10, "none", ceZ)).method.dispose();
+  // The window and alpha are config values.
+  (await checkStep(ogmGe, { window_start: 20 }, 10, "none", ceZ)).method.dispose();
+  (await checkStep(ogmGe, { window_end: 5 }, 10, "none", ceZ)).method.dispose();
+  (await checkStep(ogmGe, { alpha: 2.5, modulation: "ogm" }, 10, "ogm", ceZ)).method.dispose();
 });
 
 Deno.test("bio+ogm-ge: L_mib from the records replaces CE(z) inside BIO's window, then OGM modulates", async () => {
@@ -341,6 +345,9 @@ Deno.test("bio+ogm-ge: L_mib from the records replaces CE(z) inside BIO's window
   method.dispose();
   // Outside BIO's window (protocol epoch 95 >= 90) the loss is CE(z); OGM's own window is over.
   (await checkStep(bioOgmGe, {}, 95, "none", ceZ, restore)).method.dispose();
+  // BIO's window is a config value: bio_window_end = 5 turns L_mib off at protocol epoch 10.
+  (await checkStep(bioOgmGe, { bio_window_end: 5, modulation: "ogm" }, 10, "ogm", ceZ, restore))
+    .method.dispose();
   disposeStrengths(s);
   ref.dispose();
 });

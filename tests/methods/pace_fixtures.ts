@@ -225,15 +225,16 @@ export async function checkShortRun(method: string, sets: string[] = []): Promis
   assertEquals(counts[3], counts[1], `${method}: tensor counts ${counts.join(",")}`);
 
   // Resume: stop after epoch 2 with its checkpoint, continue in a fresh method; same numbers.
-  const fresh = () => getMethodEntry(method).create({
-    info: dataset.info,
-    config: longer,
-    params: longer.method,
-    numTrain: dataset.train.size,
-    trainLabels: dataset.train.labels,
-    rng: new Rng(seedFor(longer.seed, "init")),
-    makeEncoder: (mod, rng) => makeEncoder(longer, dataset.info, mod, rng),
-  });
+  const fresh = () =>
+    getMethodEntry(method).create({
+      info: dataset.info,
+      config: longer,
+      params: longer.method,
+      numTrain: dataset.train.size,
+      trainLabels: dataset.train.labels,
+      rng: new Rng(seedFor(longer.seed, "init")),
+      makeEncoder: (mod, rng) => makeEncoder(longer, dataset.info, mod, rng),
+    });
   let saved: ResumeState | null = null;
   const first = fresh();
   await train({

@@ -267,6 +267,9 @@ Deno.test("pmr: one step optimises CE(z) + alpha CE(sim_slow) inside the window,
   // Outside the window [0, 70] (protocol epoch 71): CE(z) only, weights logged as 0.
   const out = await checkStep(pmr, {}, 71, (o, y) => crossEntropy(o.fused, y));
   assertEquals([out.w_audio, out.w_visual, out.active], [0, 0, 0]);
+  // The window is a config value.
+  await checkStep(pmr, { window_end: 5 }, 10, (o, y) => crossEntropy(o.fused, y));
+  await checkStep(pmr, { window_start: 20 }, 10, (o, y) => crossEntropy(o.fused, y));
   // alpha is a config value.
   await checkStep(
     pmr,
@@ -325,6 +328,14 @@ Deno.test("bio+pmr: L_mib from the records replaces CE(z) inside BIO's window", 
   assertEquals([logs.bio_audio, logs.bio_visual], [0, 1]);
   // Outside BIO's window (protocol epoch 95) and PMR's (> 70): CE(z).
   await checkStep(bioPmr, {}, 95, (out, y) => crossEntropy(out.fused, y), records);
+  // bio_window_end = 5: CE(z) + the prototype loss at protocol epoch 10.
+  await checkStep(
+    bioPmr,
+    { bio_window_end: 5 },
+    10,
+    (out, y, sims) => tf.add(crossEntropy(out.fused, y), tf.mul(2, crossEntropy(sims[slow], y))),
+    records,
+  );
   disposeStrengths(s);
   ref.dispose();
 });
@@ -342,6 +353,12 @@ Deno.test("pmr: prototypes before epoch 0 and after epoch 0 replace, after epoch
     trainBatches: () => batches(),
   });
   const protos = async () => await method.state!().tensors.proto_audio.array() as number[][];
+  // The sample size is `proto_fraction` of the training batches (0.1 by default).
+  const fractions: number[] = [];
+  const probe = pmr.create(ctxFor(pmr, { proto_fraction: 0.25 }));
+  await probe.onTrainStart!({ ...ctx(-1, b1), trainBatches: (f) => (fractions.push(f), b1()) });
+  assertEquals(fractions, [0.25]);
+  probe.dispose();
   await method.onTrainStart!(ctx(-1, b1));
   const p1 = await protos();
   await method.onEpochEnd!(ctx(0, b2)); // official `epoch <= 0`: no momentum

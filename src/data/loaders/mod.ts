@@ -27,6 +27,8 @@ export interface CheckReport {
   classes?: number;
   /** The first problem found, with what the folder must contain and how to make it. */
   problem?: string;
+  /** Facts worth recording that are not problems (value ranges, image sizes...). */
+  notes?: string[];
 }
 
 /** A loader of one real dataset layout. */

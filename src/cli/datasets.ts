@@ -1,0 +1,132 @@
+/**
+ * `main.ts datasets check [--data-root DIR] [--dataset NAME]`: for each of the paper's
+ * datasets, whether its files are under the data root (found / missing / malformed), the
+ * sample count per split, the class count and the first problem (what the folder must
+ * contain and how to make it). Datasets whose loader is not written yet say so.
+ *
+ * Exit code: 0 when checking all datasets (the table is the answer); with `--dataset`,
+ * 0 if that dataset was found and 1 otherwise; 2 on a usage error.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type CheckReport, LOADERS } from "../data/loaders/mod.ts";
+import { DATASET_SPECS } from "../data/specs.ts";
+import { reportError, UsageError } from "./errors.ts";
+
+const USAGE = "usage: main.ts datasets check [--data-root DIR] [--dataset NAME]";
+
+/** One row of the check table: a report, or a dataset without a loader. */
+export type CheckRow = CheckReport | { dataset: string; status: "no loader yet" };
+
+/**
+ * Runs every registered loader's check on `root` (a dataset without a loader gets a
+ * "no loader yet" row; a check that throws becomes a malformed row).
+ *
+ * @example
+ * ```ts ignore
+ * const rows = await checkAll("data");
+ * rows.find((r) => r.dataset === "mvsa")?.status; // "found"
+ * ```
+ */
+export async function checkAll(root: string, names?: string[]): Promise<CheckRow[]> {
+  const rows: CheckRow[] = [];
+  for (const name of names ?? Object.keys(DATASET_SPECS)) {
+    const loader = LOADERS[name];
+    if (!loader) {
+      rows.push({ dataset: name, status: "no loader yet" });
+      continue;
+    }
+    try {
+      rows.push(await loader.check(root));
+    } catch (e) {
+      rows.push({
+        dataset: name,
+        status: "malformed",
+        folder: root,
+        problem: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
+  return rows;
+}
+
+/**
+ * The check table as text: one line per dataset, then indented `problem:` / `note:` lines.
+ *
+ * @example
+ * ```ts
+ * formatCheck([{ dataset: "ave", status: "no loader yet" }]).includes("no loader yet"); // true
+ * ```
+ */
+export function formatCheck(rows: CheckRow[]): string {
+  const table = rows.map((r) => {
+    if (!("folder" in r)) return [r.dataset, r.status, "", "", ""];
+    const counts = r.counts
+      ? Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(" / ")
+      : "-";
+    return [r.dataset, r.status, counts, r.classes === undefined ? "-" : String(r.classes), r.folder];
+  });
+  const head = ["dataset", "status", "samples", "classes", "folder"];
+  const widths = head.map((h, c) => Math.max(h.length, ...table.map((t) => t[c].length)));
+  const line = (cells: string[]) => cells.map((x, c) => x.padEnd(widths[c])).join("  ").trimEnd();
+  const out = [line(head)];
+  const pad = " ".repeat(widths[0] + 2);
+  rows.forEach((r, i) => {
+    out.push(line(table[i]));
+    if ("folder" in r) {
+      if (r.problem) out.push(`${pad}problem: ${r.problem}`);
+      for (const n of r.notes ?? []) out.push(`${pad}note: ${n}`);
+    }
+  });
+  return out.join("\n");
+}
+
+/**
+ * Entry point of `datasets`; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * await main(["check", "--data-root", "data"]);
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        options: {
+          "data-root": { type: "string" },
+          dataset: { type: "string" },
+          help: { type: "boolean", short: "h" },
+        },
+        strict: true,
+        allowPositionals: true,
+      });
+    } catch (e) {
+      throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+    }
+    if (parsed.values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const [what, ...extra] = parsed.positionals;
+    if (what !== "check" || extra.length) {
+      throw new UsageError(`expected the sub-command 'check' (got '${parsed.positionals.join(" ")}')\n${USAGE}`);
+    }
+    const one = parsed.values.dataset;
+    if (one !== undefined && !DATASET_SPECS[one]) {
+      throw new UsageError(
+        `unknown dataset '${one}'. Valid datasets: ${Object.keys(DATASET_SPECS).join(", ")}`,
+      );
+    }
+    const root = parsed.values["data-root"] ?? "data";
+    const rows = await checkAll(root, one === undefined ? undefined : [one]);
+    console.log(formatCheck(rows));
+    if (one !== undefined) return rows[0].status === "found" ? 0 : 1;
+    return 0;
+  } catch (e) {
+    return reportError(e);
+  }
+}
