@@ -65,7 +65,13 @@ export function formatCheck(rows: CheckRow[]): string {
     const counts = r.counts
       ? Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(" / ")
       : "-";
-    return [r.dataset, r.status, counts, r.classes === undefined ? "-" : String(r.classes), r.folder];
+    return [
+      r.dataset,
+      r.status,
+      counts,
+      r.classes === undefined ? "-" : String(r.classes),
+      r.folder,
+    ];
   });
   const head = ["dataset", "status", "samples", "classes", "folder"];
   const widths = head.map((h, c) => Math.max(h.length, ...table.map((t) => t[c].length)));
@@ -113,7 +119,9 @@ export async function main(args: string[]): Promise<number> {
     }
     const [what, ...extra] = parsed.positionals;
     if (what !== "check" || extra.length) {
-      throw new UsageError(`expected the sub-command 'check' (got '${parsed.positionals.join(" ")}')\n${USAGE}`);
+      throw new UsageError(
+        `expected the sub-command 'check' (got '${parsed.positionals.join(" ")}')\n${USAGE}`,
+      );
     }
     const one = parsed.values.dataset;
     if (one !== undefined && !DATASET_SPECS[one]) {

@@ -11,6 +11,24 @@ import { LOADERS } from "./loaders/mod.ts";
 import { inspectNpz, makeNpzDataset } from "./npz_dataset.ts";
 
 /**
+ * Dataset-specific `data.*` switches of the paper profile (each is documented in its
+ * loader's module comment under src/data/loaders/).
+ */
+const PAPER_DATA_KEYS: Record<string, Record<string, ConfigValue>> = {
+  mvsa: { glove: "", label_rule: "agree", image_side: 256, image_size: 224 },
+  food101: { glove: "", image_side: 256, image_size: 224 },
+  mnist3d: { num_points: 1024, exclude_last_point: false },
+  modelnet40: {
+    num_points: 1024,
+    views: "180",
+    num_views: 4,
+    view_pool: 0,
+    view_size: 112,
+    test_sampling: "fixed",
+  },
+};
+
+/**
  * The `data.*` defaults of a dataset in a profile: the stand-in's knobs in `quick`,
  * the data root in `paper`.
  *
@@ -24,7 +42,7 @@ export function datasetDefaults(spec: DatasetSpec, profile: string): Record<stri
     return { file: spec.name.slice(4), strong: spec.strong, standardize: true, class_names: [] };
   }
   if (profile === "quick") return { ...syntheticDefaults(spec) };
-  return { root: "data", cache: "" };
+  return { root: "data", cache: "", ...PAPER_DATA_KEYS[spec.name] };
 }
 
 /**

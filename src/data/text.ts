@@ -111,16 +111,14 @@ export function treebankTokens(sentence: string): string[] {
 }
 
 /**
- * Abbreviations that do not end a sentence (stand-in for the trained Punkt list; stored
- * without the final period, lower case).
+ * Abbreviations that do not end a sentence: a short, unambiguous stand-in for the trained
+ * Punkt list (words that are also ordinary words, such as "no" or "sun", are left out so
+ * that a sentence ending in them still splits its period off). Lower case, no final period.
  */
-const ABBREVIATIONS = new Set([
-  "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "ft", "vs", "etc", "inc", "ltd",
-  "co", "corp", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
-  "dec", "mon", "tue", "wed", "thu", "fri", "sat", "sun", "no", "vol", "approx", "dept",
-  "est", "gen", "gov", "sen", "rep", "rev", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m",
-  "al", "cf", "fig", "ave", "blvd", "rd", "hwy",
-]); // deno-fmt-ignore
+const ABBREVIATIONS = new Set(
+  ("mr mrs ms dr prof sr jr st vs etc inc ltd corp jan feb apr jun jul aug sep sept oct nov " +
+    "dec u.s u.k u.n e.g i.e a.m p.m").split(" "),
+);
 
 const NON_WORD = `[?!)";}\\]*:@'({\\[]`;
 const MULTI_CHAR = `(?:-{2,}|\\.{2,}|(?:\\.\\s){2,}\\.)`;

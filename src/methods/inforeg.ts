@@ -29,7 +29,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Param } from "../models/params.ts";
-import { ConfigError } from "../train/config.ts";
+import { ConfigError } from "../train/config_error.ts";
 import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../train/grads.ts";
 import { rho } from "../train/metrics.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";

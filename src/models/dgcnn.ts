@@ -89,11 +89,24 @@ function flatIndices(idx: tf.Tensor3D): tf.Tensor1D {
   );
 }
 
-/** One EdgeConv: kNN, edge 1x1 conv (no bias), BN2d, LeakyReLU(0.2), max over k. */
-class EdgeConv {
+/**
+ * One EdgeConv layer: kNN graph in the input's feature space, edge 1x1 conv (no bias) on
+ * [x_j - x_i, x_i], BN2d over every (point, neighbour) pair, LeakyReLU(0.2), max over k.
+ * The kernel is [2 in, out]: rows 0..in-1 multiply x_j - x_i, the rest x_i.
+ *
+ * @example
+ * ```ts ignore
+ * const ec = new EdgeConv("encoder.points.conv1", "encoder.points", rng, 3, 64);
+ * const h = ec.apply(points, 20, true); // [B, N, 64]
+ * ```
+ */
+export class EdgeConv {
+  /** Edge kernel [2 in, out]. */
   readonly kernel: Param;
+  /** BN2d over the edge features. */
   readonly bn: BatchNorm;
 
+  /** Creates the layer (PyTorch default init, fan_in = 2 in). */
   constructor(name: string, group: string, rng: Rng, readonly inC: number, readonly outC: number) {
     // Conv2d(2C, out, 1) default init: fan_in = 2C.
     this.kernel = makeParam(
@@ -106,6 +119,7 @@ class EdgeConv {
     this.bn = new BatchNorm(`${name}.bn`, group, outC);
   }
 
+  /** Features [B, N, out] of x [B, N, in] with k neighbours per point. */
   apply(x: tf.Tensor3D, k: number, training: boolean): tf.Tensor3D {
     const [b, n, c] = x.shape;
     const idx = flatIndices(knnIndices(x, k));
@@ -121,6 +135,7 @@ class EdgeConv {
     return tf.max(h, 2) as tf.Tensor3D;
   }
 
+  /** Kernel, BN gamma and beta. */
   params(): Param[] {
     return [this.kernel, ...this.bn.params()];
   }

@@ -8,9 +8,11 @@ import type { RunConfig } from "../train/config.ts";
 import type { Rng } from "../rng.ts";
 import type { Encoder } from "./encoder.ts";
 import { MlpEncoder } from "./mlp.ts";
+import { makePaperEncoder, PAPER_FEATURE_DIM } from "./backbones.ts";
 
 /**
- * The encoder for `modality` under `config.model` (MLP in the quick profile).
+ * The encoder for `modality` under `config.model`: the MLP (`mlp`, quick profile) or the
+ * paper's backbone for the dataset and modality (`paper`; see backbones.ts).
  *
  * @example
  * ```ts ignore
@@ -29,7 +31,14 @@ export function makeEncoder(
     const inDim = shape.reduce((a, b) => a * b, 1);
     return new MlpEncoder(modality, inDim, config.model.hidden, config.model.feature_dim, rng);
   }
-  throw new Error(
-    `model.encoder='${config.model.encoder}': the paper backbones are not implemented yet; use --profile quick`,
-  );
+  if (config.model.encoder === "paper") {
+    if (config.model.feature_dim !== PAPER_FEATURE_DIM) {
+      throw new Error(
+        `model.feature_dim=${config.model.feature_dim}: the paper backbones output ` +
+          `${PAPER_FEATURE_DIM} features; leave model.feature_dim at ${PAPER_FEATURE_DIM}`,
+      );
+    }
+    return makePaperEncoder(info.name, modality, shape, rng);
+  }
+  throw new Error(`model.encoder='${config.model.encoder}': use 'mlp' or 'paper'`);
 }

@@ -1,5 +1,3 @@
-// helpers.ts first: it loads the method registry before the method module (import cycle
-// method -> train/config.ts -> methods/registry.ts -> method).
 import { useWasm } from "../helpers.ts";
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals } from "../assert.ts";
@@ -281,6 +279,33 @@ Deno.test("agm: clip to global norm 1 only when some head-kernel gradient elemen
   // Triggered with a norm already below max_norm: coefficient min(1, ...) = 1.
   const d = agmClip(grads([[1.1, 0]], [0, 0]), "head.fc.kernel", 1, 5);
   assertAlmostEquals(d.grads.get("head.fc.kernel")!.dataSync()[0], 1.1, 1e-6);
+});
+
+Deno.test("agm: options alpha, cap, clip_threshold, clip_norm reach the method", async () => {
+  await useWasm();
+  const enc = { audio: new TestEncoder("audio", 2), visual: new TestEncoder("visual", 2) };
+  const sets = [
+    "method.alpha=2",
+    "method.cap=-0.5",
+    "method.clip_threshold=0",
+    "method.clip_norm=0.001",
+  ];
+  const method = createWith("agm", enc, 3, sets);
+  setParam(method, "head.fc.kernel", W);
+  setParam(method, "head.fc.bias", B);
+  const opt = new SpySgd(method);
+  const o = await method.trainStep(batchOf(X, [0, 2]), stepCtx(opt));
+  // r* = 1 at t = 1; min(1 - r, -0.5) <= -0.5 for both modalities.
+  const S = { a: logValue(o.logs!.loss_audio), v: logValue(o.logs!.loss_visual) };
+  const k = (rs: number) => Math.exp(2 * Math.min(1 - rs, -0.5));
+  assertAlmostEquals(logValue(o.logs!.k_audio), k(Math.exp(S.v - S.a)), 1e-5);
+  assertAlmostEquals(logValue(o.logs!.k_visual), k(Math.exp(S.a - S.v)), 1e-5);
+  // Threshold 0: any non-zero head gradient clips; the applied global norm is then 0.001.
+  assertAlmostEquals(logValue(o.logs!.clipped), 1, 0);
+  let sq = 0;
+  for (const g of opt.seen[0].values()) for (const v of g) sq += v * v;
+  assertAlmostEquals(Math.sqrt(sq), 0.001, 1e-6);
+  method.dispose();
 });
 
 Deno.test("agm: short training run on the crema-d stand-in writes a complete record", async () => {

@@ -1,5 +1,3 @@
-// helpers.ts first: it loads the method registry before the method module (import cycle
-// method -> train/config.ts -> methods/registry.ts -> method).
 import { useWasm } from "../helpers.ts";
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
@@ -12,6 +10,7 @@ import {
 } from "../../src/methods/inforeg.ts";
 import { makeParam } from "../../src/models/params.ts";
 import { crossEntropy } from "../../src/train/grads.ts";
+import { rho } from "../../src/train/metrics.ts";
 import {
   batchOf,
   checkShortRun,
@@ -211,6 +210,30 @@ Deno.test("inforeg: the epoch's trace is the sum of the steps' traces; the gate 
   assertAlmostEquals(logValue(o3.logs!.beta_audio) + logValue(o3.logs!.beta_visual), 0, 0);
   m.dispose();
   assertThrows(() => createWith("inforeg", encoders(), 3, ["method.strong=text"]), "method.strong");
+});
+
+Deno.test("inforeg: options strong, window, threshold reach the method", async () => {
+  await useWasm();
+  const batch = batchOf(X, Y);
+  // strong=visual: visual's trace gates and its beta uses beta_strong (0.95).
+  const m = createWith("inforeg", encoders(), 3, ["method.strong=visual", "method.window=20"], 20);
+  assertEquals(m.logNames, ["beta_visual", "beta_audio", "gate", "k", "fim"]);
+  assertEquals(m.summaryExtras, { inforeg_window_epochs: 4 });
+  const opt = new SpySgd(m);
+  const o = await m.trainStep(batch, stepCtx(opt));
+  const sA = scalar(rho(o.unimodal.audio, batch.labels));
+  const sV = scalar(rho(o.unimodal.visual, batch.labels));
+  const want = infoRegBetas(tf.scalar(sV), tf.scalar(sA), true, C);
+  assertAlmostEquals(logValue(o.logs!.beta_visual), scalar(want.strong), 1e-6);
+  assertAlmostEquals(logValue(o.logs!.beta_audio), scalar(want.lazy), 1e-6);
+  // threshold 0.5 closes the gate at k = 0.4 (history [1, 2, 3], window 2).
+  const t = createWith("inforeg", encoders(), 3, ["method.threshold=0.5"], 20);
+  t.restore!({ json: { history: [1, 2, 3] }, tensors: {} });
+  const ot = await t.trainStep(batch, stepCtx(new SpySgd(t), { epoch: 3 }));
+  assertAlmostEquals(logValue(ot.logs!.k), 0.4, 1e-12);
+  assertAlmostEquals(logValue(ot.logs!.gate), 0, 0);
+  m.dispose();
+  t.dispose();
 });
 
 Deno.test("inforeg: short training run on the crema-d stand-in writes a complete record", async () => {

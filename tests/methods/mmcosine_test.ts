@@ -1,5 +1,3 @@
-// helpers.ts first: it loads the method registry before the method module (import cycle
-// method -> train/config.ts -> methods/registry.ts -> method).
 import { useWasm } from "../helpers.ts";
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertThrows } from "../assert.ts";

@@ -8,11 +8,11 @@
  */
 
 /** Arrays the cache can hold. */
-export type CachedArray = Float32Array | Int32Array | Uint8Array;
+export type CachedArray = Float64Array | Float32Array | Int32Array | Uint8Array;
 
 interface Entry {
   name: string;
-  dtype: "float32" | "int32" | "uint8";
+  dtype: "float64" | "float32" | "int32" | "uint8";
   length: number;
   offset: number;
 }
@@ -25,6 +25,7 @@ interface Header {
 }
 
 function dtypeOf(a: CachedArray): Entry["dtype"] {
+  if (a instanceof Float64Array) return "float64";
   if (a instanceof Float32Array) return "float32";
   if (a instanceof Int32Array) return "int32";
   return "uint8";
@@ -54,10 +55,12 @@ export async function readArrays(
   }
   const arrays: Record<string, CachedArray> = {};
   for (const e of header.entries) {
-    const size = e.dtype === "uint8" ? 1 : 4;
+    const size = e.dtype === "uint8" ? 1 : e.dtype === "float64" ? 8 : 4;
     if (e.offset + e.length * size > bytes.byteLength) return null;
     const copy = bytes.slice(e.offset, e.offset + e.length * size).buffer;
-    arrays[e.name] = e.dtype === "float32"
+    arrays[e.name] = e.dtype === "float64"
+      ? new Float64Array(copy)
+      : e.dtype === "float32"
       ? new Float32Array(copy)
       : e.dtype === "int32"
       ? new Int32Array(copy)
@@ -85,7 +88,7 @@ export async function writeArrays(
   for (const [name, a] of Object.entries(arrays)) {
     entries.push({ name, dtype: dtypeOf(a), length: a.length, offset });
     offset += a.byteLength;
-    offset = Math.ceil(offset / 4) * 4;
+    offset = Math.ceil(offset / 8) * 8;
   }
   const bytes = new Uint8Array(offset);
   for (const e of entries) {

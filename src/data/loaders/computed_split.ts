@@ -46,7 +46,9 @@ export class ComputedSplit implements Split {
   /** Builds and uploads the batch. */
   batch(indices: Int32Array, opts: BatchOptions): Batch {
     for (const i of indices) {
-      if (i < 0 || i >= this.size) throw new RangeError(`sample ${i} outside split of ${this.size}`);
+      if (i < 0 || i >= this.size) {
+        throw new RangeError(`sample ${i} outside split of ${this.size}`);
+      }
     }
     const host = this.#build(indices, opts);
     const inputs: Record<string, tf.Tensor> = {};

@@ -21,7 +21,7 @@ import { DATASET_SPECS, lazyOf } from "../specs.ts";
 import type { Dataset } from "../types.ts";
 import { fileStamp, readArrays, writeArrays } from "./array_cache.ts";
 import { DataMalformedError, DataMissingError, pathExists } from "./errors.ts";
-import { type H5File, h5Dataset, h5Group, h5NumberAttr, openH5, readF32 } from "./h5.ts";
+import { h5Dataset, type H5File, h5Group, h5NumberAttr, openH5, readF32 } from "./h5.ts";
 import type { CheckReport, RealLoader } from "./mod.ts";
 
 const FOLDER = "3D_MNIST";
@@ -31,7 +31,8 @@ const FILES: Record<string, string> = {
 };
 const CONTENTS = "train_point_clouds.h5 and test_point_clouds.h5 (one group per sample: " +
   "img 30x30, points Nx3, attribute label)";
-const HOW = "download them from https://www.kaggle.com/datasets/daavoo/3d-mnist into <data-root>/3D_MNIST/";
+const HOW =
+  "download them from https://www.kaggle.com/datasets/daavoo/3d-mnist into <data-root>/3D_MNIST/";
 
 /** Host arrays of one split. */
 interface Mnist3dHost {
@@ -277,7 +278,11 @@ export async function checkMnist3d(root: string): Promise<CheckReport> {
         }
       }
     } catch (e) {
-      return { ...report, status: "malformed", problem: e instanceof Error ? e.message : String(e) };
+      return {
+        ...report,
+        status: "malformed",
+        problem: e instanceof Error ? e.message : String(e),
+      };
     } finally {
       f?.close();
     }

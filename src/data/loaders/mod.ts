@@ -48,3 +48,16 @@ export interface RealLoader {
  * ```
  */
 export const LOADERS: Record<string, RealLoader> = {};
+
+// Registration. Each loader file exports its RealLoader and this module registers it: a
+// loader file that assigned into LOADERS itself would run before LOADERS is initialised
+// (ES modules evaluate a module's imports first, so mod.ts -> loader -> mod.ts reads
+// LOADERS in its temporal dead zone and throws a ReferenceError).
+import { mvsaLoader } from "./mvsa.ts";
+import { food101Loader } from "./food101.ts";
+import { mnist3dLoader } from "./mnist3d.ts";
+import { modelnet40Loader } from "./modelnet40.ts";
+LOADERS.mvsa = mvsaLoader;
+LOADERS.food101 = food101Loader;
+LOADERS.mnist3d = mnist3dLoader;
+LOADERS.modelnet40 = modelnet40Loader;

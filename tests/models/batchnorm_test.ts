@@ -1,0 +1,72 @@
+import * as tf from "@tensorflow/tfjs";
+import { assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
+import { useWasm } from "../helpers.ts";
+import { BatchNorm } from "../../src/models/batchnorm.ts";
+
+Deno.test("BatchNorm: training uses batch statistics and updates running stats as PyTorch (momentum 0.1, unbiased variance)", async () => {
+  await useWasm();
+  const bn = new BatchNorm("bn", "encoder.x", 2);
+  // channel 0: 1, 2, 3, 6 (mean 3, biased var 3.5, unbiased 14/3); channel 1: constant 5.
+  const x = tf.tensor2d([[1, 5], [2, 5], [3, 5], [6, 5]]);
+  const y = bn.apply(x, true);
+  const v = await y.data();
+  const s = Math.sqrt(3.5 + 1e-5);
+  [1, 2, 3, 6].forEach((xi, i) => assertAlmostEquals(v[2 * i], (xi - 3) / s, 1e-5));
+  for (let i = 0; i < 4; i++) assertAlmostEquals(v[2 * i + 1], 0, 1e-6);
+  const rm = await bn.runningMean.data();
+  const rv = await bn.runningVar.data();
+  assertAlmostEquals(rm[0], 0.3, 1e-6);
+  assertAlmostEquals(rm[1], 0.5, 1e-6);
+  assertAlmostEquals(rv[0], 0.9 + 0.1 * 14 / 3, 1e-6);
+  assertAlmostEquals(rv[1], 0.9, 1e-6);
+  // A second step compounds: running = 0.9 running + 0.1 batch.
+  tf.dispose(bn.apply(x, true));
+  assertAlmostEquals((await bn.runningMean.data())[0], 0.9 * 0.3 + 0.3, 1e-6);
+  tf.dispose([x, y]);
+});
+
+Deno.test("BatchNorm: eval uses the running statistics and leaves them alone", async () => {
+  await useWasm();
+  const bn = new BatchNorm("bn", "encoder.x", 3);
+  bn.runningMean.assign(tf.tensor1d([1, -1, 0]));
+  bn.runningVar.assign(tf.tensor1d([4, 1, 0.25]));
+  bn.gamma.variable.assign(tf.tensor1d([2, 1, 1]));
+  bn.beta.variable.assign(tf.tensor1d([0, 0, 1]));
+  // 4D input [1, 1, 2, 3]: per-channel over every leading axis.
+  const x = tf.tensor4d([[[[3, 0, 1], [1, -1, -1]]]]);
+  const v = await bn.apply(x, false).data();
+  const e = 1e-5;
+  const want = [
+    2 * 2 / Math.sqrt(4 + e),
+    1 / Math.sqrt(1 + e),
+    1 / Math.sqrt(0.25 + e) + 1,
+    0,
+    0,
+    -1 / Math.sqrt(0.25 + e) + 1,
+  ];
+  want.forEach((w, i) => assertAlmostEquals(v[i], w, 1e-5));
+  assertEquals(Array.from(await bn.runningMean.data()), [1, -1, 0]);
+  assertEquals(bn.params().map((p) => [p.name, p.kind]), [["bn.gamma", "norm"], ["bn.beta", "norm"]]);
+  assertEquals(bn.buffers().length, 2);
+});
+
+Deno.test("BatchNorm: 4D training stats per channel over B*H*W; gradients reach x, gamma and beta", async () => {
+  await useWasm();
+  const bn = new BatchNorm("bn", "encoder.x", 2);
+  const x = tf.randomNormal([2, 3, 3, 2], 1, 2, "float32", 3);
+  const y = bn.apply(x, true);
+  const { mean, variance } = tf.moments(y, [0, 1, 2]);
+  const [m, s] = [await mean.data(), await variance.data()];
+  for (let c = 0; c < 2; c++) {
+    assertAlmostEquals(m[c], 0, 1e-5);
+    assertAlmostEquals(s[c], 1, 1e-3);
+  }
+  const g = tf.grads((a: tf.Tensor) => tf.sum(tf.square(bn.apply(a, true))))([x]);
+  assertEquals(g[0].shape, [2, 3, 3, 2]);
+  const vg = tf.variableGrads(() =>
+    tf.sum(tf.mul(bn.apply(x, true), tf.randomNormal([2, 3, 3, 2], 0, 1, "float32", 4))) as tf.Scalar
+  );
+  assertEquals(Object.keys(vg.grads).length, 2);
+  assertThrows(() => bn.apply(tf.zeros([1, 2]), true), "more than one value per channel");
+  assertThrows(() => bn.apply(tf.zeros([4, 3]), true), "expected 2 channels");
+});

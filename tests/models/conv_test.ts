@@ -1,0 +1,111 @@
+import * as tf from "@tensorflow/tfjs";
+import { assert, assertAlmostEquals, assertEquals } from "../assert.ts";
+import { useWasm } from "../helpers.ts";
+import { maxAbsDiff } from "./backbone_fixtures.ts";
+import { Conv2d, Dense, DropoutStream, maxPool2d, torchUniform } from "../../src/models/conv.ts";
+import { Rng } from "../../src/rng.ts";
+
+function std(v: Float32Array): number {
+  const m = v.reduce((a, b) => a + b, 0) / v.length;
+  return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length);
+}
+
+Deno.test("Conv2d: PyTorch symmetric padding (stride 2, pad 1 on an even input) and its gradient", async () => {
+  await useWasm();
+  const conv = new Conv2d("c", "encoder.x", new Rng(1), {
+    inChannels: 2,
+    outChannels: 3,
+    size: 3,
+    stride: 2,
+    pad: 1,
+  });
+  const x = tf.randomNormal([2, 6, 6, 2], 0, 1, "float32", 1) as tf.Tensor4D;
+  const y = conv.apply(x);
+  assertEquals(y.shape, [2, 3, 3, 3]); // floor((6 + 2 - 3) / 2) + 1
+  const manual = tf.conv2d(
+    tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]),
+    conv.kernel.variable as tf.Tensor4D,
+    2,
+    "valid",
+  );
+  assert(await maxAbsDiff(y, manual) < 1e-5, "differs from explicit symmetric padding");
+  const gw = tf.variableGrads(() => tf.sum(tf.square(conv.apply(x))) as tf.Scalar);
+  assertEquals(gw.grads[conv.kernel.variable.name].shape, [3, 3, 2, 3]);
+  assertEquals(conv.params().map((p) => p.kind), ["kernel"]);
+});
+
+Deno.test("Conv2d/Dense init: kaiming fan-out std, torch-default bounds, zero bias, deterministic", async () => {
+  await useWasm();
+  const k = new Conv2d("c", "g", new Rng(2), { inChannels: 16, outChannels: 32, size: 3 });
+  const kv = await k.kernel.variable.data() as Float32Array;
+  assertAlmostEquals(std(kv), Math.sqrt(2 / (32 * 9)), 0.005);
+  const t = new Conv2d("t", "g", new Rng(2), {
+    inChannels: 16,
+    outChannels: 8,
+    size: 3,
+    bias: true,
+    init: "torch-default",
+  });
+  const bound = 1 / Math.sqrt(16 * 9);
+  const tv = await t.kernel.variable.data() as Float32Array;
+  assert(tv.every((v) => Math.abs(v) <= bound), "kernel outside U(+-1/sqrt(fan_in))");
+  assertAlmostEquals(std(tv), bound / Math.sqrt(3), 0.004);
+  assert((await t.bias!.variable.data()).every((v) => Math.abs(v) <= bound && v !== 0));
+  const x = new Dense("d", "g", new Rng(3), 10, 4, { init: "xavier" });
+  assert((await x.bias!.variable.data()).every((v) => v === 0), "xavier bias must start at 0");
+  const again = new Conv2d("c2", "g", new Rng(2), { inChannels: 16, outChannels: 32, size: 3 });
+  assertEquals(Array.from(await again.kernel.variable.data()), Array.from(kv));
+  assert(torchUniform(new Rng(4), 100, 4).every((v) => Math.abs(v) <= 0.5));
+});
+
+Deno.test("Dense: applies over the last axis of any rank", async () => {
+  await useWasm();
+  const d = new Dense("d", "g", new Rng(5), 3, 2);
+  const x = tf.randomNormal([2, 4, 3], 0, 1, "float32", 2);
+  const y = d.apply(x);
+  assertEquals(y.shape, [2, 4, 2]);
+  const flat = d.apply(tf.reshape(x, [8, 3]) as tf.Tensor2D);
+  assert(await maxAbsDiff(tf.reshape(y, [8, 2]), flat) < 1e-6);
+});
+
+Deno.test("maxPool2d: PyTorch padding (3x3, stride 2, pad 1) never picks a padded cell", async () => {
+  await useWasm();
+  const x = tf.tensor4d([-1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -14, -15, -16], [
+    1,
+    4,
+    4,
+    1,
+  ]);
+  const y = maxPool2d(x, 3, 2, 1);
+  assertEquals(y.shape, [1, 2, 2, 1]);
+  // Windows cover rows/cols {-1..1} and {1..3}; all values < 0, so a zero pad would win.
+  assertEquals(Array.from(await y.data()), [-1, -2, -5, -6]);
+});
+
+Deno.test("DropoutStream: seeded masks, PyTorch scaling, resumable counter", async () => {
+  await useWasm();
+  const a = new DropoutStream(new Rng(9));
+  const b = new DropoutStream(new Rng(9));
+  const x = tf.ones([1000]);
+  a.next();
+  b.next();
+  const ya = await a.apply(x, 0.2, 0).data();
+  assertEquals(Array.from(ya), Array.from(await b.apply(x, 0.2, 0).data()));
+  assert(ya.every((v) => v === 0 || Math.abs(v - 1.25) < 1e-6), "kept values scale by 1/(1-p)");
+  const dropped = ya.filter((v) => v === 0).length;
+  assert(dropped > 150 && dropped < 250, `dropped ${dropped} of 1000 at p = 0.2`);
+  const other = await a.apply(x, 0.2, 1).data();
+  assert(other.some((v, i) => v !== ya[i]), "two layers of one pass share a mask");
+  a.next();
+  assert((await a.apply(x, 0.2, 0).data()).some((v, i) => v !== ya[i]), "mask did not change");
+  assertEquals(Array.from(await a.counter.data()), [2]);
+  // Restore: assigning the counter makes the stream continue from there.
+  const c = new DropoutStream(new Rng(9));
+  c.counter.assign(tf.scalar(1, "int32"));
+  c.next();
+  a.next();
+  assertEquals(c.count, 2);
+  b.next(); // b is at 2 as well
+  assertEquals(Array.from(await c.apply(x, 0.2, 0).data()), Array.from(await b.apply(x, 0.2, 0).data()));
+  assertEquals(a.count, 3);
+});
