@@ -14,7 +14,7 @@ Deno.test("progress: plain lines with done/total, current runs and ETA", () => {
   assert.equal(lines[0], "sweep: 3 runs to do, 5 already done, 2 parallel workers");
   assert.equal(lines[1], "[1/3] done a (10.0 s) · running: b · ETA 10s");
   assert.equal(lines[2], "[2/3] FAILED b (20.0 s) · running: c · ETA 8s");
-  assert.match(lines[3], /^sweep: 2\/3 runs in \d+s, 1 failed$/);
+  assert.match(lines[3], /^sweep finished 2\/3 runs in \d+s, 1 failed$/);
 });
 
 Deno.test("progress: durations, ETA and the quiet display", () => {

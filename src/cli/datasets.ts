@@ -62,7 +62,7 @@ export async function checkAll(root: string, names?: string[]): Promise<CheckRow
 export function formatCheck(rows: CheckRow[]): string {
   const table = rows.map((r) => {
     if (!("folder" in r)) return [r.dataset, r.status, "", "", ""];
-    const counts = r.counts
+    const counts = r.counts && Object.keys(r.counts).length
       ? Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(" / ")
       : "-";
     return [

@@ -15,6 +15,10 @@ import { inspectNpz, makeNpzDataset } from "./npz_dataset.ts";
  * loader's module comment under src/data/loaders/).
  */
 const PAPER_DATA_KEYS: Record<string, Record<string, ConfigValue>> = {
+  "crema-d": { frame_order: "sorted", frame_size: 224, stft_pad: "reflect" },
+  ave: { frame_order: "sorted", frame_size: 224 },
+  avsbench: { frame_order: "sorted", frame_size: 224, stft_pad: "reflect" },
+  vggsound50: { frame_order: "sorted", frame_size: 224, stft_pad: "reflect" },
   mvsa: { glove: "", label_rule: "agree", image_side: 256, image_size: 224 },
   food101: { glove: "", image_side: 256, image_size: 224 },
   mnist3d: { num_points: 1024, exclude_last_point: false },

@@ -62,7 +62,11 @@ const VL: Record<string, BackboneSpec> = {
     inputShape: [-1, 300],
     layout: "[L, 300] GloVe 840B vectors, plus text_mask [L] (1 = token)",
   },
-  image: { kind: "resnet18", inputShape: [224, 224, 3], layout: "[H, W, RGB], ImageNet-normalised" },
+  image: {
+    kind: "resnet18",
+    inputShape: [224, 224, 3],
+    layout: "[H, W, RGB], ImageNet-normalised",
+  },
 };
 const POINTS: BackboneSpec = {
   kind: "dgcnn",

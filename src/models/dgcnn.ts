@@ -181,10 +181,16 @@ export class DgcnnEncoder implements Encoder {
       new EdgeConv(`${group}.conv${i + 1}`, group, rng, widths[i], widths[i + 1])
     );
     const cat = 64 + 64 + 128 + 256;
-    this.#conv5 = makeParam(`${group}.conv5.kernel`, group, "kernel", torchUniform(rng, cat * emb, cat), [
-      cat,
-      emb,
-    ]);
+    this.#conv5 = makeParam(
+      `${group}.conv5.kernel`,
+      group,
+      "kernel",
+      torchUniform(rng, cat * emb, cat),
+      [
+        cat,
+        emb,
+      ],
+    );
     this.#bn5 = new BatchNorm(`${group}.bn5`, group, emb);
     const init = "torch-default" as const;
     this.#linear1 = new Dense(`${group}.linear1`, group, rng, 2 * emb, 512, { bias: false, init });

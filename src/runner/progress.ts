@@ -15,8 +15,8 @@ export interface ProgressSink {
   runStarted(runId: string): void;
   /** A run ended. */
   runFinished(runId: string, ok: boolean, seconds: number): void;
-  /** The sweep ended. */
-  stop(): void;
+  /** The sweep ended (`interrupted`: stopped by a signal). */
+  stop(interrupted?: boolean): void;
 }
 
 /**
@@ -83,6 +83,12 @@ export class ProgressState {
   }
 }
 
+function summaryLine(state: ProgressState, interrupted?: boolean): string {
+  const how = interrupted ? "stopped after" : "finished";
+  const time = formatDuration(state.elapsed());
+  return `sweep ${how} ${state.finished}/${state.total} runs in ${time}, ${state.failed} failed`;
+}
+
 /**
  * A progress display: a bar on a TTY, plain lines otherwise; `quiet` prints nothing.
  *
@@ -118,12 +124,8 @@ export function createProgress(
             `running: ${state.current()} · ETA ${formatDuration(state.eta())}`,
         );
       },
-      stop() {
-        write(
-          `sweep: ${state.finished}/${state.total} runs in ${
-            formatDuration(state.elapsed())
-          }, ${state.failed} failed`,
-        );
+      stop(interrupted) {
+        write(summaryLine(state, interrupted));
       },
     };
   }
@@ -154,13 +156,9 @@ export function createProgress(
       state.finish(id, ok, seconds);
       bar.update(state.finished, payload());
     },
-    stop() {
+    stop(interrupted) {
       bar.stop();
-      write(
-        `sweep: ${state.finished}/${state.total} runs in ${
-          formatDuration(state.elapsed())
-        }, ${state.failed} failed`,
-      );
+      write(summaryLine(state, interrupted));
     },
   };
 }

@@ -122,10 +122,13 @@ export async function runSweep(plan: PlannedRun[], opts: SweepOptions): Promise<
         tail =
           `worker exited 0 but ${run.dir}/summary.json is missing or has another config hash\n${tail}`;
       }
+      if (!ok && result.interrupted) {
+        // Stopped by the user, not failed: it runs again on restart.
+        result.notStarted.push(run.runId);
+        continue;
+      }
       if (ok) result.done.push(run.runId);
-      else if (!result.interrupted) {
-        result.failed.push({ runId: run.runId, code: r.code, log, tail });
-      } else result.notStarted.push(run.runId);
+      else result.failed.push({ runId: run.runId, code: r.code, log, tail });
       opts.progress?.runFinished(run.runId, ok, r.seconds);
     }
   };
@@ -133,7 +136,7 @@ export async function runSweep(plan: PlannedRun[], opts: SweepOptions): Promise<
     await Promise.all(Array.from({ length: jobs }, lane));
   } finally {
     for (const s of signals) Deno.removeSignalListener(s, stop);
-    opts.progress?.stop();
+    opts.progress?.stop(result.interrupted);
   }
   result.notStarted.push(...todo.slice(next).map((r) => r.runId));
   return result;

@@ -46,7 +46,10 @@ Deno.test("BatchNorm: eval uses the running statistics and leaves them alone", a
   ];
   want.forEach((w, i) => assertAlmostEquals(v[i], w, 1e-5));
   assertEquals(Array.from(await bn.runningMean.data()), [1, -1, 0]);
-  assertEquals(bn.params().map((p) => [p.name, p.kind]), [["bn.gamma", "norm"], ["bn.beta", "norm"]]);
+  assertEquals(bn.params().map((p) => [p.name, p.kind]), [["bn.gamma", "norm"], [
+    "bn.beta",
+    "norm",
+  ]]);
   assertEquals(bn.buffers().length, 2);
 });
 
@@ -64,7 +67,9 @@ Deno.test("BatchNorm: 4D training stats per channel over B*H*W; gradients reach 
   const g = tf.grads((a: tf.Tensor) => tf.sum(tf.square(bn.apply(a, true))))([x]);
   assertEquals(g[0].shape, [2, 3, 3, 2]);
   const vg = tf.variableGrads(() =>
-    tf.sum(tf.mul(bn.apply(x, true), tf.randomNormal([2, 3, 3, 2], 0, 1, "float32", 4))) as tf.Scalar
+    tf.sum(
+      tf.mul(bn.apply(x, true), tf.randomNormal([2, 3, 3, 2], 0, 1, "float32", 4)),
+    ) as tf.Scalar
   );
   assertEquals(Object.keys(vg.grads).length, 2);
   assertThrows(() => bn.apply(tf.zeros([1, 2]), true), "more than one value per channel");

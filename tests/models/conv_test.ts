@@ -106,6 +106,9 @@ Deno.test("DropoutStream: seeded masks, PyTorch scaling, resumable counter", asy
   a.next();
   assertEquals(c.count, 2);
   b.next(); // b is at 2 as well
-  assertEquals(Array.from(await c.apply(x, 0.2, 0).data()), Array.from(await b.apply(x, 0.2, 0).data()));
+  assertEquals(
+    Array.from(await c.apply(x, 0.2, 0).data()),
+    Array.from(await b.apply(x, 0.2, 0).data()),
+  );
   assertEquals(a.count, 3);
 });

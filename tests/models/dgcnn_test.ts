@@ -20,7 +20,9 @@ Deno.test("knnIndices: hand-checked neighbours (self first), per cloud, never on
   ]);
   assertThrows(() => knnIndices(x, 6), "only 5 points");
   // Inside a gradient the indices are not differentiated (topk has no gradient).
-  const g = tf.grad((a: tf.Tensor) => tf.sum(tf.gather(tf.reshape(a, [10, 3]), tf.reshape(knnIndices(a as tf.Tensor3D, 2), [-1]))))(x);
+  const g = tf.grad((a: tf.Tensor) =>
+    tf.sum(tf.gather(tf.reshape(a, [10, 3]), tf.reshape(knnIndices(a as tf.Tensor3D, 2), [-1])))
+  )(x);
   assertEquals(g.shape, [2, 5, 3]);
 });
 

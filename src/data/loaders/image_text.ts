@@ -360,8 +360,11 @@ export async function checkImageText(
         return {
           ...report,
           status: "missing",
-          problem: layoutMissing(layout, root, `${folder}/${r.img}`).message +
-            ` (listed in ${SPLIT_FILES[split]}, id ${r.id})`,
+          problem: layoutMissing(
+            layout,
+            root,
+            `${folder}/${r.img}, listed in ${SPLIT_FILES[split]} for id ${r.id}`,
+          ).message,
         };
       }
     }

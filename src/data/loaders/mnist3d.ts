@@ -288,7 +288,8 @@ export async function checkMnist3d(root: string): Promise<CheckReport> {
     }
   }
   report.classes = classes.size;
-  report.notes = [`img values in [${lo}, ${hi}] (first 100 train samples)`];
+  const fmt = (v: number) => Number(v.toPrecision(6));
+  report.notes = [`img values in [${fmt(lo)}, ${fmt(hi)}] (first 100 train samples)`];
   return report;
 }
 

@@ -1,0 +1,367 @@
+/**
+ * What the four audio-visual loaders (CREMA-D, AVE, AVSBench S4, VGGSound50) share:
+ * their `data.*` switches, folder lookup, the listing of clips' frames (skipping clips
+ * without audio or frames, as the official loaders skip missing files), and assembling a
+ * {@linkcode Dataset} from cached splits.
+ *
+ * Switches (`--set data.<key>=...`, paper profile; defaults in src/data/registry.ts):
+ * - `frame_order`: `sorted` (default, the documented fix) or `unsorted` (directory order,
+ *   the official `os.listdir`).
+ * - `frame_size`: side of the cached and returned frames (default 224, as the official
+ *   code; smaller values are for quick experiments and tests).
+ * - `stft_pad`: `reflect` (default; librosa < 0.10, the OGM-GE-era environment) or
+ *   `constant` (librosa >= 0.10); not used by AVE.
+ *
+ * @module
+ */
+import type { RunConfig } from "../../train/config.ts";
+import { ConfigError } from "../../train/config_error.ts";
+import { type AudioRecipe, type AvItem, cacheAudio, cacheFrames, type Log } from "../av_cache.ts";
+import { AvSplit } from "../av_split.ts";
+import { byName, type FrameOrder, listFrames } from "../frames.ts";
+import { DATASET_SPECS, lazyOf } from "../specs.ts";
+import type { Dataset } from "../types.ts";
+import { DataMalformedError, DataMissingError, pathExists } from "./errors.ts";
+import type { CheckReport } from "./mod.ts";
+
+/** Parsed AV switches. */
+export interface AvOptions {
+  /** Listing order of frame folders. */
+  frameOrder: FrameOrder;
+  /** Frame side in pixels. */
+  frameSize: number;
+  /** Audio recipe. */
+  recipe: AudioRecipe;
+}
+
+/**
+ * Reads and validates the AV switches of a run configuration.
+ *
+ * @example
+ * ```ts ignore
+ * const opts = avOptions(cfg, "stft");
+ * ```
+ */
+export function avOptions(cfg: RunConfig, kind: "stft" | "ave"): AvOptions {
+  const d = cfg.data;
+  const order = String(d.frame_order ?? "sorted");
+  if (order !== "sorted" && order !== "unsorted") {
+    throw new ConfigError(`data.frame_order must be 'sorted' or 'unsorted', got '${order}'`);
+  }
+  const size = Number(d.frame_size ?? 224);
+  if (!Number.isInteger(size) || size < 8 || size > 1024) {
+    throw new ConfigError(`data.frame_size must be an integer in [8, 1024], got '${d.frame_size}'`);
+  }
+  const pad = String(d.stft_pad ?? "reflect");
+  if (pad !== "reflect" && pad !== "constant") {
+    throw new ConfigError(`data.stft_pad must be 'reflect' or 'constant', got '${pad}'`);
+  }
+  return { frameOrder: order, frameSize: size, recipe: { kind, padMode: pad } };
+}
+
+/**
+ * The first of `candidates` (folders relative to `root`; "." is root itself) that holds
+ * every file in `markers`, or null.
+ *
+ * @example
+ * ```ts ignore
+ * const dir = await findDir("data", ["CREMA-D", "CREMAD", "."], ["train.csv"]);
+ * ```
+ */
+export async function findDir(
+  root: string,
+  candidates: string[],
+  markers: string[],
+): Promise<string | null> {
+  for (const c of candidates) {
+    const dir = c === "." ? root : `${root}/${c}`;
+    let ok = true;
+    for (const m of markers) {
+      if (!(await pathExists(`${dir}/${m}`))) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) return dir;
+  }
+  return null;
+}
+
+/** A clip before its frames are listed. */
+export type AvEntry = Omit<AvItem, "frames">;
+
+/** The clips of a split that have audio and at least one frame, and their listings. */
+export interface ListedSplit {
+  /** Usable clips (frames in name order). */
+  items: AvItem[];
+  /** Per clip, listing order as positions into its name-ordered frames. */
+  listing: number[][];
+  /** Ids skipped for a missing audio file or frame folder. */
+  skipped: string[];
+}
+
+/**
+ * Lists the frames of every clip; clips without their audio file or frames are skipped
+ * (the official loaders add a clip only when both paths exist).
+ *
+ * @example
+ * ```ts ignore
+ * const { items, listing, skipped } = await listSplit(entries, "sorted");
+ * ```
+ */
+export async function listSplit(entries: AvEntry[], order: FrameOrder): Promise<ListedSplit> {
+  const results = new Array<{ names: string[] } | null>(entries.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      const i = next++;
+      const e = entries[i];
+      if (!(await pathExists(e.audio))) {
+        results[i] = null;
+        continue;
+      }
+      try {
+        const names = await listFrames(e.frameDir, "unsorted");
+        results[i] = names.length > 0 ? { names } : null;
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) results[i] = null;
+        else throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  const items: AvItem[] = [], listing: number[][] = [], skipped: string[] = [];
+  entries.forEach((e, i) => {
+    const r = results[i];
+    if (!r) {
+      skipped.push(e.id);
+      return;
+    }
+    const sorted = [...r.names].sort(byName);
+    items.push({ ...e, frames: sorted });
+    const pos = new Map(sorted.map((n, k) => [n, k]));
+    listing.push(order === "sorted" ? sorted.map((_, k) => k) : r.names.map((n) => pos.get(n)!));
+  });
+  return { items, listing, skipped };
+}
+
+/** One split to assemble. */
+export interface SplitEntries {
+  /** Split name (train, val, test). */
+  name: string;
+  /** Its clips in file order. */
+  entries: AvEntry[];
+}
+
+/** Inputs of {@linkcode buildAvDataset}. */
+export interface AvDatasetInput {
+  /** Registry name. */
+  name: string;
+  /** Class names by index. */
+  classNames: string[];
+  /** train, test and (optionally) val. */
+  splits: SplitEntries[];
+  /** Parsed switches. */
+  opts: AvOptions;
+  /** Cache folder. */
+  cacheDir: string;
+  /** Extra facts for the run record. */
+  facts?: Record<string, number | string>;
+  /** Progress lines (default: stderr). */
+  log?: Log;
+}
+
+/**
+ * Lists, caches and opens every split of an audio-visual dataset.
+ *
+ * @example
+ * ```ts ignore
+ * const ds = await buildAvDataset({ name: "crema-d", classNames, splits, opts, cacheDir });
+ * ```
+ */
+export async function buildAvDataset(input: AvDatasetInput): Promise<Dataset> {
+  const log = input.log ?? ((m: string) => console.error(`[${input.name}] ${m}`));
+  const spec = DATASET_SPECS[input.name];
+  const opened: Record<string, AvSplit> = {};
+  const facts: Record<string, number | string> = { ...input.facts };
+  try {
+    for (const s of input.splits) {
+      const listed = await listSplit(s.entries, input.opts.frameOrder);
+      if (listed.skipped.length > 0) {
+        log(
+          `${s.name}: skipped ${listed.skipped.length} of ${s.entries.length} clips without audio or frames (first: ${
+            listed.skipped[0]
+          })`,
+        );
+        facts[`skipped_${s.name}`] = listed.skipped.length;
+      }
+      if (listed.items.length === 0) {
+        throw new ConfigError(
+          `${input.name}: the ${s.name} split has no clip with both audio and frames`,
+        );
+      }
+      const dir = input.cacheDir;
+      const audio = await cacheAudio(listed.items, dir, s.name, input.opts.recipe, log);
+      const frames = await cacheFrames(listed.items, dir, s.name, input.opts.frameSize, log);
+      opened[s.name] = new AvSplit({
+        labels: Int32Array.from(listed.items, (it) => it.label),
+        audio,
+        frames,
+        listing: listed.listing,
+      });
+    }
+  } catch (e) {
+    for (const s of Object.values(opened)) s.close();
+    throw e;
+  }
+  const train = opened.train, test = opened.test;
+  if (input.classNames.length !== spec.numClasses) {
+    log(`note: ${input.classNames.length} classes found (the paper's set has ${spec.numClasses})`);
+  }
+  return {
+    info: {
+      name: input.name,
+      modalities: [...spec.modalities],
+      strong: spec.strong,
+      lazy: lazyOf(spec),
+      numClasses: input.classNames.length,
+      hasVal: opened.val !== undefined,
+      inputShapes: train.shapes,
+      kind: "real",
+      classNames: input.classNames,
+    },
+    train,
+    test,
+    val: opened.val,
+    facts: {
+      ...facts,
+      frame_order: input.opts.frameOrder,
+      frame_size: input.opts.frameSize,
+      ...(input.opts.recipe.kind === "stft" ? { stft_pad: input.opts.recipe.padMode } : {}),
+    },
+    dispose() {
+      for (const s of Object.values(opened)) s.close();
+    },
+  };
+}
+
+/**
+ * Class names by first appearance in `labels`.
+ *
+ * @example
+ * ```ts
+ * firstAppearance(["b", "a", "b", "c"]); // ["b", "a", "c"]
+ * ```
+ */
+export function firstAppearance(labels: string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const l of labels) {
+    if (!seen.has(l)) {
+      seen.add(l);
+      out.push(l);
+    }
+  }
+  return out;
+}
+
+/** What a loader reads from its folder before any media is touched. */
+export interface AvDescription {
+  /** The dataset folder found. */
+  folder: string;
+  /** Class names by index. */
+  classNames: string[];
+  /** The splits, in order train, (val,) test. */
+  splits: SplitEntries[];
+  /** Facts to record (e.g. duplicates removed). */
+  facts?: Record<string, number | string>;
+}
+
+/**
+ * Loads an AV dataset from its description (the common body of the four `load()`s).
+ *
+ * @example
+ * ```ts ignore
+ * return loadAv("crema-d", await describeCremaD(root), cfg, cacheDir, "stft");
+ * ```
+ */
+export function loadAv(
+  name: string,
+  desc: AvDescription,
+  cfg: RunConfig,
+  cacheDir: string,
+  kind: "stft" | "ave",
+): Promise<Dataset> {
+  return buildAvDataset({
+    name,
+    classNames: desc.classNames,
+    splits: desc.splits,
+    opts: avOptions(cfg, kind),
+    cacheDir,
+    facts: desc.facts,
+  });
+}
+
+/**
+ * `datasets check` for an AV dataset: describes the folder, lists every clip's audio and
+ * frames, and reports usable counts per split and the first problem.
+ *
+ * @example
+ * ```ts ignore
+ * const report = await checkAv("crema-d", "data/CREMA-D", () => describeCremaD("data"));
+ * ```
+ */
+export async function checkAv(
+  name: string,
+  folder: string,
+  describe: () => Promise<AvDescription>,
+): Promise<CheckReport> {
+  let desc: AvDescription;
+  try {
+    desc = await describe();
+  } catch (e) {
+    if (e instanceof DataMissingError) {
+      return { dataset: name, status: "missing", folder: e.detail.folder, problem: e.message };
+    }
+    if (e instanceof DataMalformedError) {
+      return { dataset: name, status: "malformed", folder, problem: e.message };
+    }
+    throw e;
+  }
+  const counts: Record<string, number> = {};
+  let problem: string | undefined;
+  for (const s of desc.splits) {
+    const listed = await listSplit(s.entries, "sorted");
+    counts[s.name] = listed.items.length;
+    if (listed.skipped.length > 0 && problem === undefined) {
+      const id = listed.skipped[0];
+      const e = s.entries.find((x) => x.id === id)!;
+      const what = (await pathExists(e.audio))
+        ? `no frames in ${e.frameDir}`
+        : `no audio ${e.audio}`;
+      problem = `${s.name}: ${listed.skipped.length} of ${s.entries.length} listed clips ` +
+        `are skipped (no audio or no frames); first: ${id} (${what})`;
+    }
+  }
+  const empty = Object.entries(counts).find(([, n]) => n === 0);
+  return {
+    dataset: name,
+    status: empty ? "malformed" : "found",
+    folder: desc.folder,
+    counts,
+    classes: desc.classNames.length,
+    ...(problem ? { problem } : {}),
+  };
+}
+
+/**
+ * Splits a text file into non-empty lines (LF or CRLF).
+ *
+ * @example
+ * ```ts
+ * textLines("a,B\r\nc,D\r\n"); // ["a,B", "c,D"]
+ * ```
+ */
+export function textLines(text: string): string[] {
+  return text.split(/\r?\n/).filter((l) => l.trim() !== "");
+}
