@@ -35,7 +35,7 @@ Deno.test("regress: --update pins the numbers, a rerun matches, a changed cell i
     assert.equal(pinned.meta.backend, "fake");
     lines.length = 0;
     assert.equal(await regressReference(base), 0);
-    assert.match(lines[0], /on backend fake vs reference on fake, exact: no cell moved/);
+    assert.match(lines[0], /on backend fake vs reference on fake, exact: no number moved/);
     // Change one pinned number: regress must report exactly that cell.
     const i = pinned.cells.findIndex((c) =>
       c.run === "ibml__crema-d__s0" && c.key === "summary.best.fusion"
@@ -44,8 +44,22 @@ Deno.test("regress: --update pins the numbers, a rerun matches, a changed cell i
     await Deno.writeTextFile(referencePath, renderReference(pinned));
     lines.length = 0;
     assert.equal(await regressReference(base), 1);
-    assert.match(lines[0], /1 cells moved/);
+    assert.match(lines[0], /1 numbers moved/);
     assert.equal(lines[1], "  ibml__crema-d__s0 summary.best.fusion: 0.55 -> 0.6");
+    // A changed config hash alone is a note, not a failure.
+    const h = pinned.cells.findIndex((c) =>
+      c.run === "concat__crema-d__s0" && c.key === "config_hash"
+    );
+    const hashOnly = pinned.cells.map((
+      c,
+      k,
+    ) => (k === i ? { ...c, value: "0.6" } : k === h ? { ...c, value: "old" } : c));
+    await Deno.writeTextFile(referencePath, renderReference({ ...pinned, cells: hashOnly }));
+    lines.length = 0;
+    assert.equal(await regressReference(base), 0);
+    assert.match(lines[1], /^note: the resolved configuration changed for 1 runs/);
+    assert.equal(lines[2], "  concat__crema-d__s0 config_hash: old -> concat.crema-d.0");
+    await Deno.writeTextFile(referencePath, renderReference(pinned));
     // Another backend: compared within the documented tolerance (0.05 >= |0.6 - 0.55|).
     await Deno.writeTextFile(
       referencePath,

@@ -6,7 +6,8 @@
  *   in a fresh temporary folder and compares every number with
  *   `results/reference/ci.csv`: exactly when the backend is the reference's, within
  *   `--tolerance` (default {@linkcode CROSS_BACKEND_TOLERANCE}) across backends. Prints each
- *   cell that moved; exit code 1 if any did. `--update` rewrites the reference instead and
+ *   number that moved; exit code 1 if any did (a changed config hash alone is printed as a
+ *   note). `--update` rewrites the reference instead and
  *   says what changed.
  * - `--against published`: checks the finished paper-profile runs under `<out>/runs/` of
  *   every experiment with published numbers; a cell outside published mean ± k x std
@@ -156,15 +157,23 @@ export async function regressReference(opts: RegressReferenceOptions): Promise<n
     }
     const same = previous.meta.backend === backend;
     const tolerance = opts.tolerance ?? (same ? 0 : CROSS_BACKEND_TOLERANCE);
-    const moved = compareCells(previous.cells, cells, tolerance);
+    const all = compareCells(previous.cells, cells, tolerance);
+    // A changed config hash alone (e.g. a new config key with a neutral default) is a note;
+    // any changed number fails.
+    const hashes = all.filter((m) => m.key === "config_hash");
+    const moved = all.filter((m) => m.key !== "config_hash");
     const how = tolerance === 0
       ? "exact"
       : `tolerance ${tolerance} (absolute up to 1, relative above)`;
     print(
-      `regress ${exp.name}: ${cells.length} cells on backend ${backend} vs reference on ${previous.meta.backend}, ${how}: ` +
-        `${moved.length === 0 ? "no cell moved" : `${moved.length} cells moved`}`,
+      `regress ${exp.name}: ${cells.length} cells on backend ${backend} vs reference on ${previous.meta.backend}, ` +
+        `${how}: ${moved.length === 0 ? "no number moved" : `${moved.length} numbers moved`}`,
     );
     printMoved(moved, print);
+    if (hashes.length > 0) {
+      print(`note: the resolved configuration changed for ${hashes.length} runs (config_hash):`);
+      printMoved(hashes, print);
+    }
     if (moved.length > 0) {
       print(`if the change is intended, pin the new numbers with "main.ts regress --update"`);
       return 1;

@@ -1,11 +1,11 @@
 /**
  * Image helpers shared by the real-dataset loaders.
  *
- * - Async, file side (sharp / libvips): {@linkcode decodeImage} reads any JPEG/PNG/WebP as
+ * - Async, file side: {@linkcode decodeImage} (sharp / libvips) reads any JPEG/PNG/WebP as
  *   8-bit RGB (alpha dropped, grey expanded, no EXIF auto-rotation, like PIL's
- *   `Image.open(p).convert("RGB")`); {@linkcode resizeImage} resizes with libvips' linear
- *   kernel, which like PIL's `BILINEAR` (what torchvision's `Resize` uses on PIL images)
- *   widens the triangle filter when it shrinks, i.e. it antialiases.
+ *   `Image.open(p).convert("RGB")`); {@linkcode resizeImage} resizes with PIL's `BILINEAR`
+ *   filter (what torchvision's `Resize` uses on PIL images; it widens the triangle filter
+ *   when it shrinks, i.e. it antialiases), matching Pillow to one grey level.
  * - Sync, batch side (plain JS, seeded by {@linkcode Rng}): the torchvision transforms the
  *   official IBML code applies to cached uint8 images: {@linkcode randomResizedCrop}
  *   (`RandomResizedCrop(224)`: scale 0.08-1, ratio 3/4-4/3, torchvision's 10 tries and its
@@ -127,25 +127,31 @@ export async function decodeImage(path: string): Promise<RgbImage> {
 
 /**
  * Resizes an RGB image to exactly `width` x `height` (aspect ratio not kept, like
- * torchvision's `Resize((h, w))`) with libvips' antialiased linear kernel.
+ * torchvision's `Resize((h, w))` on a PIL image) with PIL's bilinear filter (antialiased
+ * when shrinking), rounded to uint8 as PIL does. Computed in JS ({@linkcode cropResize}):
+ * libvips' linear kernel differs from PIL's by up to ~15 grey levels on real images.
  *
  * @example
  * ```ts ignore
  * const small = await resizeImage(await decodeImage("frame.jpg"), 224, 224);
  * ```
  */
-export async function resizeImage(img: RgbImage, width: number, height: number): Promise<RgbImage> {
+export function resizeImage(img: RgbImage, width: number, height: number): Promise<RgbImage> {
   if (img.width === width && img.height === height) {
-    return { data: img.data.slice(), width, height, channels: 3 };
+    return Promise.resolve({ data: img.data.slice(), width, height, channels: 3 });
   }
-  const sharp = await loadSharp();
-  const { data, info } = await sharp(img.data, {
-    raw: { width: img.width, height: img.height, channels: 3 },
-  })
-    .resize(width, height, { fit: "fill", kernel: "linear" })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return fromBuffer(data, info.width, info.height, info.channels);
+  const f = cropResize(
+    img,
+    { top: 0, left: 0, height: img.height, width: img.width },
+    width,
+    height,
+  );
+  const data = new Uint8Array(f.data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = Math.round(f.data[i]);
+    data[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+  return Promise.resolve({ data, width, height, channels: 3 });
 }
 
 /** Python's round(): half to even. */
@@ -196,13 +202,20 @@ export function randomResizedCropBox(
   };
 }
 
-/** PIL's bilinear coefficients along one axis: per output index, first tap and weights. */
+/**
+ * PIL's bilinear coefficients along one axis: per output index, first tap and weights.
+ * Taps stay inside the crop `[start, start + extent)` (widened to whole pixels), as when
+ * PIL resizes the cropped image (torchvision's `resized_crop` = crop, then resize).
+ */
 function axisCoeffs(
-  inSize: number,
+  imageSize: number,
   start: number,
   extent: number,
   outSize: number,
 ): { first: Int32Array; count: Int32Array; weights: Float32Array; stride: number } {
+  const base = Math.max(0, Math.floor(start));
+  const inSize = Math.min(imageSize, Math.ceil(start + extent - 1e-9)) - base;
+  start -= base;
   const scale = extent / outSize;
   const filterScale = Math.max(scale, 1);
   const support = filterScale;
@@ -226,7 +239,7 @@ function axisCoeffs(
       sum += w;
     }
     if (sum > 0) { for (let k = 0; k < n; k++) weights[o * stride + k] /= sum; }
-    first[o] = lo;
+    first[o] = lo + base;
     count[o] = n;
   }
   return { first, count, weights, stride };

@@ -2,9 +2,9 @@
  * Point clouds for the 2D-3D datasets: choosing 1,024 points of a cloud and the ModelNet40
  * train-time augmentation of the official IBML code (`ModelNet40trainset.py`, after
  * DGCNN's `translate_pointcloud`): per-axis scale U[2/3, 3/2] and shift U[-0.2, 0.2], a
- * random rotation about the y axis (`[x, z] <- [x, z] R(theta)`, theta ~ U[0, 2pi)), jitter N(0, 0.01) clipped to +-0.02,
- * then a shuffle of the point order. Clouds are `[K, 3]` row-major Float32Arrays; all
- * randomness comes from an {@linkcode Rng}.
+ * random rotation about the y axis (`[x, z] <- [x, z] R(theta)`, theta ~ U[0, 2pi)),
+ * jitter N(0, 0.01) clipped to +-0.02, then a shuffle of the point order. Clouds are
+ * `[K, 3]` row-major Float32Arrays; all randomness comes from an {@linkcode Rng}.
  *
  * @module
  */

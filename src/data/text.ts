@@ -245,7 +245,14 @@ export function tokenize(text: string): string[] {
 // GloVe
 // ---------------------------------------------------------------------------------------
 
-/** Where the official vectors come from (for error messages). */
+/**
+ * Where the official vectors come from (for error messages).
+ *
+ * @example
+ * ```ts
+ * GLOVE_URL.endsWith("glove.840B.300d.zip"); // true
+ * ```
+ */
 export const GLOVE_URL = "https://nlp.stanford.edu/data/glove.840B.300d.zip";
 
 /** The embedding rows a dataset needs: row 0 is the zero vector (`[UNK]`, padding). */
@@ -446,7 +453,15 @@ export function encodeTokens(tokens: string[], table: EmbeddingTable): Int32Arra
 // Batch convention
 // ---------------------------------------------------------------------------------------
 
-/** The input key of the padding mask that goes with a text modality. */
+/**
+ * The input key of the padding mask that goes with a text modality (change the batch
+ * convention here and in {@linkcode packText}).
+ *
+ * @example
+ * ```ts
+ * maskKey("text"); // "text_mask"
+ * ```
+ */
 export function maskKey(modality: string): string {
   return `${modality}_mask`;
 }

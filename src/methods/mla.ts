@@ -237,7 +237,7 @@ export const mla: MethodEntry = {
         const alpha = mlaAlpha(alphaBase, step.step, step.stepsPerEpoch);
         mods.forEach((m, i) => {
           const r = gradsOf([...encoders[m].params(), ...head.params()], () => {
-            const f = encoders[m].forward(batch.inputs[m], true);
+            const f = encoders[m].forward(batch.inputs[m], true, batch.inputs);
             const z = head.apply(f);
             return { loss: crossEntropy(z, batch.labels), aux: { f, z } };
           });
@@ -279,7 +279,9 @@ export const mla: MethodEntry = {
       },
       predict(inputs) {
         const unimodal: Record<string, tf.Tensor2D> = {};
-        for (const m of mods) unimodal[m] = head.apply(encoders[m].forward(inputs[m], false));
+        for (const m of mods) {
+          unimodal[m] = head.apply(encoders[m].forward(inputs[m], false, inputs));
+        }
         return { fused: fuseLogits(unimodal, fusion, fixed), unimodal };
       },
       state() {

@@ -37,7 +37,8 @@ export const unimodal: MethodEntry = {
     const encoder = ctx.makeEncoder(m, ctx.rng);
     const head = new Linear(`head.${m}`, "head", encoder.outDim, ctx.info.numClasses, ctx.rng);
     const params = () => [...encoder.params(), ...head.params()];
-    const logits = (x: tf.Tensor, training: boolean) => head.apply(encoder.forward(x, training));
+    const logits = (inputs: Record<string, tf.Tensor>, training: boolean) =>
+      head.apply(encoder.forward(inputs[m], training, inputs));
     return {
       name: "unimodal",
       modalities: [m],
@@ -45,7 +46,7 @@ export const unimodal: MethodEntry = {
       buffers: () => encoder.buffers(),
       trainStep(batch, step) {
         const r = gradsOf(params(), () => {
-          const z = logits(batch.inputs[m], true);
+          const z = logits(batch.inputs, true);
           return { loss: crossEntropy(z, batch.labels), aux: z };
         });
         step.optimizer.step(r.grads, step.lr);
@@ -53,7 +54,7 @@ export const unimodal: MethodEntry = {
         return Promise.resolve({ loss: r.loss, fused: r.aux, unimodal: { [m]: r.aux.clone() } });
       },
       predict(inputs) {
-        return { fused: null, unimodal: { [m]: logits(inputs[m], false) } };
+        return { fused: null, unimodal: { [m]: logits(inputs, false) } };
       },
       dispose() {
         for (const p of params()) p.variable.dispose();

@@ -105,8 +105,10 @@ export class Conv2d {
 
   /** The convolution (plus bias). */
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    const y = tf.conv2d(x, this.kernel.variable as tf.Tensor4D, this.stride, this.pad);
-    return this.bias ? tf.add(y, this.bias.variable) : y;
+    return tf.tidy(() => {
+      const y = tf.conv2d(x, this.kernel.variable as tf.Tensor4D, this.stride, this.pad);
+      return this.bias ? tf.add(y, this.bias.variable) : y;
+    });
   }
 
   /** Kernel (and bias). */
@@ -160,11 +162,13 @@ export class Dense {
 
   /** x W + b over the last axis (any leading shape). */
   apply<T extends tf.Tensor>(x: T): T {
-    const lead = x.shape.slice(0, -1);
-    const flat = x.rank === 2 ? x as unknown as tf.Tensor2D : tf.reshape(x, [-1, this.inDim]);
-    let y: tf.Tensor2D = tf.matMul(flat as tf.Tensor2D, this.kernel.variable as tf.Tensor2D);
-    if (this.bias) y = tf.add(y, this.bias.variable);
-    return (x.rank === 2 ? y : tf.reshape(y, [...lead, this.outDim])) as unknown as T;
+    return tf.tidy(() => {
+      const lead = x.shape.slice(0, -1);
+      const flat = x.rank === 2 ? x as unknown as tf.Tensor2D : tf.reshape(x, [-1, this.inDim]);
+      let y: tf.Tensor2D = tf.matMul(flat as tf.Tensor2D, this.kernel.variable as tf.Tensor2D);
+      if (this.bias) y = tf.add(y, this.bias.variable);
+      return (x.rank === 2 ? y : tf.reshape(y, [...lead, this.outDim])) as unknown as T;
+    });
   }
 
   /** Kernel (and bias). */
@@ -266,7 +270,6 @@ export class DropoutStream {
     const keep = new Float32Array(x.size);
     const scale = 1 / (1 - p);
     for (let i = 0; i < keep.length; i++) keep[i] = rng.uniform() >= p ? scale : 0;
-    const mask = tf.tensor(keep, x.shape, "float32");
-    return tf.mul(x, mask);
+    return tf.tidy(() => tf.mul(x, tf.tensor(keep, x.shape, "float32")));
   }
 }

@@ -12,8 +12,11 @@ export interface Encoder {
   readonly modality: string;
   /** Feature dimension of the output. */
   readonly outDim: number;
-  /** Features [B, outDim]; `training` switches batch-norm statistics and dropout. */
-  forward(x: tf.Tensor, training: boolean): tf.Tensor2D;
+  /**
+   * Features [B, outDim]; `training` switches batch-norm statistics and dropout. `inputs` is
+   * the whole batch's inputs, for auxiliary tensors such as a text mask (`text_mask`).
+   */
+  forward(x: tf.Tensor, training: boolean, inputs?: Record<string, tf.Tensor>): tf.Tensor2D;
   /** Trainable parameters. */
   params(): Param[];
   /** Non-trainable state saved in checkpoints (e.g. batch-norm running statistics). */

@@ -39,7 +39,9 @@ export class FusionModel {
   /** Encoder features of every modality. */
   encode(inputs: Record<string, tf.Tensor>, training: boolean): Record<string, tf.Tensor2D> {
     const features: Record<string, tf.Tensor2D> = {};
-    for (const m of this.modalities) features[m] = this.encoders[m].forward(inputs[m], training);
+    for (const m of this.modalities) {
+      features[m] = this.encoders[m].forward(inputs[m], training, inputs);
+    }
     return features;
   }
 

@@ -51,7 +51,7 @@ export class MetricIndex {
    * Builds the index from run records.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * const index = await MetricIndex.build(await readExperimentRuns("results", "table2"), "best");
    * index.stat("ibml", "crema-d", "fusion")?.mean;
    * ```
@@ -70,7 +70,7 @@ export class MetricIndex {
    * Adds one run's metric values.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * const index = new MetricIndex();
    * index.add(record, { fusion: 0.7 });
    * ```
@@ -90,7 +90,7 @@ export class MetricIndex {
    * The per-seed values of a metric for an entry on a dataset (seeds without it omitted).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * index.values("ibml", "crema-d", "fusion"); // [{ seed: 0, value: 0.71 }, ...]
    * ```
    */
@@ -108,7 +108,7 @@ export class MetricIndex {
    * Mean ± std of a metric over seeds, `null` when no run has it.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * index.stat("ibml", "crema-d", "ratio")?.mean;
    * ```
    */
@@ -120,7 +120,7 @@ export class MetricIndex {
    * The run records of an entry on a dataset.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * index.runs("ibml", "crema-d").length; // 3
    * ```
    */

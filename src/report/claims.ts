@@ -239,9 +239,10 @@ export function combine(verdicts: Verdict[], require: Quantifier): Verdict {
  *
  * @example
  * ```ts
+ * import type { Claim } from "../experiment/types.ts";
  * const data = { values: (e: string) => e === "ibml" ? [{ seed: 0, value: 0.8 }] : [{ seed: 0, value: 0.6 }] };
- * const claim = { id: "x", text: "ibml best", kind: "best", subject: "ibml", among: ["ibml", "concat"],
- *   goal: "max", rank: 1, metric: "fusion", datasets: ["crema-d"], require: "all" } as const;
+ * const claim: Claim = { id: "x", text: "ibml best", kind: "best", subject: "ibml", among: ["ibml", "concat"],
+ *   goal: "max", rank: 1, metric: "fusion", datasets: ["crema-d"], require: "all" };
  * evaluateClaim(claim, data).verdict; // "holds"
  * ```
  */

@@ -80,7 +80,7 @@ export function numClassesOf(dataset: string): number {
  * `info_high_*` (read from the run's last `info_epoch<E>.csv`, if any).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const rec = (await readExperimentRuns("results", "table4"))[0];
  * (await recordMetrics(rec, "best", 0)).ratio;
  * ```

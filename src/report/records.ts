@@ -123,7 +123,7 @@ function isSummary(v: unknown): v is RunSummary {
  * has not finished.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const rec = await readRun("results/runs/table2/ibml__crema-d__s0");
  * rec?.summary.best.fusion;
  * ```
@@ -164,7 +164,7 @@ export function experimentRunsDir(out: string, experiment: string): string {
  * Reads every finished run of an experiment, sorted by run id.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const runs = await readExperimentRuns("results", "table2");
  * ```
  */
@@ -189,7 +189,7 @@ export async function readExperimentRuns(out: string, experiment: string): Promi
  * Reads a run's `epochs.csv` (empty when absent).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const rows = await readEpochs("results/runs/fig2/ibml__crema-d__s0");
  * rows[0]?.test_acc_fusion;
  * ```
@@ -207,7 +207,7 @@ export async function readEpochs(dir: string): Promise<EpochRow[]> {
  * The epochs for which a run has `info_epoch<E>.csv`, ascending.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * infoEpochs("results/runs/fig6/ibml__crema-d__s0"); // e.g. [3, 9, 15, 30]
  * ```
  */
@@ -228,7 +228,7 @@ export function infoEpochs(dir: string): number[] {
  * Reads `info_epoch<E>.csv` of a run (empty when absent).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const rows = await readInfo("results/runs/fig6/ibml__crema-d__s0", 30);
  * rows[0]?.fused_logp;
  * ```

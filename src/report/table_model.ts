@@ -288,7 +288,9 @@ export function buildTable(
     set.add(r.summary.selected_on ?? (datasetRoles(r.dataset)?.hasVal ? "val" : "test"));
     selected.set(r.dataset, set);
   }
-  if (exp.report.select === "best") {
+  if (!anyPercent) {
+    // No accuracies shown: the epoch selection does not matter.
+  } else if (exp.report.select === "best") {
     const parts = exp.datasets.filter((d) => selected.has(d)).map((d) =>
       `${datasetLabel(d)}: ${[...selected.get(d)!].join("/")}`
     );

@@ -13,7 +13,14 @@ import type { Dataset } from "../types.ts";
 import { checkImageText, type ImageTextLayout, loadImageText, readSplits } from "./image_text.ts";
 import type { CheckReport, RealLoader } from "./mod.ts";
 
-/** Where Food-101 lives and how to make it. */
+/**
+ * Where Food-101 lives and how to make it.
+ *
+ * @example
+ * ```ts
+ * FOOD101_LAYOUT.folder; // "food101"
+ * ```
+ */
 export const FOOD101_LAYOUT: ImageTextLayout = {
   name: "food101",
   title: "UPMC Food-101",
@@ -51,5 +58,12 @@ export function checkFood101(root: string): Promise<CheckReport> {
   return checkImageText(root, FOOD101_LAYOUT);
 }
 
-/** The Food-101 loader. */
+/**
+ * The Food-101 loader (registered in `LOADERS.food101` by mod.ts).
+ *
+ * @example
+ * ```ts ignore
+ * const report = await food101Loader.check("data");
+ * ```
+ */
 export const food101Loader: RealLoader = { load: loadFood101, check: checkFood101 };

@@ -63,7 +63,14 @@ export interface ImageTextLayout {
   how: string;
 }
 
-/** The split files, in the order train, val, test. */
+/**
+ * The split files, in the order train, val, test.
+ *
+ * @example
+ * ```ts
+ * SPLIT_FILES.val; // "dev.jsonl"
+ * ```
+ */
 export const SPLIT_FILES: Record<string, string> = {
   train: "train.jsonl",
   val: "dev.jsonl",
@@ -162,7 +169,14 @@ export function labelOrder(train: ImageTextRecord[]): string[] {
   return seen;
 }
 
-/** The GloVe file candidates for a run: `data.glove`, else the data root's defaults. */
+/**
+ * The GloVe file candidates for a run: `data.glove`, else the data root's defaults.
+ *
+ * @example
+ * ```ts ignore
+ * gloveCandidates(cfg); // ["data/glove/glove.840B.300d.txt", "data/glove.840B.300d.txt"]
+ * ```
+ */
 export function gloveCandidates(cfg: RunConfig): string[] {
   const set = String(cfg.data.glove ?? "");
   if (set !== "") return [set];

@@ -293,5 +293,12 @@ export async function checkMnist3d(root: string): Promise<CheckReport> {
   return report;
 }
 
-/** The 3D MNIST loader. */
+/**
+ * The 3D MNIST loader (registered in `LOADERS.mnist3d` by mod.ts).
+ *
+ * @example
+ * ```ts ignore
+ * const report = await mnist3dLoader.check("data");
+ * ```
+ */
 export const mnist3dLoader: RealLoader = { load: loadMnist3d, check: checkMnist3d };

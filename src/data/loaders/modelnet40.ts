@@ -399,5 +399,12 @@ export async function checkModelNet40(root: string): Promise<CheckReport> {
   return report;
 }
 
-/** The ModelNet40 loader. */
+/**
+ * The ModelNet40 loader (registered in `LOADERS.modelnet40` by mod.ts).
+ *
+ * @example
+ * ```ts ignore
+ * const report = await modelnet40Loader.check("data");
+ * ```
+ */
 export const modelnet40Loader: RealLoader = { load: loadModelNet40, check: checkModelNet40 };

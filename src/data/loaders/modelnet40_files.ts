@@ -17,11 +17,32 @@
  */
 import { DataMalformedError, DataMissingError, pathExists } from "./errors.ts";
 
-/** The ModelNet40 folder under the data root. */
+/**
+ * The ModelNet40 folder under the data root.
+ *
+ * @example
+ * ```ts
+ * MODELNET_FOLDER; // "ModelNet40"
+ * ```
+ */
 export const MODELNET_FOLDER = "ModelNet40";
-/** The point-cloud sub-folder. */
+/**
+ * The point-cloud sub-folder.
+ *
+ * @example
+ * ```ts
+ * H5_FOLDER; // "modelnet40_ply_hdf5_2048"
+ * ```
+ */
 export const H5_FOLDER = "modelnet40_ply_hdf5_2048";
-/** The view sets and their sizes. */
+/**
+ * The view sets (`data.views`) and their sizes.
+ *
+ * @example
+ * ```ts
+ * VIEW_SETS["180"].count; // 180
+ * ```
+ */
 export const VIEW_SETS: Record<string, { folder: string; count: number }> = {
   "180": { folder: "ModelNet40-Images-180", count: 180 },
   mvcnn12: { folder: "modelnet40_images_new_12x", count: 12 },

@@ -30,7 +30,14 @@ import {
 } from "./image_text.ts";
 import type { CheckReport, RealLoader } from "./mod.ts";
 
-/** Where MVSA-Single lives and how to make it. */
+/**
+ * Where MVSA-Single lives and how to make it.
+ *
+ * @example
+ * ```ts
+ * MVSA_LAYOUT.folder; // "MVSA_Single"
+ * ```
+ */
 export const MVSA_LAYOUT: ImageTextLayout = {
   name: "mvsa",
   title: "MVSA-Single",
@@ -177,5 +184,12 @@ export async function checkMvsa(root: string): Promise<CheckReport> {
   return report;
 }
 
-/** The MVSA-Single loader. */
+/**
+ * The MVSA-Single loader (registered in `LOADERS.mvsa` by mod.ts).
+ *
+ * @example
+ * ```ts ignore
+ * const report = await mvsaLoader.check("data");
+ * ```
+ */
 export const mvsaLoader: RealLoader = { load: loadMvsa, check: checkMvsa };

@@ -25,8 +25,14 @@ function green(v: Float32Array, b: number, k: number, S: number): number {
   return ((s / (S * S)) * IMAGENET_STD[1] + IMAGENET_MEAN[1]) * 255;
 }
 
-/** Frame time index whose green level is nearest to g. */
-const frameOf = (g: number) => Math.round((g - 20) / 50);
+/** Frame time index whose green level (the fixture's encoding) is nearest to g. */
+const frameOf = (g: number) => {
+  let best = 0;
+  for (let k = 1; k < 5; k++) {
+    if (Math.abs(frameGreen(k) - g) < Math.abs(frameGreen(best) - g)) best = k;
+  }
+  return best;
+};
 
 const root = await tempOut();
 const fx = await makeCremaD(root, {

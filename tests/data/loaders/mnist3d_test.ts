@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals, assertRejects } from "../../assert.ts";
 import { checkMnist3d, loadMnist3d } from "../../../src/data/loaders/mnist3d.ts";
+import { loadDataset } from "../../../src/data/registry.ts";
 import { disposeBatch } from "../../../src/data/types.ts";
 import { resolveConfig } from "../../../src/train/config.ts";
 import { MNIST3D_COUNTS, mnistCloud, writeMnist3d } from "../../fixtures/real_data.ts";
@@ -74,6 +75,10 @@ Deno.test("mnist3d: counts, labels, image broadcast, fixed point subsets", async
     other.dispose();
     excl.dispose();
   }
+  // The registry dispatches the paper profile to this loader.
+  const viaRegistry = await loadDataset(config(root, [`data.cache=${root}/cache2`]));
+  assertEquals([viaRegistry.info.kind, viaRegistry.train.size], ["real", 12]);
+  viaRegistry.dispose();
   assertEquals(tf.memory().numTensors, 0);
   await Deno.remove(root, { recursive: true });
 });

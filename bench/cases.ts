@@ -1,0 +1,254 @@
+/**
+ * The models the step-time benchmark trains, each as a ready-to-step closure: the
+ * quick-profile MLP fusion model under the real `concat` and `ibml` methods (a real
+ * `method.trainStep` on a real batch, plus the trainer's per-step metric work), and the
+ * paper backbones (encoder + linear classification head + cross-entropy + the harness's
+ * PyTorch-semantics SGD). bench/torch_reference.py builds the same architectures.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { loadDataset } from "../src/data/registry.ts";
+import { type Batch, disposeBatch } from "../src/data/types.ts";
+import { getMethodEntry } from "../src/methods/registry.ts";
+import type { StepContext } from "../src/methods/types.ts";
+import { BiGruEncoder, maskKey } from "../src/models/bigru.ts";
+import { DgcnnEncoder } from "../src/models/dgcnn.ts";
+import type { Encoder } from "../src/models/encoder.ts";
+import { makeEncoder } from "../src/models/factory.ts";
+import { ImgFcEncoder } from "../src/models/img_fc.ts";
+import { Linear } from "../src/models/linear.ts";
+import { countParams, type Param } from "../src/models/params.ts";
+import { ResNet18Encoder } from "../src/models/resnet18.ts";
+import { Rng, seedFor } from "../src/rng.ts";
+import { resolveConfig } from "../src/train/config.ts";
+import { crossEntropy, disposeGrads, gradsOf } from "../src/train/grads.ts";
+import { correctCount, discrepancyRatio } from "../src/train/metrics.ts";
+import { Sgd } from "../src/train/sgd.ts";
+
+/** One benchmark model, built and ready to step. */
+export interface CaseRunner {
+  /** Trainable parameter count (must equal PyTorch's). */
+  params: number;
+  /** One training step; resolves once its loss is on the host. */
+  step(): Promise<number>;
+  /** Frees every tensor the case owns. */
+  dispose(): void;
+}
+
+/** A benchmark model description. */
+export interface BenchCase {
+  /** Short name used by `--models` and in the tables. */
+  name: string;
+  /** Batch size. */
+  batch: number;
+  /** One line: architecture and input size. */
+  description: string;
+  /** Builds the model and its fixed batch (call after the backend is set). */
+  setup(): Promise<CaseRunner>;
+}
+
+/** SGD settings of every case (the paper protocol: momentum 0.9, weight decay 1e-4). */
+const SGD = { momentum: 0.9, weightDecay: 1e-4 };
+const LR = 0.01;
+
+/** Deterministic N(0, 1) values. */
+function normal(rng: Rng, n: number): Float32Array {
+  return rng.normalArray(n, 1);
+}
+
+/** Random labels in [0, classes). */
+function labels(rng: Rng, n: number, classes: number): tf.Tensor1D {
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) y[i] = Math.floor(rng.uniform() * classes) % classes;
+  return tf.tensor1d(y, "int32");
+}
+
+/**
+ * The quick-profile fusion model under a real method: one `method.trainStep` on the first
+ * batch of the crema-d stand-in (epoch 1 of 30: inside IBML's modulation window, with
+ * records), followed by the trainer's per-step metric work (correct count, discrepancy
+ * ratio, running sums on the backend).
+ */
+function methodCase(method: "concat" | "ibml"): BenchCase {
+  return {
+    name: `mlp-${method}`,
+    batch: 64,
+    description: `quick profile: 2 x MLP 64-128-64 + concat head (6 classes), ${method}`,
+    async setup() {
+      const cfg = resolveConfig({ method, dataset: "crema-d", epochs: 30 });
+      const dataset = await loadDataset(cfg);
+      const m = getMethodEntry(method).create({
+        info: dataset.info,
+        config: cfg,
+        params: cfg.method,
+        numTrain: dataset.train.size,
+        trainLabels: dataset.train.labels,
+        rng: new Rng(seedFor(cfg.seed, "init")),
+        makeEncoder: (mod, rng) => makeEncoder(cfg, dataset.info, mod, rng),
+      });
+      const optimizer = new Sgd(m.params(), SGD);
+      const B = cfg.train.batch_size;
+      const order = new Rng(seedFor(cfg.seed, "shuffle", 1)).permutation(dataset.train.size);
+      const stepsPerEpoch = Math.ceil(dataset.train.size / B);
+      const epoch = 1;
+      let sum: tf.Scalar = tf.scalar(0);
+      let iteration = 0;
+      const { strong, lazy } = dataset.info;
+      return {
+        params: countParams(m.params()),
+        async step() {
+          const step = iteration % stepsPerEpoch;
+          const idx = order.subarray(step * B, Math.min(dataset.train.size, (step + 1) * B));
+          const batch: Batch = dataset.train.batch(idx, { train: true, seed: iteration });
+          const ctx: StepContext = {
+            epoch,
+            step,
+            iteration: epoch * stepsPerEpoch + step,
+            epochs: cfg.epochs,
+            stepsPerEpoch,
+            lr: LR,
+            optimizer,
+            protocolEpoch: (epoch * cfg.train.protocol_epochs) / cfg.epochs,
+            seed: (...purpose) => seedFor(cfg.seed, "step", epoch, step, ...purpose),
+          };
+          iteration++;
+          const out = await m.trainStep(batch, ctx);
+          // The trainer's per-step work (src/train/trainer.ts): metrics summed on the backend.
+          const next = tf.tidy(() => {
+            const c = correctCount(out.fused, batch.labels);
+            const r = discrepancyRatio(out.unimodal, batch.labels, strong, lazy);
+            const logs = Object.values(out.logs ?? {}).filter((v) => typeof v !== "number");
+            return tf.addN([sum, tf.mul(out.loss, batch.size), c, r, ...logs as tf.Tensor[]]);
+          }) as tf.Scalar;
+          sum.dispose();
+          sum = next;
+          const loss = (await out.loss.data())[0];
+          out.loss.dispose();
+          out.fused.dispose();
+          for (const t of Object.values(out.unimodal)) t.dispose();
+          for (const v of Object.values(out.logs ?? {})) if (typeof v !== "number") v.dispose();
+          disposeBatch(batch);
+          return loss;
+        },
+        dispose() {
+          sum.dispose();
+          optimizer.dispose();
+          m.dispose();
+          dataset.dispose();
+        },
+      };
+    },
+  };
+}
+
+/** Builds the input tensors of a backbone case (kept on the backend). */
+type InputMaker = (rng: Rng) => { x: tf.Tensor; extra?: Record<string, tf.Tensor> };
+
+/**
+ * A paper backbone with a linear classification head: forward in training mode,
+ * cross-entropy, gradients of every parameter, one SGD step, on a fixed batch.
+ */
+function backboneCase(
+  name: string,
+  batch: number,
+  classes: number,
+  description: string,
+  makeEncoderFn: (rng: Rng) => Encoder,
+  inputs: InputMaker,
+): BenchCase {
+  return {
+    name,
+    batch,
+    description,
+    setup() {
+      const rng = new Rng(seedFor(0, "bench", name));
+      const encoder = makeEncoderFn(rng);
+      const head = new Linear("head", "head", encoder.outDim, classes, rng);
+      const params: Param[] = [...encoder.params(), ...head.params()];
+      const optimizer = new Sgd(params, SGD);
+      const { x, extra } = inputs(rng);
+      const y = labels(rng, batch, classes);
+      const all: Record<string, tf.Tensor> = { input: x, ...extra };
+      return Promise.resolve({
+        params: countParams(params),
+        async step() {
+          const r = gradsOf(params, () => {
+            const f = (encoder.forward as (
+              x: tf.Tensor,
+              training: boolean,
+              inputs?: Record<string, tf.Tensor>,
+            ) => tf.Tensor2D)(x, true, all);
+            return { loss: crossEntropy(head.apply(f), y), aux: null };
+          });
+          optimizer.step(r.grads, LR);
+          disposeGrads(r.grads);
+          const loss = (await r.loss.data())[0];
+          r.loss.dispose();
+          return loss;
+        },
+        dispose() {
+          optimizer.dispose();
+          for (const p of params) p.variable.dispose();
+          for (const b of encoder.buffers()) b.dispose();
+          tf.dispose([x, y, ...Object.values(extra ?? {})]);
+        },
+      });
+    },
+  };
+}
+
+/** Every benchmark model, in table order. */
+export const CASES: BenchCase[] = [
+  methodCase("concat"),
+  methodCase("ibml"),
+  backboneCase(
+    "cnn",
+    32,
+    10,
+    "3D MNIST Img_FC: conv3x3 3-96, pool, conv3x3 96-64, pool, fc 3136-512, head 512-10; 30x30x3",
+    (rng) => new ImgFcEncoder("image", [30, 30, 3], rng, 512),
+    (rng) => ({ x: tf.tensor(normal(rng, 32 * 30 * 30 * 3), [32, 30, 30, 3]) }),
+  ),
+  backboneCase(
+    "resnet18",
+    8,
+    6,
+    "CREMA-D audio ResNet18 (1 channel) + head 512-6; spectrogram 257x188x1",
+    (rng) => new ResNet18Encoder("audio", 1, rng),
+    (rng) => ({ x: tf.tensor(normal(rng, 8 * 257 * 188), [8, 257, 188, 1]) }),
+  ),
+  backboneCase(
+    "dgcnn",
+    8,
+    40,
+    "DGCNN (k 20, emb 512) + head 512-40; 1024 points",
+    (rng) => new DgcnnEncoder("points", rng),
+    (rng) => ({ x: tf.tensor(normal(rng, 8 * 1024 * 3), [8, 1024, 3]) }),
+  ),
+  backboneCase(
+    "bigru",
+    64,
+    3,
+    "MVSA text Bi-GRU (300-512, both directions) + head 512-3; 32 GloVe tokens, no padding",
+    (rng) => new BiGruEncoder("text", 300, 512, rng),
+    (rng) => ({
+      x: tf.tensor(normal(rng, 64 * 32 * 300), [64, 32, 300]),
+      extra: { [maskKey("text")]: tf.ones([64, 32]) },
+    }),
+  ),
+];
+
+/**
+ * The case called `name` (one clear error for an unknown name).
+ *
+ * @example
+ * ```ts
+ * caseByName("resnet18").batch; // 8
+ * ```
+ */
+export function caseByName(name: string): BenchCase {
+  const c = CASES.find((k) => k.name === name);
+  if (!c) throw new Error(`unknown bench model '${name}': use ${CASES.map((k) => k.name)}`);
+  return c;
+}

@@ -1,0 +1,319 @@
+#!/usr/bin/python3
+"""PyTorch reference for `deno task bench --compare`.
+
+Builds the same architectures, batch sizes, input sizes and optimizer as bench/cases.ts
+(SGD lr 0.01, momentum 0.9, weight decay 1e-4, PyTorch semantics) and prints one JSON line
+per model: {"model", "threads", "batch", "params", "median_ms", "min_ms", "steps"}.
+
+Run with Debian's interpreter, which sees Debian's python3-torch:
+
+    apt-get install -y python3-torch libopenblas0-pthread
+    /usr/bin/python3 bench/torch_reference.py --threads 1 --models mlp-concat,resnet18
+
+The timing loop matches the TypeScript bench: warm-up steps, then up to --steps timed
+steps (stopping early after --max-s seconds), median reported. Each step ends with
+`loss.item()` (the TypeScript bench reads its loss back too).
+"""
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+LR = 0.01
+SGD = dict(lr=LR, momentum=0.9, weight_decay=1e-4)
+
+
+# ---------------------------------------------------------------- quick-profile MLP model
+
+class Mlp(nn.Module):
+    """MLP encoder: Linear + ReLU after every layer (64-128-64)."""
+
+    def __init__(self, dims):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = F.relu(layer(x))
+        return x
+
+
+class ConcatFusion(nn.Module):
+    """Two MLP encoders + one Linear over the concatenated features (split logits)."""
+
+    def __init__(self, in_dim=64, hidden=128, feat=64, classes=6):
+        super().__init__()
+        self.audio = Mlp([in_dim, hidden, feat])
+        self.visual = Mlp([in_dim, hidden, feat])
+        self.fc = nn.Linear(2 * feat, classes)
+        self.feat = feat
+
+    def forward(self, a, v):
+        fa, fv = self.audio(a), self.visual(v)
+        z = self.fc(torch.cat([fa, fv], 1))
+        w, b = self.fc.weight, self.fc.bias
+        ga = fa @ w[:, : self.feat].t() + b / 2
+        gv = fv @ w[:, self.feat:].t() + b / 2
+        return z, {"audio": ga, "visual": gv}
+
+
+def rho(logits, y):
+    return F.softmax(logits, 1).gather(1, y[:, None]).sum()
+
+
+class MethodCase:
+    """One step of the `concat` or `ibml` method on the 1200-sample crema-d stand-in size,
+    including the trainer's per-step metrics (correct count, discrepancy ratio)."""
+
+    def __init__(self, method, batch=64, n_train=1200, classes=6, lam=10.0):
+        g = torch.Generator().manual_seed(0)
+        self.method, self.batch, self.classes, self.lam = method, batch, classes, lam
+        self.model = ConcatFusion(classes=classes)
+        self.opt = torch.optim.SGD(self.model.parameters(), **SGD)
+        self.data = {m: torch.randn(n_train, 64, generator=g) for m in ("audio", "visual")}
+        self.labels = torch.randint(0, classes, (n_train,), generator=g)
+        self.records = {m: F.softmax(torch.randn(n_train, classes, generator=g), 1)
+                        for m in ("audio", "visual")}
+        self.order = torch.randperm(n_train, generator=g)
+        self.n_train = n_train
+        self.it = 0
+        self.sums = torch.zeros(())
+
+    def params(self):
+        return sum(p.numel() for p in self.model.parameters())
+
+    def step(self):
+        steps = math.ceil(self.n_train / self.batch)
+        s = self.it % steps
+        self.it += 1
+        idx = self.order[s * self.batch:(s + 1) * self.batch]
+        x = {m: t.index_select(0, idx) for m, t in self.data.items()}
+        y = self.labels.index_select(0, idx)
+        if self.method == "ibml":
+            onehot = F.one_hot(y, self.classes).float()
+            rhos, correct = {}, {}
+            for m in x:
+                ref = self.records[m].index_select(0, idx)
+                rhos[m] = (ref * onehot).sum()
+                correct[m] = (ref.argmax(1) == y).float()
+            total = sum(rhos.values())
+            a = {m: rhos[m] * len(x) / total for m in x}
+            for m in list(x):  # TCM
+                t = x[m]
+                std = t.std()
+                field = torch.randn(t.shape[1:]) * std
+                u = torch.rand(t.shape[0])
+                p = torch.clamp(a[m], max=self.lam) / self.lam
+                mask = correct[m] * (u < p).float() * (a[m] > 1).float()
+                x[m] = t + mask[:, None] * field
+        z, uni = self.model(x["audio"], x["visual"])
+        loss = F.cross_entropy(z, y)
+        if self.method == "ibml":
+            for m in uni:
+                loss = loss + (a[m] < 1).float() * F.cross_entropy(uni[m], y)
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        with torch.no_grad():
+            if self.method == "ibml":
+                for m in uni:
+                    self.records[m][idx] = F.softmax(uni[m], 1)
+            c = (z.argmax(1) == y).float().sum()
+            ratio = rho(uni["audio"], y) / rho(uni["visual"], y)
+            self.sums = self.sums + loss.detach() * y.shape[0] + c + ratio
+        return loss.item()
+
+
+# ---------------------------------------------------------------- paper backbones
+
+class ImgFC(nn.Module):
+    """3D MNIST Img_FC (official backbone_2D3D.py; the unused fc2 left out)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 96, 3, padding=1)
+        self.conv2 = nn.Conv2d(96, 64, 3, padding=1)
+        self.fc1 = nn.Linear(64 * 7 * 7, 512)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return F.relu(self.fc1(torch.flatten(x, 1)))
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                      nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + (self.down(x) if self.down is not None else x))
+
+
+class ResNet18(nn.Module):
+    """OGM-GE/IBML backbone_AV ResNet18 trunk (no fc), global average pooling to 512."""
+
+    def __init__(self, in_ch=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_ch, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        blocks, cin = [], 64
+        for stage, width in enumerate([64, 128, 256, 512]):
+            for b in range(2):
+                blocks.append(BasicBlock(cin, width, 2 if stage > 0 and b == 0 else 1))
+                cin = width
+        self.blocks = nn.Sequential(*blocks)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 3, 2, 1)
+        return self.blocks(x).mean((2, 3))
+
+
+def knn(x, k):
+    inner = -2 * torch.matmul(x.transpose(2, 1), x)
+    xx = torch.sum(x ** 2, dim=1, keepdim=True)
+    return (-xx - inner - xx.transpose(2, 1)).topk(k=k, dim=-1)[1]
+
+
+def graph_feature(x, k):
+    b, c, n = x.shape
+    idx = (knn(x, k) + torch.arange(b)[:, None, None] * n).view(-1)
+    xt = x.transpose(2, 1).contiguous()
+    feat = xt.view(b * n, -1)[idx].view(b, n, k, c)
+    xt = xt.view(b, n, 1, c).expand(-1, -1, k, -1)
+    return torch.cat((feat - xt, xt), 3).permute(0, 3, 1, 2).contiguous()
+
+
+class DGCNN(nn.Module):
+    """The IBML DGCNN variant (k 20, emb 512, output 512)."""
+
+    def __init__(self, k=20, emb=512, out=512):
+        super().__init__()
+        self.k = k
+
+        def edge(cin, cout):
+            return nn.Sequential(nn.Conv2d(2 * cin, cout, 1, bias=False), nn.BatchNorm2d(cout),
+                                 nn.LeakyReLU(0.2))
+        self.convs = nn.ModuleList([edge(3, 64), edge(64, 64), edge(64, 128), edge(128, 256)])
+        self.conv5 = nn.Sequential(nn.Conv1d(512, emb, 1, bias=False), nn.BatchNorm1d(emb),
+                                   nn.LeakyReLU(0.2))
+        self.linear1 = nn.Linear(2 * emb, 512, bias=False)
+        self.bn6 = nn.BatchNorm1d(512)
+        self.dp1 = nn.Dropout(0.2)
+        self.linear2 = nn.Linear(512, 256)
+        self.bn7 = nn.BatchNorm1d(256)
+        self.dp2 = nn.Dropout(0.2)
+        self.linear3 = nn.Linear(256, out)
+
+    def forward(self, x):  # x [B, N, 3]
+        x = x.transpose(1, 2)
+        outs = []
+        for conv in self.convs:
+            x = conv(graph_feature(x, self.k)).max(dim=-1)[0]
+            outs.append(x)
+        x = self.conv5(torch.cat(outs, 1))
+        x = torch.cat((x.max(-1)[0], x.mean(-1)), 1)
+        x = self.dp1(F.leaky_relu(self.bn6(self.linear1(x)), 0.2))
+        x = self.dp2(F.leaky_relu(self.bn7(self.linear2(x)), 0.2))
+        return self.linear3(x)
+
+
+class BiGRU(nn.Module):
+    """Bi-GRU text encoder: directions averaged per step, mean over the (all valid) steps."""
+
+    def __init__(self, emb=300, hidden=512):
+        super().__init__()
+        self.gru = nn.GRU(emb, hidden, batch_first=True, bidirectional=True)
+        self.hidden = hidden
+
+    def forward(self, x):
+        out, _ = self.gru(x)
+        out = (out[..., : self.hidden] + out[..., self.hidden:]) / 2
+        return out.mean(1)
+
+
+class BackboneCase:
+    """Encoder + Linear head + cross-entropy + SGD on one fixed batch."""
+
+    def __init__(self, encoder, classes, x):
+        g = torch.Generator().manual_seed(1)
+        self.model = nn.Sequential(encoder, nn.Linear(512, classes))
+        self.model.train()
+        self.opt = torch.optim.SGD(self.model.parameters(), **SGD)
+        self.x = x
+        self.y = torch.randint(0, classes, (x.shape[0],), generator=g)
+
+    def params(self):
+        return sum(p.numel() for p in self.model.parameters())
+
+    def step(self):
+        loss = F.cross_entropy(self.model(self.x), self.y)
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        return loss.item()
+
+
+def make_case(name):
+    g = torch.Generator().manual_seed(2)
+    if name in ("mlp-concat", "mlp-ibml"):
+        return MethodCase(name[4:]), 64
+    if name == "cnn":
+        return BackboneCase(ImgFC(), 10, torch.randn(32, 3, 30, 30, generator=g)), 32
+    if name == "resnet18":
+        return BackboneCase(ResNet18(1), 6, torch.randn(8, 1, 257, 188, generator=g)), 8
+    if name == "dgcnn":
+        return BackboneCase(DGCNN(), 40, torch.randn(8, 1024, 3, generator=g)), 8
+    if name == "bigru":
+        return BackboneCase(BiGRU(), 3, torch.randn(64, 32, 300, generator=g)), 64
+    raise SystemExit(f"unknown model '{name}'")
+
+
+MODELS = ["mlp-concat", "mlp-ibml", "cnn", "resnet18", "dgcnn", "bigru"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--max-s", type=float, default=30.0)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    for name in args.models.split(","):
+        case, batch = make_case(name)
+        for _ in range(args.warmup):
+            case.step()
+        times = []
+        start = time.perf_counter()
+        while len(times) < args.steps and (len(times) < 3 or time.perf_counter() - start < args.max_s):
+            t = time.perf_counter()
+            case.step()
+            times.append((time.perf_counter() - t) * 1000)
+        print(json.dumps({
+            "model": name, "threads": torch.get_num_threads(), "batch": batch,
+            "params": case.params(), "median_ms": statistics.median(times),
+            "min_ms": min(times), "steps": len(times), "torch": torch.__version__,
+        }), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
