@@ -105,6 +105,36 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "prepare vggsound50 --list/--classes: a substitute marked 'not the paper's subset'",
+  ignore: !ffmpeg,
+  fn: async () => {
+    const raw = await tempOut(), root = await tempOut();
+    await Deno.mkdir(`${raw}/video`);
+    await video(`${raw}/video/abc_000030.mp4`, 1.1);
+    await video(`${raw}/video/xyz_12.mp4`, 1.1);
+    await Deno.writeTextFile(
+      `${raw}/vggsound.csv`,
+      'abc,30,dog barking,train\nxyz,12,"vehicle horn, car horn, honking",test\n' +
+        "qqq,0,dog barking,train\nabc,40,rain,train\n",
+    );
+    await Deno.writeTextFile(
+      `${raw}/classes.txt`,
+      "dog barking\nvehicle horn, car horn, honking\n",
+    );
+    const args = ["vggsound50", "--from", raw, "--to", root, "--list", `${raw}/vggsound.csv`];
+    assertEquals(await main([...args, "--classes", `${raw}/classes.txt`]), 0);
+    const out = `${root}/VGGSound50`;
+    assertEquals(await Deno.readTextFile(`${out}/train.txt`), "abc_000030.mp4,dog barking\n");
+    assertEquals(
+      await Deno.readTextFile(`${out}/test.txt`),
+      "xyz_000012.mp4,vehicle horn; car horn; honking\n",
+    );
+    assertEquals(await names(`${out}/audios`), ["abc_000030.wav", "xyz_000012.wav"]);
+    assert(await Deno.readTextFile(`${out}/NOT_THE_PAPER_SUBSET.txt`));
+  },
+});
+
 Deno.test("prepare: usage errors exit 2", async () => {
   assertEquals(await main([]), 2);
   assertEquals(await main(["mvsa", "--from", "a", "--to", "b"]), 2);

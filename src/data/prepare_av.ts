@@ -12,7 +12,8 @@
  *   `RAW/videos`) -> `ROOT/VGGSound50/{train.txt,test.txt,audios/,Image-01-FPS/}`; or, with
  *   `--list vggsound.csv --classes FILE`, the split files are built from the original
  *   VGGSound list (rows `ytid,start,label,split`; names `<ytid>_<start:06d>`, the video
- *   file may also be `<ytid>_<start>.mp4`) for the given classes, and
+ *   file may also be `<ytid>_<start>.mp4`; commas in labels become `;`, since the loader
+ *   reads field 1 of a comma-split line) for the given classes, and
  *   `NOT_THE_PAPER_SUBSET.txt` marks the folder: it is not the paper's subset.
  *
  * @module
@@ -241,7 +242,8 @@ async function vggFromList(
       continue;
     }
     if (name !== padded) videos.set(padded, videos.get(name)!);
-    (split === "train" ? train : test).push(`${padded}.mp4,${label}`);
+    // The loader reads field 1 of a comma-split line (as the official one does).
+    (split === "train" ? train : test).push(`${padded}.mp4,${label.replaceAll(",", ";")}`);
     ids.push(padded);
   }
   return { train, test, ids, missing };
