@@ -40,3 +40,10 @@ export type {
 export { type EpochRow, train, type TrainResult } from "./src/train/trainer.ts";
 export { runOne, type RunOptions, type RunOutcome } from "./src/runner/run_one.ts";
 export { runDir, type Summary } from "./src/runner/record.ts";
+export * from "./src/experiment/mod.ts";
+export * from "./src/report/mod.ts";
+export {
+  runExperiment,
+  type RunExperimentOptions,
+  type RunExperimentResult,
+} from "./src/runner/mod.ts";

@@ -22,6 +22,7 @@ Deno.test("regress: --update pins the numbers, a rerun matches, a changed cell i
     const referencePath = `${dir}/ci.csv`;
     const lines: string[] = [];
     const base = {
+      workDir: dir,
       experiment: CI,
       referencePath,
       deps: fakeDeps(),
@@ -87,6 +88,7 @@ Deno.test("regress: failed runs and a missing reference", async () => {
     const lines: string[] = [];
     const missing = regressReference({
       experiment: CI,
+      workDir: dir,
       referencePath: `${dir}/none.csv`,
       deps: fakeDeps(),
       worker: FAKE_WORKER,
@@ -98,6 +100,7 @@ Deno.test("regress: failed runs and a missing reference", async () => {
     );
     const failing = await regressReference({
       experiment: CI,
+      workDir: dir,
       referencePath: `${dir}/x.csv`,
       deps: fakeDeps(["ibml"]),
       worker: FAKE_WORKER,

@@ -24,8 +24,20 @@ export async function main(args: string[]): Promise<number> {
   try {
     const what = args[0];
     if (what === "methods") console.log(table(listMethods()));
-    else if (what === "datasets") console.log(table(listDatasets()));
-    else if (what === "experiments") {
+    else if (what === "datasets") {
+      // The paper's eight, then the feature datasets declared in experiment files.
+      const { listExperiments } = await import("../experiment/mod.ts");
+      const { featureDatasets } = await import("../experiment/names.ts");
+      await listExperiments();
+      const configured = featureDatasets().map((f) => ({
+        name: f.name,
+        description: `feature file ${f.file}${f.strong ? ` (strong: ${f.strong})` : ""}`,
+      }));
+      console.log(table([...listDatasets(), ...configured]));
+      console.log(
+        "npz:PATH   any feature file in the documented layout (see README, Feature files)",
+      );
+    } else if (what === "experiments") {
       // The experiment catalog lives in src/experiment (optional until experiments exist).
       const { listExperiments } = await import("../experiment/mod.ts") as unknown as {
         listExperiments?: () => Promise<{ name: string; description?: string; title?: string }[]>;

@@ -3,7 +3,7 @@
  * [--backend B] [--out DIR] [--experiment NAME]`.
  *
  * - `--against reference` (default): re-runs the pinned experiment (`experiments/ci.yaml`)
- *   in a fresh temporary folder and compares every number with
+ *   in a fresh folder (`<out>/runs/.regress/`, removed afterwards) and compares every number with
  *   `results/reference/ci.csv`: exactly when the backend is the reference's, within
  *   `--tolerance` (default {@linkcode CROSS_BACKEND_TOLERANCE}) across backends. Prints each
  *   number that moved; exit code 1 if any did (a changed config hash alone is printed as a
@@ -70,6 +70,8 @@ export interface RegressReferenceOptions {
   progress?: ProgressSink;
   /** Output lines. */
   print?: (line: string) => void;
+  /** Output root under which the fresh runs go (`<workDir>/runs/.regress/...`, removed afterwards). */
+  workDir?: string;
 }
 
 function uniq(xs: string[]): string {
@@ -93,7 +95,11 @@ function printMoved(moved: MovedCell[], print: (line: string) => void, limit = I
 export async function regressReference(opts: RegressReferenceOptions): Promise<number> {
   const print = opts.print ?? ((l: string) => console.log(l));
   const exp = opts.experiment;
-  const tmp = await Deno.makeTempDir({ prefix: `ibml-regress-${exp.name}-` });
+  // A fresh folder under the output root (writable with the project's permission set).
+  const tmp = `${
+    (opts.workDir ?? "results").replace(/\/+$/, "")
+  }/runs/.regress/${exp.name}-${Date.now()}-${Deno.pid}`;
+  await Deno.mkdir(tmp, { recursive: true });
   let keep = false;
   try {
     const result = await runExperiment(exp, {
@@ -281,6 +287,7 @@ export async function main(args: string[]): Promise<number> {
     return await regressReference({
       experiment,
       referencePath: `${REFERENCE_DIR}${experiment.name}.csv`,
+      workDir: v.out ?? "results",
       tolerance,
       update: v.update,
       deps: trainerDeps(),

@@ -133,16 +133,28 @@ export function expandRuns(exp: Experiment, opts: ExpandOptions = {}): RunSpec[]
   for (const seed of seeds) {
     for (const dataset of exp.datasets) {
       for (const entry of exp.entries) {
-        const sets = [...settings.sets, ...infoSets, ...entry.sets, ...(opts.sets ?? [])].map((s) =>
-          substituteRoles(s, dataset)
-        );
+        const feat = exp.featureDatasets?.[dataset];
+        const featSets = feat
+          ? [
+            ...(feat.strong ? [`data.strong=${feat.strong}`] : []),
+            ...(feat.classNames ? [`data.class_names=${feat.classNames.join(",")}`] : []),
+          ]
+          : [];
+        const sets = [
+          ...featSets,
+          ...settings.sets,
+          ...infoSets,
+          ...entry.sets,
+          ...(opts.sets ?? []),
+        ]
+          .map((s) => substituteRoles(s, dataset));
         const run: RunSpec = {
           experiment: exp.name,
           runId: runId(entry.name, dataset, seed),
           entry: entry.name,
           variant: entry.variant,
           method: entry.method,
-          dataset,
+          dataset: feat ? `npz:${feat.file}` : dataset,
           seed,
           profile,
           sets,

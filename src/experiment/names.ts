@@ -6,6 +6,60 @@
  * @module
  */
 import { DATASET_SPECS, lazyOf } from "../data/specs.ts";
+import { inspectNpz } from "../data/npz_dataset.ts";
+
+/** A named bring-your-own-features dataset declared in an experiment file. */
+export interface FeatureDataset {
+  /** Name used in `datasets:` and in run ids. */
+  name: string;
+  /** Path of the `.npz` feature file (resolved against the experiment file's folder). */
+  file: string;
+  /** Strong modality (default: the first one alphabetically). */
+  strong?: string;
+  /** Modalities the file must hold (checked when the file is read). */
+  modalities?: string[];
+  /** Optional class names (their count fixes C). */
+  classNames?: string[];
+}
+
+const FEATURE_DATASETS = new Map<string, FeatureDataset>();
+
+/**
+ * Makes a named feature dataset known to expansion and reports (done by the experiment
+ * parser for every `feature_datasets:` entry).
+ *
+ * @example
+ * ```ts ignore
+ * registerFeatureDataset({ name: "my-feats", file: "/data/feats.npz", strong: "audio" });
+ * ```
+ */
+export function registerFeatureDataset(d: FeatureDataset): void {
+  FEATURE_DATASETS.set(d.name, d);
+}
+
+/**
+ * The named feature dataset `name`, if one was declared.
+ *
+ * @example
+ * ```ts
+ * featureDataset("crema-d"); // undefined
+ * ```
+ */
+export function featureDataset(name: string): FeatureDataset | undefined {
+  return FEATURE_DATASETS.get(name);
+}
+
+/**
+ * Every feature dataset declared by the experiment files read so far.
+ *
+ * @example
+ * ```ts
+ * featureDatasets().length >= 0; // true
+ * ```
+ */
+export function featureDatasets(): FeatureDataset[] {
+  return [...FEATURE_DATASETS.values()];
+}
 
 /** Method names of the CLI contract (composed `bio+<method>` variants are also accepted). */
 export const KNOWN_METHODS: readonly string[] = [
@@ -103,6 +157,18 @@ export interface DatasetRoles {
  * ```
  */
 export function datasetRoles(name: string): DatasetRoles | undefined {
+  const feat = FEATURE_DATASETS.get(name);
+  if (feat) {
+    const c = inspectNpz(feat.file, feat.classNames);
+    const strong = feat.strong ?? c.modalities[0];
+    return {
+      modalities: c.modalities,
+      strong,
+      lazy: c.modalities.find((m) => m !== strong)!,
+      numClasses: c.numClasses,
+      hasVal: c.hasVal,
+    };
+  }
   const spec = DATASET_SPECS[name];
   if (!spec) return undefined;
   return {
@@ -141,6 +207,7 @@ export const GENERIC_METRICS: readonly string[] = [
  */
 export function isKnownMetric(metric: string): boolean {
   if (GENERIC_METRICS.includes(metric)) return true;
+  if (featureDatasets().some((f) => datasetRoles(f.name)?.modalities.includes(metric))) return true;
   return Object.values(DATASET_SPECS).some((s) => s.modalities.includes(metric));
 }
 

@@ -4,14 +4,17 @@
  *
  * @module
  */
+import { inspectNpz } from "../data/npz_dataset.ts";
 import {
   datasetRoles,
+  type FeatureDataset,
   GENERIC_METRICS,
   isKnownMethod,
   isKnownMetric,
   KNOWN_METHODS,
   knownDatasets,
   methodLabel,
+  registerFeatureDataset,
 } from "./names.ts";
 import { type FieldPath, YamlSource } from "./yaml_source.ts";
 import {
@@ -397,14 +400,17 @@ export function parseExperiment(text: string, file: string, name?: string): Expe
       "report",
       "claims",
       "notes",
+      "feature_datasets",
     ],
     ["title", "methods", "datasets", "seeds", "profiles", "report"],
   );
   const entries = parseEntries(c, top.methods);
-  const dsWhat = `a list of datasets (${knownDatasets().join(", ")})`;
+  const featureDatasets = parseFeatureDatasets(c, top.feature_datasets, file);
+  const names = [...knownDatasets(), ...Object.keys(featureDatasets)];
+  const dsWhat = `a list of datasets (${names.join(", ")})`;
   const datasets = c.strList(top.datasets, ["datasets"], dsWhat);
   datasets.forEach((d, i) => {
-    if (!knownDatasets().includes(d)) c.src.fail(["datasets", i], dsWhat, d);
+    if (!names.includes(d)) c.src.fail(["datasets", i], dsWhat, d);
   });
   const seeds = c.intList(top.seeds, ["seeds"], 0, "a non-empty list of non-negative integers");
   const prof = c.obj(top.profiles, ["profiles"], PROFILES, PROFILES);
@@ -434,10 +440,77 @@ export function parseExperiment(text: string, file: string, name?: string): Expe
     description: c.optStr(top.description, ["description"]),
     entries,
     datasets,
+    featureDatasets,
     seeds,
     profiles,
     report,
     claims,
     notes,
   };
+}
+
+/**
+ * `feature_datasets:` maps a name to a bring-your-own-features file:
+ * `{file: path.npz, strong?: modality, modalities?: [..], class_names?: [..]}`. The file is
+ * read and validated here (errors name the YAML field), and each entry is registered so
+ * expansion and reports know its modalities.
+ */
+function parseFeatureDatasets(
+  c: Checker,
+  v: unknown,
+  file: string,
+): Record<string, FeatureDataset> {
+  if (v === undefined || v === null) return {};
+  if (!isObj(v)) {
+    c.src.fail(
+      ["feature_datasets"],
+      "a mapping of name: {file, strong, modalities, class_names}",
+      v,
+    );
+  }
+  const out: Record<string, FeatureDataset> = {};
+  const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/") + 1) : "";
+  for (const [name, raw] of Object.entries(v)) {
+    const p: FieldPath = ["feature_datasets", name];
+    if (knownDatasets().includes(name)) {
+      c.src.fail(p, "a name that is not one of the paper's datasets", name, true);
+    }
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
+      c.src.fail(p, "a name of letters, digits, '.', '_' or '-'", name, true);
+    }
+    const o = c.obj(raw, p, ["file", "strong", "modalities", "class_names"], ["file"]);
+    const rel = c.str(o.file, [...p, "file"], "the path of an .npz feature file");
+    const path = rel.startsWith("/") ? rel : `${dir}${rel}`;
+    const d: FeatureDataset = { name, file: path };
+    if (o.strong !== undefined) d.strong = c.str(o.strong, [...p, "strong"]);
+    if (o.modalities !== undefined) {
+      d.modalities = c.strList(o.modalities, [...p, "modalities"], "a list of modality names");
+    }
+    if (o.class_names !== undefined) {
+      d.classNames = c.strList(o.class_names, [...p, "class_names"], "a list of class names");
+    }
+    let contents;
+    try {
+      contents = inspectNpz(path, d.classNames);
+    } catch (e) {
+      c.src.fail([...p, "file"], `a valid feature file (${(e as Error).message})`, rel);
+    }
+    if (d.modalities && d.modalities.join(",") !== contents.modalities.join(",")) {
+      c.src.fail(
+        [...p, "modalities"],
+        `the file's modalities (${contents.modalities.join(", ")})`,
+        d.modalities.join(", "),
+      );
+    }
+    if (d.strong && !contents.modalities.includes(d.strong)) {
+      c.src.fail(
+        [...p, "strong"],
+        `one of the file's modalities (${contents.modalities.join(", ")})`,
+        d.strong,
+      );
+    }
+    registerFeatureDataset(d);
+    out[name] = d;
+  }
+  return out;
 }

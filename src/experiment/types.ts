@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { FeatureDataset } from "./names.ts";
+
 /** A training profile: `quick` (synthetic stand-ins) or `paper` (real data, paper protocol). */
 export type Profile = "quick" | "paper";
 
@@ -172,6 +174,8 @@ export interface Experiment {
   entries: Entry[];
   /** Datasets, in column order. */
   datasets: string[];
+  /** Named bring-your-own-features datasets declared by the file (`feature_datasets:`). */
+  featureDatasets: Record<string, FeatureDataset>;
   /** Default seeds. */
   seeds: number[];
   /** Settings per profile. */

@@ -151,11 +151,10 @@ export function histogramSpec(
       data.push({ kind: "bar", row: p.row, column: p.column, role: p.role, ...b });
     }
     const above = shareAbove(p.values, hd.threshold);
+    const pct = above === null ? 0 : Math.round(above * 100);
     const text = above === null
       ? "no samples"
-      : `> ${hd.threshold}: ${(above * 100).toFixed(0)}% · ≤ ${hd.threshold}: ${
-        ((1 - above) * 100).toFixed(0)
-      }%`;
+      : `> ${hd.threshold}: ${pct}% · ≤ ${hd.threshold}: ${100 - pct}%`;
     data.push({ kind: "text", row: p.row, column: p.column, role: p.role, text });
   }
   const roleScale = { domain: ["strong", "lazy"], range: ["#2ca02c", "#1f77b4"] };

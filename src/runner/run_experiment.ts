@@ -75,7 +75,8 @@ export async function runExperiment(
   const files: string[] = [];
   let report: Report | undefined;
   if (opts.report !== false && !sweep.interrupted) {
-    report = await loadReport(exp, { out, implemented: opts.deps.implemented });
+    const expected = plan.filter((r) => r.state !== "not implemented").length;
+    report = await loadReport(exp, { out, implemented: opts.deps.implemented, expected });
     files.push(...await writeTables(report.table, ["md", "csv", "tex"], out));
     if (isFigure(exp)) files.push(...await writeFigure(report, ["svg", "png"], out));
   }

@@ -206,9 +206,34 @@ export async function runOne(opts: RunOptions): Promise<RunOutcome> {
     };
     await recorder.finish(summary);
     return { dir, summary, skipped: false, resumedFrom };
+  } catch (e) {
+    throw explainBackendFailure(e, backend.name, config);
   } finally {
-    if (resume) { for (const t of Object.values(resume.tensors)) t.dispose(); }
-    method.dispose();
-    dataset.dispose();
+    try {
+      if (resume) { for (const t of Object.values(resume.tensors)) t.dispose(); }
+      method.dispose();
+      dataset.dispose();
+    } catch { /* the backend may be unusable after an abort */ }
   }
+}
+
+/**
+ * Turns the wasm backend's bare `Aborted()` (its heap is capped at 4 GiB) into an error
+ * that says what happened and what to do.
+ *
+ * @example
+ * ```ts ignore
+ * throw explainBackendFailure(e, "wasm", config);
+ * ```
+ */
+export function explainBackendFailure(e: unknown, backend: string, config: RunConfig): unknown {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (backend === "wasm" && /Aborted|out of memory|memory access out of bounds/i.test(msg)) {
+    return new Error(
+      `the wasm backend ran out of memory (its heap is capped at 4 GiB) with train.batch_size=${config.train.batch_size}` +
+        ` (${msg.trim()}): lower it (e.g. --set train.batch_size=4) or use the native backend (--backend tensorflow);` +
+        ` finished epochs are kept in the run folder's checkpoint`,
+    );
+  }
+  return e;
 }

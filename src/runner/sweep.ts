@@ -61,15 +61,15 @@ export interface SweepOptions extends WorkerFlags {
 }
 
 /**
- * The log file of a run: `<out>/logs/<experiment>/<run-id>.log`.
+ * The log file of a run: `<out>/runs/.logs/<experiment>/<run-id>.log` (inside the git-ignored `runs/`).
  *
  * @example
  * ```ts
- * logPath("results", "table2", "ibml__crema-d__s0"); // "results/logs/table2/ibml__crema-d__s0.log"
+ * logPath("results", "table2", "ibml__crema-d__s0"); // "results/runs/.logs/table2/ibml__crema-d__s0.log"
  * ```
  */
 export function logPath(out: string, experiment: string, runId: string): string {
-  return `${out.replace(/\/+$/, "")}/logs/${experiment}/${runId}.log`;
+  return `${out.replace(/\/+$/, "")}/runs/.logs/${experiment}/${runId}.log`;
 }
 
 /**
