@@ -10,8 +10,9 @@ Run with Debian's interpreter, which sees Debian's python3-torch:
     apt-get install -y python3-torch libopenblas0-pthread
     /usr/bin/python3 bench/torch_reference.py --threads 1 --models mlp-concat,resnet18
 
-The timing loop matches the TypeScript bench: warm-up steps, then up to --steps timed
-steps (stopping early after --max-s seconds), median reported. Each step ends with
+The timing loop matches the TypeScript bench (bench/worker.ts): warm-up steps (at least
+--warmup and at least 1 s), then at least --steps timed steps and at least 1 s of them
+(stopping early after --max-s seconds once 3 are timed), median reported. Each step ends with
 `loss.item()` (the TypeScript bench reads its loss back too).
 """
 
@@ -186,18 +187,35 @@ class ResNet18(nn.Module):
 
 
 def knn(x, k):
-    inner = -2 * torch.matmul(x.transpose(2, 1), x)
-    xx = torch.sum(x ** 2, dim=1, keepdim=True)
-    return (-xx - inner - xx.transpose(2, 1)).topk(k=k, dim=-1)[1]
+    """Indices [B, N, k] of the k nearest points (the point itself included), x [B, N, C]."""
+    inner = torch.matmul(x, x.transpose(1, 2))
+    sq = (x ** 2).sum(-1, keepdim=True)
+    return (2 * inner - sq - sq.transpose(1, 2)).topk(k=k, dim=-1)[1]
 
 
-def graph_feature(x, k):
-    b, c, n = x.shape
-    idx = (knn(x, k) + torch.arange(b)[:, None, None] * n).view(-1)
-    xt = x.transpose(2, 1).contiguous()
-    feat = xt.view(b * n, -1)[idx].view(b, n, k, c)
-    xt = xt.view(b, n, 1, c).expand(-1, -1, k, -1)
-    return torch.cat((feat - xt, xt), 3).permute(0, 3, 1, 2).contiguous()
+class EdgeConv(nn.Module):
+    """EdgeConv with the official Conv2d(2C, out, 1, bias=False) weight, computed as the
+    TypeScript model does: W [x_j - x_i; x_i] = W1 x_j + (W2 - W1) x_i, the per-point
+    products gathered for the k neighbours (the same numbers as convolving the
+    [B, 2C, N, k] edge tensor, k times fewer multiplications)."""
+
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv = nn.Conv2d(2 * cin, cout, 1, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+        self.cin, self.cout = cin, cout
+
+    def forward(self, x, k):  # x [B, N, C] -> [B, N, out]
+        b, n, c = x.shape
+        with torch.no_grad():
+            idx = (knn(x, k) + torch.arange(b)[:, None, None] * n).view(-1)
+        w = self.conv.weight.view(self.cout, 2 * c)
+        w1, w2 = w[:, :c], w[:, c:]
+        p = (x @ w1.t()).reshape(b * n, self.cout)
+        q = x @ (w2 - w1).t()
+        e = p[idx].view(b, n, k, self.cout) + q[:, :, None, :]
+        e = F.leaky_relu(self.bn(e.permute(0, 3, 1, 2)), 0.2)  # [B, out, N, k]
+        return e.max(dim=-1)[0].transpose(1, 2)
 
 
 class DGCNN(nn.Module):
@@ -206,13 +224,10 @@ class DGCNN(nn.Module):
     def __init__(self, k=20, emb=512, out=512):
         super().__init__()
         self.k = k
-
-        def edge(cin, cout):
-            return nn.Sequential(nn.Conv2d(2 * cin, cout, 1, bias=False), nn.BatchNorm2d(cout),
-                                 nn.LeakyReLU(0.2))
-        self.convs = nn.ModuleList([edge(3, 64), edge(64, 64), edge(64, 128), edge(128, 256)])
-        self.conv5 = nn.Sequential(nn.Conv1d(512, emb, 1, bias=False), nn.BatchNorm1d(emb),
-                                   nn.LeakyReLU(0.2))
+        self.convs = nn.ModuleList([EdgeConv(3, 64), EdgeConv(64, 64), EdgeConv(64, 128),
+                                    EdgeConv(128, 256)])
+        self.conv5 = nn.Conv1d(512, emb, 1, bias=False)
+        self.bn5 = nn.BatchNorm1d(emb)
         self.linear1 = nn.Linear(2 * emb, 512, bias=False)
         self.bn6 = nn.BatchNorm1d(512)
         self.dp1 = nn.Dropout(0.2)
@@ -222,12 +237,12 @@ class DGCNN(nn.Module):
         self.linear3 = nn.Linear(256, out)
 
     def forward(self, x):  # x [B, N, 3]
-        x = x.transpose(1, 2)
         outs = []
         for conv in self.convs:
-            x = conv(graph_feature(x, self.k)).max(dim=-1)[0]
+            x = conv(x, self.k)
             outs.append(x)
-        x = self.conv5(torch.cat(outs, 1))
+        x = torch.cat(outs, 2).transpose(1, 2)  # [B, 512, N]
+        x = F.leaky_relu(self.bn5(self.conv5(x)), 0.2)
         x = torch.cat((x.max(-1)[0], x.mean(-1)), 1)
         x = self.dp1(F.leaky_relu(self.bn6(self.linear1(x)), 0.2))
         x = self.dp2(F.leaky_relu(self.bn7(self.linear2(x)), 0.2))
@@ -279,7 +294,7 @@ def make_case(name):
     if name == "resnet18":
         return BackboneCase(ResNet18(1), 6, torch.randn(8, 1, 257, 188, generator=g)), 8
     if name == "dgcnn":
-        return BackboneCase(DGCNN(), 40, torch.randn(8, 1024, 3, generator=g)), 8
+        return BackboneCase(DGCNN(), 40, torch.randn(4, 1024, 3, generator=g)), 4
     if name == "bigru":
         return BackboneCase(BiGRU(), 3, torch.randn(64, 32, 300, generator=g)), 64
     raise SystemExit(f"unknown model '{name}'")
@@ -300,11 +315,21 @@ def main():
     torch.manual_seed(0)
     for name in args.models.split(","):
         case, batch = make_case(name)
-        for _ in range(args.warmup):
+        # Same protocol as bench/worker.ts: warm-up >= --warmup steps and >= 1 s; timed
+        # >= --steps steps and >= 1 s (at most 1000), stopping after --max-s once 3 are timed.
+        w0 = time.perf_counter()
+        i = 0
+        while i < args.warmup or (time.perf_counter() - w0 < 1.0 and i < 500):
             case.step()
+            i += 1
         times = []
         start = time.perf_counter()
-        while len(times) < args.steps and (len(times) < 3 or time.perf_counter() - start < args.max_s):
+        while True:
+            elapsed = time.perf_counter() - start
+            if len(times) >= 3 and elapsed > args.max_s:
+                break
+            if len(times) >= args.steps and (elapsed > 1.0 or len(times) >= 1000):
+                break
             t = time.perf_counter()
             case.step()
             times.append((time.perf_counter() - t) * 1000)

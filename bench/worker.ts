@@ -3,9 +3,10 @@
  * backend): `deno run -A bench/worker.ts --model M --backend B [--steps N] [--warmup W]
  * [--cap-ms T] [--max-s S] [--profile K]`. Prints one line `BENCH {json}` on stdout.
  *
- * - warm-up steps first (the first one also checks the per-step time cap: a model whose
- *   first step exceeds `--cap-ms` is reported as skipped), then up to N timed steps
- *   (stopping early after `--max-s` seconds of timed steps), median and min reported;
+ * - warm-up steps first (at least `--warmup` and at least 1 s; the first one also checks the
+ *   per-step time cap: a model whose first step exceeds `--cap-ms` is reported as skipped),
+ *   then at least N timed steps and at least 1 s of them (stopping early after `--max-s`
+ *   seconds once 3 are timed), median and min reported;
  * - memory: peak RSS (VmHWM from /proc/self/status, else the largest sampled RSS), the
  *   tensor bytes after the steps and the in-step peak from one `tf.profile` step;
  * - `--profile K`: the K most expensive kernels of that profiled step and the op count.
@@ -107,14 +108,24 @@ async function main(): Promise<void> {
   result.first_ms = performance.now() - t0;
   if (result.first_ms > capMs) {
     result.status = "skipped";
-    result.note = `first step took ${
-      (result.first_ms / 1000).toFixed(1)
-    } s > cap ${capMs / 1000} s`;
+    result.note = `first step took ${(result.first_ms / 1000).toFixed(1)} s > cap ${
+      capMs / 1000
+    } s`;
   } else {
-    for (let i = 1; i < warmup; i++) await runner.step();
+    // Warm-up: at least `warmup` steps and at least 1 s (the JIT needs a few hundred fast
+    // steps to reach its optimised code; a training run does thousands).
+    const w0 = performance.now();
+    for (let i = 1; i < warmup || (performance.now() - w0 < 1000 && i < 500); i++) {
+      await runner.step();
+    }
+    // Timed: at least `steps` steps and, for fast models, at least 1 s of steps (at most
+    // 1000); stop early after `--max-s` once 3 steps are timed.
     const times: number[] = [];
     const start = performance.now();
-    while (times.length < steps && (times.length < 3 || performance.now() - start < maxMs)) {
+    for (;;) {
+      const elapsed = performance.now() - start;
+      if (times.length >= 3 && elapsed > maxMs) break;
+      if (times.length >= steps && (elapsed > 1000 || times.length >= 1000)) break;
       const t = performance.now();
       await runner.step();
       times.push(performance.now() - t);
@@ -137,7 +148,9 @@ async function main(): Promise<void> {
         byName.set(k.name, [e[0] + ms, e[1] + 1]);
       }
       result.top_kernels = [...byName.entries()]
-        .map(([n, [ms, calls]]) => [n, Math.round(ms * 100) / 100, calls] as [string, number, number])
+        .map(([n, [ms, calls]]) =>
+          [n, Math.round(ms * 100) / 100, calls] as [string, number, number]
+        )
         .sort((a, b) => b[1] - a[1])
         .slice(0, topK);
     }

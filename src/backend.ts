@@ -17,6 +17,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+import { installFastKernels } from "./kernels/mod.ts";
 
 /**
  * A backend the user can ask for (`--backend`). `auto` picks the fastest one available:
@@ -97,6 +98,8 @@ export async function selectBackend(request: BackendRequest): Promise<BackendCho
     throw new Error(`unknown backend '${request}': use one of ${BACKEND_REQUESTS.join(", ")}`);
   }
   installGradPatches();
+  // Faster kernels (OpenBLAS via FFI when present) and the fused SGD: src/kernels/mod.ts.
+  const kernels = installFastKernels().summary;
   quietCpuBanner();
   let reason: string;
   switch (request) {
@@ -106,7 +109,7 @@ export async function selectBackend(request: BackendRequest): Promise<BackendCho
         await activate("tensorflow");
         reason = `tensorflow (auto: native binding ${native.loaded} loaded)`;
       } else {
-        const wasm = await activateWasm();
+        const wasm = await activateWasm(kernels);
         reason = `wasm (auto: no native binding: ${
           native.notes.join(", ")
         }; wasm is the fastest available here, ${wasm})`;
@@ -128,14 +131,14 @@ export async function selectBackend(request: BackendRequest): Promise<BackendCho
       break;
     }
     case "wasm":
-      reason = `wasm (requested; ${await activateWasm()})`;
+      reason = `wasm (requested; ${await activateWasm(kernels)})`;
       break;
     case "webgpu":
       reason = `webgpu (requested; ${await activateWebGpu()})`;
       break;
     case "cpu":
       await activate("cpu");
-      reason = "cpu (requested; plain JavaScript kernels: correct but slow)";
+      reason = `cpu (requested; plain JavaScript kernels: correct but slow; ${kernels})`;
       break;
   }
   return { name: tf.getBackend(), requested: request, reason };
@@ -154,12 +157,12 @@ async function activate(name: string): Promise<void> {
 }
 
 /** Starts wasm (after checking it may read its binary) and describes its configuration. */
-async function activateWasm(): Promise<string> {
+async function activateWasm(kernels: string): Promise<string> {
   checkWasmReadable();
   await activate("wasm");
   const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
   const threads = getThreadsCount();
-  return `${threads} thread${threads === 1 ? "" : "s"}, SIMD ${simd ? "on" : "off"}`;
+  return `${threads} thread${threads === 1 ? "" : "s"}, SIMD ${simd ? "on" : "off"}; ${kernels}`;
 }
 
 /**

@@ -10,6 +10,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Param } from "../models/params.ts";
 import type { Grads } from "./grads.ts";
+import { fastKernelsEnabled } from "../kernels/mod.ts";
+import { fusedSgdStep, type SgdEntry } from "./fused_sgd.ts";
 
 /** Options of {@linkcode Sgd}. */
 export interface SgdOptions {
@@ -17,6 +19,11 @@ export interface SgdOptions {
   momentum: number;
   /** L2 weight decay added to the gradient (1e-4). */
   weightDecay: number;
+  /**
+   * Fuse the update into one in-place pass per parameter on wasm/cpu (src/train/fused_sgd.ts;
+   * bitwise identical to the op-by-op update). Default true, unless `IBML_FAST_KERNELS=0`.
+   */
+  fused?: boolean;
 }
 
 /**
@@ -44,6 +51,15 @@ export class Sgd {
   /** Applies one update with learning rate `lr` to every parameter present in `grads`. */
   step(grads: Grads, lr: number): void {
     const { momentum, weightDecay } = this.options;
+    if (this.options.fused ?? fastKernelsEnabled()) {
+      const entries: SgdEntry[] = [];
+      for (const [name, grad] of grads) {
+        const p = this.#params.get(name);
+        if (!p) throw new Error(`gradient for unknown parameter '${name}'`);
+        entries.push({ param: p.variable, velocity: this.#velocity.get(name)!, grad });
+      }
+      if (fusedSgdStep(entries, { lr, momentum, weightDecay })) return;
+    }
     tf.tidy(() => {
       for (const [name, g] of grads) {
         const p = this.#params.get(name);

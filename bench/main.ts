@@ -1,0 +1,507 @@
+/**
+ * `deno task bench`: per-step training time and peak memory of the models the harness
+ * trains, on every available tfjs backend, optionally side by side with PyTorch.
+ *
+ * ```
+ * deno task bench [--models a,b] [--backends wasm,cpu,webgpu] [--steps N] [--warmup N]
+ *                 [--cap-s S] [--max-s S] [--profile K] [--stock] [--blas-threads N]
+ *                 [--compare] [--torch-threads 1,2] [--flat [--epochs N]] [--reproduce]
+ *                 [--out DIR]
+ * ```
+ *
+ * Every (model, backend) runs in its own process (bench/worker.ts), so its peak RSS is its
+ * own and a crash or a timeout stays contained. Results: a table on stdout and a CSV in
+ * `results/bench/` (`bench-<time>.csv` and `latest.csv`). See bench/README.md.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { CASES } from "./cases.ts";
+import type { WorkerResult } from "./worker.ts";
+import type { FlatResult } from "./flat.ts";
+
+const USAGE = `usage: deno task bench [--models ${CASES.map((c) => c.name).join(",")}]
+  [--backends wasm,cpu,webgpu] [--steps N] [--warmup N] [--cap-s S] [--max-s S] [--profile K]
+  [--stock] [--blas-threads N] [--compare] [--torch-threads 1,2] [--flat] [--epochs N]
+  [--reproduce] [--out DIR]`;
+
+const HERE = new URL(".", import.meta.url).pathname;
+const ROOT = new URL("..", import.meta.url).pathname;
+const PYTHON = "/usr/bin/python3";
+const TORCH_INSTALL = "apt-get install -y python3-torch libopenblas0-pthread";
+
+/** One PyTorch measurement (a JSON line of bench/torch_reference.py). */
+interface TorchResult {
+  model: string;
+  threads: number;
+  batch: number;
+  params: number;
+  median_ms: number;
+  min_ms: number;
+  steps: number;
+}
+
+/** A bench failure that ends the run with exit code 1 after printing what was measured. */
+class BenchError extends Error {}
+
+function fmt(x: number | undefined, digits = 1): string {
+  if (x === undefined || !Number.isFinite(x)) return "-";
+  return x >= 100 ? x.toFixed(0) : x.toFixed(digits);
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)]
+    .join("\n");
+}
+
+function csvCell(v: unknown): string {
+  const s = v === undefined || v === null ? "" : String(v);
+  return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** Runs a command; kills it after `timeoutS`; returns exit code and output. */
+async function run(
+  cmd: string,
+  args: string[],
+  timeoutS: number,
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string; timedOut: boolean }> {
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: ROOT,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, timeoutS * 1000);
+  const out = await child.output();
+  clearTimeout(timer);
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+    timedOut,
+  };
+}
+
+/** Whether `navigator.gpu` offers an adapter in this runtime. */
+async function hasWebGpu(): Promise<string | null> {
+  // Mesa's lavapipe complains on stderr when XDG_RUNTIME_DIR is unset; give it a private one
+  // (inherited by the worker processes).
+  if (!Deno.env.get("XDG_RUNTIME_DIR")) {
+    const dir = await Deno.makeTempDir({ prefix: "ibml-xdg-" });
+    await Deno.chmod(dir, 0o700);
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
+  }
+  const gpu = (globalThis.navigator as {
+    gpu?: { requestAdapter(): Promise<{ info?: { description?: string } } | null> };
+  }).gpu;
+  if (!gpu) return null;
+  try {
+    const adapter = await gpu.requestAdapter();
+    return adapter ? adapter.info?.description ?? "adapter" : null;
+  } catch {
+    return null;
+  }
+}
+
+interface Options {
+  models: string[];
+  backends: string[];
+  steps: number;
+  warmup: number;
+  capS: number;
+  maxS: number;
+  profile: number;
+  env: Record<string, string>;
+}
+
+async function measure(model: string, backend: string, o: Options): Promise<WorkerResult> {
+  const args = [
+    "run",
+    "-A",
+    `${HERE}worker.ts`,
+    "--model",
+    model,
+    "--backend",
+    backend,
+    "--steps",
+    String(o.steps),
+    "--warmup",
+    String(o.warmup),
+    "--cap-ms",
+    String(o.capS * 1000),
+    "--max-s",
+    String(o.maxS),
+    "--profile",
+    String(o.profile),
+  ];
+  const limit = o.capS * (o.warmup + 2) + o.maxS + 120;
+  const r = await run(Deno.execPath(), args, limit, o.env);
+  const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH "));
+  const c = CASES.find((k) => k.name === model)!;
+  const base = { model, backend, batch: c.batch, params: 0 };
+  if (line) return JSON.parse(line.slice(6)) as WorkerResult;
+  const err = r.stderr.trim().split("\n").filter((l) => !l.trimStart().startsWith("at "));
+  const last = err.slice(-2).join(" ").slice(0, 200);
+  if (r.timedOut) {
+    return { ...base, status: "error", note: `killed after ${limit} s (time cap)` };
+  }
+  const oom = /Aborted|out of bounds|out of memory/i.test(r.stderr);
+  return {
+    ...base,
+    status: "error",
+    note: oom ? `out of memory (wasm heap is capped at 4 GiB): ${last}` : `failed: ${last}`,
+  };
+}
+
+async function torchReference(models: string[], threads: number, o: Options) {
+  const args = [
+    `${HERE}torch_reference.py`,
+    "--threads",
+    String(threads),
+    "--models",
+    models.join(","),
+    "--steps",
+    String(o.steps),
+    "--warmup",
+    String(o.warmup),
+    "--max-s",
+    String(o.maxS),
+  ];
+  let r;
+  try {
+    r = await run(PYTHON, args, 60 + models.length * (o.maxS + o.capS * (o.warmup + 1) + 60));
+  } catch (err) {
+    throw new BenchError(
+      `--compare needs ${PYTHON} with PyTorch (${TORCH_INSTALL}): ${(err as Error).message}`,
+    );
+  }
+  if (r.code !== 0) {
+    const hint = /No module named 'torch'/.test(r.stderr) ? ` (install: ${TORCH_INSTALL})` : "";
+    throw new BenchError(
+      `bench/torch_reference.py failed (exit ${r.code})${hint}: ${r.stderr.trim().slice(-400)}`,
+    );
+  }
+  return r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) =>
+    JSON.parse(l) as TorchResult
+  );
+}
+
+async function flat(epochs: number, env: Record<string, string>): Promise<FlatResult[]> {
+  const out: FlatResult[] = [];
+  for (const method of ["concat", "ibml"]) {
+    const r = await run(
+      Deno.execPath(),
+      ["run", "-A", `${HERE}flat.ts`, "--method", method, "--epochs", String(epochs)],
+      3600,
+      env,
+    );
+    const line = r.stdout.split("\n").find((l) => l.startsWith("FLAT "));
+    if (!line) throw new BenchError(`bench/flat.ts failed: ${r.stderr.trim().slice(-400)}`);
+    out.push(JSON.parse(line.slice(5)) as FlatResult);
+  }
+  return out;
+}
+
+async function reproduceWallTime(env: Record<string, string>): Promise<number> {
+  const out = await Deno.makeTempDir({ prefix: "ibml-bench-reproduce-" });
+  const args = ["run", "-A", "main.ts", "reproduce", "table2", "--out", out];
+  console.error(`timing: deno ${args.join(" ")}`);
+  const t0 = performance.now();
+  const r = await run(Deno.execPath(), args, 6 * 3600, env);
+  const wall = (performance.now() - t0) / 1000;
+  if (r.code !== 0) {
+    throw new BenchError(`reproduce table2 failed (exit ${r.code}): ${r.stderr.slice(-400)}`);
+  }
+  await Deno.remove(out, { recursive: true });
+  return wall;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      models: { type: "string" },
+      backends: { type: "string" },
+      steps: { type: "string", default: "20" },
+      warmup: { type: "string", default: "2" },
+      "cap-s": { type: "string", default: "15" },
+      "max-s": { type: "string", default: "15" },
+      profile: { type: "string", default: "0" },
+      stock: { type: "boolean", default: false },
+      "blas-threads": { type: "string" },
+      compare: { type: "boolean", default: false },
+      "torch-threads": { type: "string", default: "1,2" },
+      flat: { type: "boolean", default: false },
+      epochs: { type: "string", default: "100" },
+      reproduce: { type: "boolean", default: false },
+      out: { type: "string", default: "results/bench" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const models = values.models ? values.models.split(",") : CASES.map((c) => c.name);
+  for (const m of models) {
+    if (!CASES.some((c) => c.name === m)) {
+      throw new BenchError(`unknown model '${m}'\n${USAGE}`);
+    }
+  }
+  const gpu = await hasWebGpu();
+  const backends = values.backends
+    ? values.backends.split(",")
+    : ["wasm", "cpu", ...(gpu ? ["webgpu"] : [])];
+  const env: Record<string, string> = {};
+  if (values.stock) env.IBML_FAST_KERNELS = "0";
+  // OpenBLAS gets every core here, as PyTorch's widest column does (the harness itself
+  // defaults to 1 thread per process, since `reproduce` runs one process per core).
+  const blasThreads = values["blas-threads"] ?? String(navigator.hardwareConcurrency ?? 1);
+  env.IBML_BLAS_THREADS = blasThreads;
+  const o: Options = {
+    models,
+    backends,
+    steps: Number(values.steps),
+    warmup: Number(values.warmup),
+    capS: Number(values["cap-s"]),
+    maxS: Number(values["max-s"]),
+    profile: Number(values.profile),
+    env,
+  };
+  const load = (() => {
+    try {
+      return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+    } catch {
+      return "?";
+    }
+  })();
+  console.error(
+    `bench: ${models.length} models x ${backends.join(", ")}${
+      values.stock ? " (stock kernels: IBML_FAST_KERNELS=0)" : `; OpenBLAS threads ${blasThreads}`
+    }; load average ${load}${gpu ? `; webgpu adapter "${gpu}"` : ""}`,
+  );
+
+  const results: WorkerResult[] = [];
+  for (const backend of backends) {
+    for (const model of models) {
+      const r = await measure(model, backend, o);
+      results.push(r);
+      console.error(
+        `  ${model} on ${backend}: ${
+          r.status === "ok" ? `${fmt(r.median_ms)} ms/step (${r.steps} steps)` : r.note
+        }`,
+      );
+      if (r.top_kernels) {
+        console.error(
+          `    ops/step ${r.ops_per_step}; top kernels: ${
+            r.top_kernels.map(([n, ms, c]) => `${n} ${fmt(ms)} ms x${c}`).join(", ")
+          }`,
+        );
+      }
+    }
+  }
+
+  let torch: TorchResult[] = [];
+  const errors: string[] = [];
+  if (values.compare) {
+    for (const t of values["torch-threads"].split(",").map(Number)) {
+      console.error(`  PyTorch, ${t} thread(s)...`);
+      torch = torch.concat(await torchReference(models, t, o));
+    }
+    for (const r of results) {
+      if (!r.params) continue;
+      for (const t of torch.filter((x) => x.model === r.model)) {
+        if (t.params !== r.params) {
+          errors.push(
+            `parameter count mismatch for ${r.model}: ours ${r.params}, PyTorch ${t.params}`,
+          );
+        }
+      }
+    }
+  }
+  const threads = [...new Set(torch.map((t) => t.threads))].sort();
+  const torchOf = (model: string, th: number) =>
+    torch.find((t) => t.model === model && t.threads === th);
+  const header = [
+    "model",
+    "backend",
+    "batch",
+    "params",
+    "median ms",
+    "min ms",
+    "steps",
+    "ops/step",
+    "peak RSS MiB",
+    "step peak MiB",
+    ...threads.map((t) => `torch ${t}T ms`),
+    ...(threads.length ? ["ours/torch"] : []),
+    "note",
+  ];
+  const rows = results.map((r) => {
+    const ts = threads.map((t) => torchOf(r.model, t)?.median_ms);
+    const best = Math.min(...ts.filter((x): x is number => x !== undefined));
+    return [
+      r.model,
+      r.backend,
+      String(r.batch),
+      String(r.params || "-"),
+      fmt(r.median_ms),
+      fmt(r.min_ms),
+      String(r.steps ?? "-"),
+      String(r.ops_per_step ?? "-"),
+      fmt(r.peak_rss_mib, 0),
+      fmt(r.step_peak_mib, 0),
+      ...ts.map((x) => fmt(x)),
+      ...(threads.length
+        ? [r.median_ms && Number.isFinite(best) ? fmt(r.median_ms / best, 2) : "-"]
+        : []),
+      r.status === "ok" ? "" : r.note ?? r.status,
+    ];
+  });
+  console.log(table(header, rows));
+  if (threads.length) {
+    console.log(
+      "ours/torch = our median / the better (lower) of PyTorch's medians over the thread counts shown",
+    );
+  }
+
+  let flatResults: FlatResult[] = [];
+  if (values.flat) {
+    console.error(`  flatness: ${values.epochs} epochs of the quick MLP model (concat, ibml)...`);
+    flatResults = await flat(Number(values.epochs), env);
+    console.log(
+      "\n" + table(
+        [
+          "method",
+          "epochs",
+          "steps/epoch",
+          "epoch s (2-11)",
+          "epoch s (last 10)",
+          "slowdown",
+          "tensors",
+          "bytes",
+          "RSS MiB",
+          "flat",
+        ],
+        flatResults.map((f) => [
+          f.method,
+          String(f.epochs),
+          String(f.steps_per_epoch),
+          fmt(f.early_epoch_s, 3),
+          fmt(f.late_epoch_s, 3),
+          fmt(f.slowdown, 2),
+          `${f.tensors[0]} -> ${f.tensors[1]}`,
+          `${f.bytes[0]} -> ${f.bytes[1]}`,
+          `${fmt(f.rss_mib[0], 0)} -> ${fmt(f.rss_mib[1], 0)}`,
+          f.pass ? "yes" : "NO",
+        ]),
+      ),
+    );
+    for (const f of flatResults) {
+      if (!f.pass) errors.push(`${f.method}: not flat over ${f.epochs} epochs`);
+    }
+  }
+
+  let reproduceS: number | undefined;
+  if (values.reproduce) {
+    reproduceS = await reproduceWallTime(env);
+    console.log(
+      `\nreproduce table2 (quick profile): ${reproduceS.toFixed(0)} s wall (${
+        (reproduceS / 60).toFixed(1)
+      } min)`,
+    );
+  }
+
+  await Deno.mkdir(values.out!, { recursive: true });
+  const cols = [
+    "model",
+    "backend",
+    "batch",
+    "params",
+    "status",
+    "median_ms",
+    "min_ms",
+    "first_ms",
+    "steps",
+    "ops_per_step",
+    "peak_rss_mib",
+    "step_peak_mib",
+    "tensor_mib",
+    "num_tensors",
+    ...threads.map((t) => `torch_${t}t_ms`),
+    "note",
+  ];
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const lines = [cols.join(",")];
+  for (const r of results) {
+    const rec = r as unknown as Record<string, unknown>;
+    lines.push(
+      cols.map((c) => {
+        const m = /^torch_(\d+)t_ms$/.exec(c);
+        return csvCell(m ? torchOf(r.model, Number(m[1]))?.median_ms : rec[c]);
+      }).join(","),
+    );
+  }
+  for (const f of flatResults) {
+    lines.push(
+      cols.map((c) =>
+        csvCell(
+          ({
+            model: `flat-${f.method}`,
+            backend: f.backend,
+            status: f.pass ? "ok" : "not flat",
+            median_ms: (1000 * f.late_epoch_s) / f.steps_per_epoch,
+            note: `epoch ${f.early_epoch_s.toFixed(3)} s -> ${
+              f.late_epoch_s.toFixed(3)
+            } s; tensors ${f.tensors.join("->")}`,
+          } as Record<string, unknown>)[c],
+        )
+      ).join(","),
+    );
+  }
+  if (reproduceS !== undefined) {
+    lines.push(
+      cols.map((c) =>
+        csvCell(
+          ({
+            model: "reproduce-table2",
+            status: "ok",
+            note: `${reproduceS!.toFixed(1)} s wall`,
+          } as Record<string, unknown>)[c],
+        )
+      ).join(","),
+    );
+  }
+  const text = lines.join("\n") + "\n";
+  await Deno.writeTextFile(`${values.out}/bench-${stamp}.csv`, text);
+  await Deno.writeTextFile(`${values.out}/latest.csv`, text);
+  console.error(`wrote ${values.out}/bench-${stamp}.csv`);
+  if (errors.length) {
+    for (const e of errors) console.error(`ERROR: ${e}`);
+    return 1;
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main());
+  } catch (err) {
+    if (err instanceof BenchError) {
+      console.error(`bench: ${err.message}`);
+      Deno.exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * Faster training kernels for the wasm (and cpu) backends, installed by `selectBackend`
+ * after backend.ts's gradient patches. Each was chosen from a profile of the bench models
+ * (bench/README.md) and is compared with the stock result by tests/kernels_test.ts.
+ *
+ * Two tiers, so that a machine without OpenBLAS (CI, a fresh install) reproduces the stock
+ * numbers bit for bit (the pinned regression reference keeps holding there):
+ *
+ * **exact** (always on): results bitwise identical to the stock kernels.
+ *
+ * | what | backends | how |
+ * |---|---|---|
+ * | `Identity` | wasm | shares the buffer (reference count) instead of copying it, as cpu does |
+ * | gradient saves | wasm, cpu | `engine.clone` shares instead of running Identity (src/kernels/engine.ts) |
+ * | SGD update | wasm, cpu | fused, in place (src/train/fused_sgd.ts) |
+ * | `Max` over non-innermost axes, `Equal` (broadcast), `GatherV2`, `Unpack`, `SplitV` | wasm | one pass over memory (src/kernels/tensor_ops.ts) |
+ * | Relu, LeakyRelu gradients | wasm, cpu | one branch-free pass (kernel `IbmlReluGrad`) instead of 3 kernels |
+ *
+ * **fast** (on when OpenBLAS loads, or with `IBML_FAST_KERNELS=all`): deterministic, but the
+ * summation order differs from the stock kernels, so the last bits of a run's numbers do.
+ *
+ * | what | backends | how |
+ * |---|---|---|
+ * | `BatchMatMul` | wasm, cpu | OpenBLAS `sgemm` (src/kernels/matmul.ts); on wasm without it, transposed operands are transposed explicitly so XNNPACK runs instead of a naive loop |
+ * | `Conv2D`, `Conv2DBackpropInput`, `Conv2DBackpropFilter` + the Conv2D gradient | wasm, cpu, OpenBLAS only | im2col + `sgemm` (src/kernels/conv.ts) |
+ * | `MaxPoolGrad` | wasm | one pass over the windows, first maximum wins |
+ * | `Sum`, `Mean` over non-innermost axes | wasm | float32 adds in row order, no transposed copy |
+ *
+ * Switches: `IBML_FAST_KERNELS=0` keeps every stock kernel (and the op-by-op SGD);
+ * `IBML_BLAS=0` keeps OpenBLAS out (the exact tier only, unless `IBML_FAST_KERNELS=all`).
+ * The tier in use is part of the backend's `reason` line, which every run logs.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { blasStatus, loadBlas } from "./blas.ts";
+import { blasConvKernels, conv2dGradient, maxPoolGradKernel } from "./conv.ts";
+import { blasBatchMatMul, untransposedBatchMatMul } from "./matmul.ts";
+import { installSharedSaves } from "./engine.ts";
+import {
+  equalKernel,
+  gatherKernel,
+  reduceKernel,
+  RELU_GRAD,
+  reluGradient,
+  reluGradKernel,
+  splitKernel,
+  unpackKernel,
+} from "./tensor_ops.ts";
+
+/** Which kernel sets run: see the module documentation. */
+export type KernelMode = "stock" | "exact" | "fast";
+
+/**
+ * What {@linkcode installFastKernels} did, per backend.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(fastKernelStatus().summary);
+ * ```
+ */
+export interface FastKernelStatus {
+  /** False when switched off by `IBML_FAST_KERNELS=0`. */
+  enabled: boolean;
+  /**
+   * `stock`: nothing replaced; `exact`: only the bitwise-identical replacements; `fast`: also
+   * those that change the summation order (OpenBLAS and the rest of the table).
+   */
+  mode: KernelMode;
+  /** Whether OpenBLAS kernels are registered. */
+  blas: boolean;
+  /** Replaced kernels by backend name. */
+  kernels: Record<string, string[]>;
+  /** One line for the backend `reason`. */
+  summary: string;
+}
+
+let status: FastKernelStatus | undefined;
+let enabled: boolean | undefined;
+
+function envFlag(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the fast kernels and the fused SGD are switched on (`IBML_FAST_KERNELS` is not
+ * `0`/`false`/`off`).
+ *
+ * @example
+ * ```ts ignore
+ * if (fastKernelsEnabled()) fusedStep(...);
+ * ```
+ */
+export function fastKernelsEnabled(): boolean {
+  if (enabled === undefined) {
+    const v = envFlag("IBML_FAST_KERNELS");
+    enabled = !(v === "0" || v === "false" || v === "off");
+  }
+  return enabled;
+}
+
+/** The kernel registered now, or a clear error (the backend must exist). */
+function current(kernelName: string, backendName: string): tf.KernelConfig {
+  const k = tf.getKernel(kernelName, backendName);
+  if (!k) throw new Error(`fast kernels: no stock '${kernelName}' kernel on '${backendName}'`);
+  return k;
+}
+
+function replace(kernelName: string, backendName: string, kernelFunc: tf.KernelFunc): void {
+  const old = current(kernelName, backendName);
+  tf.unregisterKernel(kernelName, backendName);
+  tf.registerKernel({ ...old, kernelFunc });
+}
+
+/** The wasm Identity kernel of the cpu backend: one more reference to the same buffer. */
+const sharedIdentity: tf.KernelFunc = ({ inputs, backend }) => {
+  const x = inputs.x as tf.TensorInfo;
+  if (x.dtype === "string") throw new Error("Identity: string tensors are not supported here");
+  (backend as tf.KernelBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
+/**
+ * Registers the fast kernels (idempotent; call after backend.ts's `installGradPatches`, whose
+ * Conv2D gradient and kernels they wrap). Returns what was installed.
+ *
+ * @example
+ * ```ts ignore
+ * installGradPatches();
+ * const s = installFastKernels();
+ * console.log(s.summary);
+ * ```
+ */
+export function installFastKernels(): FastKernelStatus {
+  if (status) return status;
+  const kernels: Record<string, string[]> = {};
+  if (!fastKernelsEnabled()) {
+    status = {
+      enabled: false,
+      mode: "stock",
+      blas: false,
+      kernels,
+      summary: "stock kernels (IBML_FAST_KERNELS=0)",
+    };
+    return status;
+  }
+  const note = (be: string, k: string) => (kernels[be] ??= []).push(k);
+  const hasWasm = !!tf.findBackendFactory("wasm");
+  const hasCpu = !!tf.findBackendFactory("cpu");
+  const jsBackends = [...(hasWasm ? ["wasm"] : []), ...(hasCpu ? ["cpu"] : [])];
+  const blas = loadBlas();
+  const fast = !!blas || envFlag("IBML_FAST_KERNELS") === "all";
+
+  // 1. Bitwise-identical replacements (always).
+  const saves = installSharedSaves();
+  if (hasWasm) {
+    replace("Identity", "wasm", sharedIdentity);
+    replace("Max", "wasm", reduceKernel("max", current("Max", "wasm").kernelFunc));
+    replace("Equal", "wasm", equalKernel(current("Equal", "wasm").kernelFunc));
+    replace("GatherV2", "wasm", gatherKernel(current("GatherV2", "wasm").kernelFunc));
+    replace("Unpack", "wasm", unpackKernel(current("Unpack", "wasm").kernelFunc));
+    replace("SplitV", "wasm", splitKernel(current("SplitV", "wasm").kernelFunc));
+    for (const k of ["Identity", "Max", "Equal", "GatherV2", "Unpack", "SplitV"]) note("wasm", k);
+  }
+  for (const be of jsBackends) {
+    tf.registerKernel({ kernelName: RELU_GRAD, backendName: be, kernelFunc: reluGradKernel });
+    note(be, "Relu/LeakyRelu grad");
+  }
+  for (const k of ["Relu", "LeakyRelu"] as const) {
+    tf.registerGradient(
+      reluGradient(k, tf.getGradient(k), () => jsBackends.includes(tf.getBackend())),
+    );
+  }
+
+  // 2. Replacements that change the summation order (with OpenBLAS, or IBML_FAST_KERNELS=all).
+  if (fast && hasWasm) {
+    replace("MaxPoolGrad", "wasm", maxPoolGradKernel(current("MaxPoolGrad", "wasm").kernelFunc));
+    for (const [name, op] of [["Sum", "sum"], ["Mean", "mean"]] as const) {
+      replace(name, "wasm", reduceKernel(op, current(name, "wasm").kernelFunc));
+    }
+    for (const k of ["MaxPoolGrad", "Sum", "Mean"]) note("wasm", k);
+  }
+  if (blas) {
+    for (const be of jsBackends) {
+      replace("BatchMatMul", be, blasBatchMatMul(blas, current("BatchMatMul", be).kernelFunc));
+      const convs = blasConvKernels(blas, {
+        conv: current("Conv2D", be).kernelFunc,
+        input: current("Conv2DBackpropInput", be).kernelFunc,
+        filter: current("Conv2DBackpropFilter", be).kernelFunc,
+      });
+      replace("Conv2D", be, convs.conv);
+      replace("Conv2DBackpropInput", be, convs.input);
+      replace("Conv2DBackpropFilter", be, convs.filter);
+      note(be, "BatchMatMul (OpenBLAS)");
+      note(be, "Conv2D+grads (OpenBLAS)");
+    }
+    tf.registerGradient(
+      conv2dGradient(tf.getGradient("Conv2D"), () => jsBackends.includes(tf.getBackend())),
+    );
+  } else if (fast && hasWasm) {
+    const stock = current("BatchMatMul", "wasm").kernelFunc;
+    const transpose = current("Transpose", "wasm").kernelFunc;
+    replace("BatchMatMul", "wasm", untransposedBatchMatMul(stock, transpose));
+    note("wasm", "BatchMatMul (untransposed)");
+  }
+  const mode: KernelMode = fast ? "fast" : "exact";
+  const where = Object.entries(kernels).map(([be, ks]) => `${be}: ${ks.join(", ")}`).join("; ");
+  const numerics = fast
+    ? "last bits differ from the stock kernels"
+    : "bitwise identical to the stock kernels";
+  status = {
+    enabled: true,
+    mode,
+    blas: !!blas,
+    kernels,
+    summary: `${mode} kernels, ${numerics} (${where}; fused SGD${
+      saves ? ", shared gradient saves" : ""
+    }; BLAS: ${blasStatus()})`,
+  };
+  return status;
+}
+
+/**
+ * What {@linkcode installFastKernels} installed (installs them if not yet done).
+ *
+ * @example
+ * ```ts ignore
+ * fastKernelStatus().blas; // true when OpenBLAS kernels run
+ * ```
+ */
+export function fastKernelStatus(): FastKernelStatus {
+  return installFastKernels();
+}
