@@ -13,7 +13,8 @@ const COMMANDS: Record<string, string> = {
   regress: "re-run the pinned CI experiment and compare with the reference numbers",
   list: "list methods, datasets or experiments",
   datasets: "check the real datasets under --data-root (datasets check --data-root DIR)",
-  prepare: "turn raw downloads into the layouts the loaders read (prepare <dataset> --from RAW --to ROOT)",
+  prepare:
+    "turn raw downloads into the layouts the loaders read (prepare <dataset> --from RAW --to ROOT)",
 };
 
 function usage(): string {
