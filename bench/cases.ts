@@ -198,7 +198,16 @@ function backboneCase(
   };
 }
 
-/** Every benchmark model, in table order. */
+/**
+ * Every benchmark model, in table order.
+ *
+ * @example
+ * ```ts ignore
+ * const runner = await CASES[0].setup(); // after selectBackend
+ * await runner.step();
+ * runner.dispose();
+ * ```
+ */
 export const CASES: BenchCase[] = [
   methodCase("concat"),
   methodCase("ibml"),

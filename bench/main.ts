@@ -61,13 +61,29 @@ function csvCell(v: unknown): string {
   return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
-/** Runs a command; kills it after `timeoutS`; returns exit code and output. */
+/** What a finished (or killed) child process left. */
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Killed by the overall time limit. */
+  timedOut: boolean;
+  /** Killed because its first step ran past the per-step cap. */
+  capped: boolean;
+}
+
+/**
+ * Runs a command; kills it after `timeoutS`, or `capS` seconds after it prints a line
+ * `STARTED` without having printed `FIRST` (bench/worker.ts: the first training step ran
+ * over the cap; a synchronous wasm/cpu step cannot be interrupted from inside).
+ */
 async function run(
   cmd: string,
   args: string[],
   timeoutS: number,
   env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string; timedOut: boolean }> {
+  capS = Infinity,
+): Promise<RunResult> {
   const child = new Deno.Command(cmd, {
     args,
     cwd: ROOT,
@@ -75,22 +91,39 @@ async function run(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
+  let timedOut = false, capped = false;
+  const kill = () => {
     try {
       child.kill("SIGKILL");
     } catch { /* already gone */ }
-  }, timeoutS * 1000);
-  const out = await child.output();
-  clearTimeout(timer);
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-    timedOut,
   };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
+  }, timeoutS * 1000);
+  let capTimer: ReturnType<typeof setTimeout> | undefined;
+  const dec = new TextDecoder();
+  let stdout = "";
+  const readOut = (async () => {
+    for await (const chunk of child.stdout) {
+      stdout += dec.decode(chunk, { stream: true });
+      if (capTimer === undefined && Number.isFinite(capS) && /^STARTED/m.test(stdout)) {
+        capTimer = setTimeout(() => {
+          if (!/^FIRST/m.test(stdout)) {
+            capped = true;
+            kill();
+          }
+        }, capS * 1000);
+      }
+    }
+  })();
+  const readErr = new Response(child.stderr).text();
+  const [status, stderr] = await Promise.all([child.status, readErr, readOut]).then((
+    [st, err],
+  ) => [st, err] as const);
+  clearTimeout(timer);
+  if (capTimer !== undefined) clearTimeout(capTimer);
+  return { code: status.code, stdout, stderr, timedOut, capped };
 }
 
 /** Whether `navigator.gpu` offers an adapter in this runtime. */
@@ -145,16 +178,19 @@ async function measure(model: string, backend: string, o: Options): Promise<Work
     "--profile",
     String(o.profile),
   ];
-  const limit = o.capS * (o.warmup + 2) + o.maxS + 120;
-  const r = await run(Deno.execPath(), args, limit, o.env);
+  const limit = o.capS * (o.warmup + 2) + o.maxS + 180;
+  const r = await run(Deno.execPath(), args, limit, o.env, o.capS + 5);
   const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH "));
   const c = CASES.find((k) => k.name === model)!;
   const base = { model, backend, batch: c.batch, params: 0 };
   if (line) return JSON.parse(line.slice(6)) as WorkerResult;
   const err = r.stderr.trim().split("\n").filter((l) => !l.trimStart().startsWith("at "));
   const last = err.slice(-2).join(" ").slice(0, 200);
+  if (r.capped) {
+    return { ...base, status: "skipped", note: `first step took > ${o.capS} s (cap; killed)` };
+  }
   if (r.timedOut) {
-    return { ...base, status: "error", note: `killed after ${limit} s (time cap)` };
+    return { ...base, status: "error", note: `killed after ${limit} s (time limit)` };
   }
   const oom = /Aborted|out of bounds|out of memory/i.test(r.stderr);
   return {

@@ -1,7 +1,8 @@
 /**
  * One benchmark measurement in its own process (so peak RSS belongs to one model on one
  * backend): `deno run -A bench/worker.ts --model M --backend B [--steps N] [--warmup W]
- * [--cap-ms T] [--max-s S] [--profile K]`. Prints one line `BENCH {json}` on stdout.
+ * [--cap-ms T] [--max-s S] [--profile K]`. Prints `STARTED` before and `FIRST <ms>` after the
+ * first step, then one line `BENCH {json}` on stdout.
  *
  * - warm-up steps first (at least `--warmup` and at least 1 s; the first one also checks the
  *   per-step time cap: a model whose first step exceeds `--cap-ms` is reported as skipped),
@@ -103,9 +104,11 @@ async function main(): Promise<void> {
   const runner = await c.setup();
   result.params = runner.params;
   let rssMax = Deno.memoryUsage().rss;
+  console.log("STARTED"); // bench/main.ts kills the process if FIRST does not follow in time
   const t0 = performance.now();
   await runner.step();
   result.first_ms = performance.now() - t0;
+  console.log(`FIRST ${result.first_ms.toFixed(0)}`);
   if (result.first_ms > capMs) {
     result.status = "skipped";
     result.note = `first step took ${(result.first_ms / 1000).toFixed(1)} s > cap ${

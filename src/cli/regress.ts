@@ -283,6 +283,10 @@ export async function main(args: string[]): Promise<number> {
       return await regressPublished({ out: v.out ?? "results", k: tolerance ?? PUBLISHED_K });
     }
     const experiment = await loadExperiment(v.experiment ?? "ci");
+    // The reference is pinned on the exact kernel tier (stock tfjs numerics): the optional
+    // OpenBLAS kernels change the last bits and depend on the CPU, so regression runs (and
+    // --update) switch them off for the worker processes, which inherit this variable.
+    Deno.env.set("IBML_BLAS", "0");
     const { trainerDeps } = await import("../runner/defaults.ts");
     return await regressReference({
       experiment,

@@ -26,16 +26,21 @@ interface MatMulAttrs {
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 /**
- * A BatchMatMul kernel function backed by OpenBLAS; delegates to `fallback` for what it
+ * A BatchMatMul kernel function backed by OpenBLAS for products of at least `minMacs`
+ * multiply-adds (batch x m x n x k); delegates to `fallback` below that and for what it
  * does not cover (non-float32, general broadcasting of batch dimensions).
  *
  * @example
  * ```ts ignore
  * tf.registerKernel({ kernelName: "BatchMatMul", backendName: "wasm",
- *   kernelFunc: blasBatchMatMul(blas, stock.kernelFunc) });
+ *   kernelFunc: blasBatchMatMul(blas, stock.kernelFunc, 1 << 22) });
  * ```
  */
-export function blasBatchMatMul(blas: Blas, fallback: tf.KernelFunc): tf.KernelFunc {
+export function blasBatchMatMul(
+  blas: Blas,
+  fallback: tf.KernelFunc,
+  minMacs = 0,
+): tf.KernelFunc {
   return (args: KernelArgs) => {
     const { inputs, backend, attrs } = args;
     const a = inputs.a as tf.TensorInfo;
@@ -60,6 +65,7 @@ export function blasBatchMatMul(blas: Blas, fallback: tf.KernelFunc): tf.KernelF
     const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
     if (prod(outer) !== Math.max(batchA, batchB)) return fallback(args);
     const batch = Math.max(batchA, batchB);
+    if (batch * m * n * k < minMacs) return fallback(args);
     const out = mem.alloc([...outer, m, n]);
     const av = mem.view(a), bv = mem.view(b), cv = mem.view(out);
     const lda = transposeA ? m : k, ldb = transposeB ? k : n;

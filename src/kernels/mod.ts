@@ -3,10 +3,12 @@
  * after backend.ts's gradient patches. Each was chosen from a profile of the bench models
  * (bench/README.md) and is compared with the stock result by tests/kernels_test.ts.
  *
- * Two tiers, so that a machine without OpenBLAS (CI, a fresh install) reproduces the stock
- * numbers bit for bit (the pinned regression reference keeps holding there):
+ * Three sets. The first two are pure wasm/JS, so their numbers are the same on every
+ * machine; OpenBLAS (the third) runs only where products are large (the paper backbones),
+ * so the quick profile, and the pinned regression reference, do not depend on whether a
+ * machine has the library.
  *
- * **exact** (always on): results bitwise identical to the stock kernels.
+ * **exact**: results bitwise identical to the stock kernels.
  *
  * | what | backends | how |
  * |---|---|---|
@@ -16,19 +18,28 @@
  * | `Max` over non-innermost axes, `Equal` (broadcast), `GatherV2`, `Unpack`, `SplitV` | wasm | one pass over memory (src/kernels/tensor_ops.ts) |
  * | Relu, LeakyRelu gradients | wasm, cpu | one branch-free pass (kernel `IbmlReluGrad`) instead of 3 kernels |
  *
- * **fast** (on when OpenBLAS loads, or with `IBML_FAST_KERNELS=all`): deterministic, but the
- * summation order differs from the stock kernels, so the last bits of a run's numbers do.
+ * **wasm** (deterministic, machine-independent; summation order differs from stock, so the
+ * last bits of a run's numbers do):
  *
  * | what | backends | how |
  * |---|---|---|
- * | `BatchMatMul` | wasm, cpu | OpenBLAS `sgemm` (src/kernels/matmul.ts); on wasm without it, transposed operands are transposed explicitly so XNNPACK runs instead of a naive loop |
- * | `Conv2D`, `Conv2DBackpropInput`, `Conv2DBackpropFilter` + the Conv2D gradient | wasm, cpu, OpenBLAS only | im2col + `sgemm` (src/kernels/conv.ts) |
+ * | `BatchMatMul` with a transpose flag | wasm | transposes the operand explicitly so XNNPACK runs instead of a naive loop (src/kernels/matmul.ts) |
  * | `MaxPoolGrad` | wasm | one pass over the windows, first maximum wins |
  * | `Sum`, `Mean` over non-innermost axes | wasm | float32 adds in row order, no transposed copy |
  *
+ * **OpenBLAS** (when `libopenblas.so.0` loads): deterministic on one machine, last bits
+ * depend on the library build and CPU.
+ *
+ * | what | backends | how |
+ * |---|---|---|
+ * | `BatchMatMul` of at least 2^22 multiply-adds | wasm, cpu | `sgemm` on the tensor memory (src/kernels/matmul.ts) |
+ * | `Conv2D`, `Conv2DBackpropInput`, `Conv2DBackpropFilter` + the Conv2D gradient | wasm, cpu | im2col + `sgemm` (src/kernels/conv.ts) |
+ *
  * Switches: `IBML_FAST_KERNELS=0` keeps every stock kernel (and the op-by-op SGD);
- * `IBML_BLAS=0` keeps OpenBLAS out (the exact tier only, unless `IBML_FAST_KERNELS=all`).
- * The tier in use is part of the backend's `reason` line, which every run logs.
+ * `IBML_FAST_KERNELS=exact` installs only the exact set (the stock numbers, bit for bit);
+ * `IBML_BLAS=0` keeps OpenBLAS out; `IBML_BLAS_MIN_MACS=N` moves the MatMul threshold (0:
+ * every product). The sets in use are part of the backend's `reason` line, which every run
+ * logs.
  *
  * @module
  */
@@ -51,6 +62,9 @@ import {
 /** Which kernel sets run: see the module documentation. */
 export type KernelMode = "stock" | "exact" | "fast";
 
+/** Default smallest MatMul (batch x m x n x k multiply-adds) sent to OpenBLAS: 2^22. */
+export const BLAS_MIN_MACS = 1 << 22;
+
 /**
  * What {@linkcode installFastKernels} did, per backend.
  *
@@ -63,8 +77,8 @@ export interface FastKernelStatus {
   /** False when switched off by `IBML_FAST_KERNELS=0`. */
   enabled: boolean;
   /**
-   * `stock`: nothing replaced; `exact`: only the bitwise-identical replacements; `fast`: also
-   * those that change the summation order (OpenBLAS and the rest of the table).
+   * `stock`: nothing replaced; `exact`: only the bitwise-identical set; `fast`: also the
+   * wasm set (and OpenBLAS where it loads).
    */
   mode: KernelMode;
   /** Whether OpenBLAS kernels are registered. */
@@ -152,8 +166,13 @@ export function installFastKernels(): FastKernelStatus {
   const hasWasm = !!tf.findBackendFactory("wasm");
   const hasCpu = !!tf.findBackendFactory("cpu");
   const jsBackends = [...(hasWasm ? ["wasm"] : []), ...(hasCpu ? ["cpu"] : [])];
-  const blas = loadBlas();
-  const fast = !!blas || envFlag("IBML_FAST_KERNELS") === "all";
+  const exactOnly = envFlag("IBML_FAST_KERNELS") === "exact";
+  const blas = exactOnly ? null : loadBlas();
+  const fast = !exactOnly;
+  const minMacsEnv = Number(envFlag("IBML_BLAS_MIN_MACS"));
+  const minMacs = Number.isFinite(minMacsEnv) && envFlag("IBML_BLAS_MIN_MACS") !== undefined
+    ? minMacsEnv
+    : BLAS_MIN_MACS;
 
   // 1. Bitwise-identical replacements (always).
   const saves = installSharedSaves();
@@ -176,17 +195,29 @@ export function installFastKernels(): FastKernelStatus {
     );
   }
 
-  // 2. Replacements that change the summation order (with OpenBLAS, or IBML_FAST_KERNELS=all).
+  // 2. Pure wasm/JS replacements that change the summation order (machine-independent).
   if (fast && hasWasm) {
     replace("MaxPoolGrad", "wasm", maxPoolGradKernel(current("MaxPoolGrad", "wasm").kernelFunc));
     for (const [name, op] of [["Sum", "sum"], ["Mean", "mean"]] as const) {
       replace(name, "wasm", reduceKernel(op, current(name, "wasm").kernelFunc));
     }
-    for (const k of ["MaxPoolGrad", "Sum", "Mean"]) note("wasm", k);
+    const transpose = current("Transpose", "wasm").kernelFunc;
+    replace(
+      "BatchMatMul",
+      "wasm",
+      untransposedBatchMatMul(current("BatchMatMul", "wasm").kernelFunc, transpose),
+    );
+    for (const k of ["MaxPoolGrad", "Sum", "Mean", "BatchMatMul (untransposed)"]) note("wasm", k);
   }
+
+  // 3. OpenBLAS for large products and every convolution (paper backbones).
   if (blas) {
     for (const be of jsBackends) {
-      replace("BatchMatMul", be, blasBatchMatMul(blas, current("BatchMatMul", be).kernelFunc));
+      replace(
+        "BatchMatMul",
+        be,
+        blasBatchMatMul(blas, current("BatchMatMul", be).kernelFunc, minMacs),
+      );
       const convs = blasConvKernels(blas, {
         conv: current("Conv2D", be).kernelFunc,
         input: current("Conv2DBackpropInput", be).kernelFunc,
@@ -195,23 +226,20 @@ export function installFastKernels(): FastKernelStatus {
       replace("Conv2D", be, convs.conv);
       replace("Conv2DBackpropInput", be, convs.input);
       replace("Conv2DBackpropFilter", be, convs.filter);
-      note(be, "BatchMatMul (OpenBLAS)");
+      note(be, `BatchMatMul >= ${minMacs} MACs (OpenBLAS)`);
       note(be, "Conv2D+grads (OpenBLAS)");
     }
     tf.registerGradient(
       conv2dGradient(tf.getGradient("Conv2D"), () => jsBackends.includes(tf.getBackend())),
     );
-  } else if (fast && hasWasm) {
-    const stock = current("BatchMatMul", "wasm").kernelFunc;
-    const transpose = current("Transpose", "wasm").kernelFunc;
-    replace("BatchMatMul", "wasm", untransposedBatchMatMul(stock, transpose));
-    note("wasm", "BatchMatMul (untransposed)");
   }
   const mode: KernelMode = fast ? "fast" : "exact";
   const where = Object.entries(kernels).map(([be, ks]) => `${be}: ${ks.join(", ")}`).join("; ");
-  const numerics = fast
-    ? "last bits differ from the stock kernels"
-    : "bitwise identical to the stock kernels";
+  const numerics = !fast
+    ? "bitwise identical to the stock kernels"
+    : blas
+    ? "last bits differ from the stock kernels, and for large products depend on OpenBLAS"
+    : "last bits differ from the stock kernels";
   status = {
     enabled: true,
     mode,
