@@ -92,7 +92,19 @@ function methodCase(method: "concat" | "ibml"): BenchCase {
       const order = new Rng(seedFor(cfg.seed, "shuffle", 1)).permutation(dataset.train.size);
       const stepsPerEpoch = Math.ceil(dataset.train.size / B);
       const epoch = 1;
-      let sum: tf.Scalar = tf.scalar(0);
+      // The trainer's running sums (src/train/trainer.ts EpochSums), op for op.
+      const sums = new Map<string, tf.Scalar>();
+      const add = (key: string, value: tf.Scalar | number, weight = 1) => {
+        const t = typeof value === "number"
+          ? tf.scalar(value * weight)
+          : tf.mul(value, weight) as tf.Scalar;
+        const prev = sums.get(key);
+        sums.set(key, prev ? tf.add(prev, t) : t);
+        if (prev) {
+          prev.dispose();
+          t.dispose();
+        }
+      };
       let iteration = 0;
       const { strong, lazy } = dataset.info;
       return {
@@ -115,14 +127,14 @@ function methodCase(method: "concat" | "ibml"): BenchCase {
           iteration++;
           const out = await m.trainStep(batch, ctx);
           // The trainer's per-step work (src/train/trainer.ts): metrics summed on the backend.
-          const next = tf.tidy(() => {
-            const c = correctCount(out.fused, batch.labels);
-            const r = discrepancyRatio(out.unimodal, batch.labels, strong, lazy);
-            const logs = Object.values(out.logs ?? {}).filter((v) => typeof v !== "number");
-            return tf.addN([sum, tf.mul(out.loss, batch.size), c, r, ...logs as tf.Tensor[]]);
-          }) as tf.Scalar;
-          sum.dispose();
-          sum = next;
+          add("loss", out.loss, batch.size);
+          const correct = correctCount(out.fused, batch.labels);
+          add("correct", correct);
+          correct.dispose();
+          const ratio = discrepancyRatio(out.unimodal, batch.labels, strong, lazy);
+          add("ratio", ratio);
+          ratio.dispose();
+          for (const [k, v] of Object.entries(out.logs ?? {})) add(k, v);
           const loss = (await out.loss.data())[0];
           out.loss.dispose();
           out.fused.dispose();
@@ -132,7 +144,7 @@ function methodCase(method: "concat" | "ibml"): BenchCase {
           return loss;
         },
         dispose() {
-          sum.dispose();
+          for (const t of sums.values()) t.dispose();
           optimizer.dispose();
           m.dispose();
           dataset.dispose();

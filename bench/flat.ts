@@ -2,13 +2,13 @@
  * Flatness check (a benchmark, not a unit test): trains the quick-profile MLP model with the
  * real trainer (src/train/trainer.ts) for many epochs on the crema-d stand-in and records,
  * after every epoch, its wall time, `tf.memory()` (tensors, bytes) and the process RSS.
- * Passes when the tensor count and bytes are the same after epoch 2 and after the last
- * epoch, and the median time of epochs 0.7E-0.8E (E = epochs; 71-80 of 100) is within 25% of
+ * Passes when the tensor count and bytes, and the wasm heap's size, are the same after
+ * epoch 2 and after the last epoch, and the median time of epochs 0.7E-0.8E (E = epochs; 71-80 of 100) is within 25% of
  * the median of epochs 2-11 (epoch 1 warms up). That late window, not the last epochs, so
  * that IBML compares like with like: its modulation (BIO, TCM) stops after protocol epoch 90.
  *
- * `deno run -A bench/flat.ts [--method concat] [--epochs 100] [--backend wasm]`; prints one
- * line `FLAT {json}` on stdout (bench/main.ts --flat runs it).
+ * `deno run -A --v8-flags=--expose-gc bench/flat.ts [--method concat] [--epochs 100]
+ * [--backend wasm]`; prints one line `FLAT {json}` on stdout (bench/main.ts --flat runs it).
  *
  * @module
  */
@@ -45,6 +45,11 @@ export interface FlatResult {
   /** Process RSS (MiB) after epoch 2 and after the last epoch (reported, not judged: it
    * includes V8's heap sizing). */
   rss_mib: [number, number];
+  /** V8 heap used (MiB) after epoch 2 and after the last epoch (after a full GC when run
+   * with `--v8-flags=--expose-gc`, as bench/main.ts does). */
+  js_heap_mib: [number, number];
+  /** Size of the wasm backend's heap (MiB; it only grows) after epoch 2 and at the end. */
+  wasm_heap_mib: [number, number];
   /** Whether the run stayed flat. */
   pass: boolean;
 }
@@ -78,6 +83,10 @@ async function main(): Promise<void> {
     makeEncoder: (m, rng) => makeEncoder(cfg, dataset.info, m, rng),
   });
   const walls: number[] = [], tensors: number[] = [], bytes: number[] = [], rss: number[] = [];
+  const jsHeap: number[] = [], wasmHeap: number[] = [];
+  const heapOf = () =>
+    ((tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.length ?? 0) /
+    2 ** 20;
   await train({
     config: cfg,
     dataset,
@@ -89,7 +98,11 @@ async function main(): Promise<void> {
         const m = tf.memory();
         tensors.push(m.numTensors);
         bytes.push(m.numBytes);
-        rss.push(Deno.memoryUsage().rss / 2 ** 20);
+        (globalThis as { gc?: () => void }).gc?.();
+        const mu = Deno.memoryUsage();
+        rss.push(mu.rss / 2 ** 20);
+        jsHeap.push(mu.heapUsed / 2 ** 20);
+        wasmHeap.push(heapOf());
         return Promise.resolve();
       },
     },
@@ -111,7 +124,10 @@ async function main(): Promise<void> {
     tensors: [tensors[1], tensors[last]],
     bytes: [bytes[1], bytes[last]],
     rss_mib: [rss[1], rss[last]],
-    pass: tensors[1] === tensors[last] && bytes[1] === bytes[last] && late / early <= 1.25,
+    js_heap_mib: [jsHeap[1], jsHeap[last]],
+    wasm_heap_mib: [wasmHeap[1], wasmHeap[last]],
+    pass: tensors[1] === tensors[last] && bytes[1] === bytes[last] && late / early <= 1.25 &&
+      wasmHeap[last] === wasmHeap[1],
   };
   console.log(`FLAT ${JSON.stringify(result)}`);
 }

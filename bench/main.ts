@@ -238,7 +238,16 @@ async function flat(epochs: number, env: Record<string, string>): Promise<FlatRe
   for (const method of ["concat", "ibml"]) {
     const r = await run(
       Deno.execPath(),
-      ["run", "-A", `${HERE}flat.ts`, "--method", method, "--epochs", String(epochs)],
+      [
+        "run",
+        "-A",
+        "--v8-flags=--expose-gc",
+        `${HERE}flat.ts`,
+        "--method",
+        method,
+        "--epochs",
+        String(epochs),
+      ],
       3600,
       env,
     );
@@ -423,11 +432,13 @@ async function main(): Promise<number> {
           "epochs",
           "steps/epoch",
           "epoch s (2-11)",
-          "epoch s (last 10)",
+          "epoch s (71-80%)",
           "slowdown",
           "tensors",
           "bytes",
           "RSS MiB",
+          "JS heap MiB (after GC)",
+          "wasm heap MiB",
           "flat",
         ],
         flatResults.map((f) => [
@@ -440,6 +451,8 @@ async function main(): Promise<number> {
           `${f.tensors[0]} -> ${f.tensors[1]}`,
           `${f.bytes[0]} -> ${f.bytes[1]}`,
           `${fmt(f.rss_mib[0], 0)} -> ${fmt(f.rss_mib[1], 0)}`,
+          `${fmt(f.js_heap_mib[0])} -> ${fmt(f.js_heap_mib[1])}`,
+          `${fmt(f.wasm_heap_mib[0], 0)} -> ${fmt(f.wasm_heap_mib[1], 0)}`,
           f.pass ? "yes" : "NO",
         ]),
       ),

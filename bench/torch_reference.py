@@ -106,6 +106,7 @@ class MethodCase:
                 correct[m] = (ref.argmax(1) == y).float()
             total = sum(rhos.values())
             a = {m: rhos[m] * len(x) / total for m in x}
+            noised = {}
             for m in list(x):  # TCM
                 t = x[m]
                 std = t.std()
@@ -113,6 +114,7 @@ class MethodCase:
                 u = torch.rand(t.shape[0])
                 p = torch.clamp(a[m], max=self.lam) / self.lam
                 mask = correct[m] * (u < p).float() * (a[m] > 1).float()
+                noised[m] = mask.mean()
                 x[m] = t + mask[:, None] * field
         z, uni = self.model(x["audio"], x["visual"])
         loss = F.cross_entropy(z, y)
@@ -129,6 +131,9 @@ class MethodCase:
             c = (z.argmax(1) == y).float().sum()
             ratio = rho(uni["audio"], y) / rho(uni["visual"], y)
             self.sums = self.sums + loss.detach() * y.shape[0] + c + ratio
+            if self.method == "ibml":  # the per-step logs the trainer sums (a_m, bio_m, noised_m)
+                for m in uni:
+                    self.sums = self.sums + a[m] + (a[m] < 1).float() + noised[m]
         return loss.item()
 
 

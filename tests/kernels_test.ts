@@ -16,6 +16,10 @@ import { untransposedBatchMatMul } from "../src/kernels/matmul.ts";
 import { fastKernelStatus } from "../src/kernels/mod.ts";
 import { fusedSgdStep } from "../src/train/fused_sgd.ts";
 
+// Send every MatMul to OpenBLAS (when the machine has it), not only the large ones, so that
+// the small test matrices exercise the sgemm path; read once, when selectBackend installs.
+Deno.env.set("IBML_BLAS_MIN_MACS", "0");
+
 type Arrays = Record<string, Float32Array>;
 type Shape4 = [number, number, number, number];
 

@@ -8,13 +8,17 @@
  * Environment:
  * - `IBML_BLAS=0` switches it off (the stock kernels run; see docs in bench/README.md);
  * - `IBML_BLAS_LIB=/path/libopenblas.so` loads another build;
- * - `IBML_BLAS_THREADS=N` sets OpenBLAS's thread count (default 1: the harness runs
- *   independent runs in parallel processes, `reproduce --jobs`, so one thread per process
- *   keeps the cores from being oversubscribed; 2 helps a single large run on 2 cores).
+ * - `IBML_BLAS_THREADS=N` sets OpenBLAS's thread count for large products (default 1: the
+ *   harness runs independent runs in parallel processes, `reproduce --jobs`, so one thread
+ *   per process keeps the cores from being oversubscribed; 2 helps a single large run on 2
+ *   cores). Products under 2^22 multiply-adds always run on one thread: waking (and then
+ *   spinning) a second thread costs more than it saves there (the MLP step measured 15%
+ *   slower and used twice the CPU time with 2 threads).
  *
- * Results are deterministic for a given library and thread count (OpenBLAS's sgemm
- * partitions the output, never the summation), but differ in the last bits from the wasm
- * kernels' summation order.
+ * Results are deterministic for a given library, CPU and `IBML_BLAS_THREADS` (each product's
+ * thread count follows from its size), but their last bits differ from the wasm kernels'
+ * and change with the thread count (measured: a 1000x700x600 product differs between 1 and
+ * 2 threads) and the CPU (OpenBLAS picks CPU-specific code).
  *
  * Tensor memory can be handed over directly: a `Float32Array` view of the wasm heap is
  * passed as a pointer, so no copy is made.
@@ -76,6 +80,9 @@ const SYMBOLS = {
   openblas_get_config: { parameters: [], result: "pointer" },
 } as const;
 
+/** Products (m x n x k multiply-adds) below this run on one OpenBLAS thread. */
+const MULTITHREAD_MIN_MACS = 1 << 22;
+
 const ROW_MAJOR = 101;
 const NO_TRANS = 111;
 const TRANS = 112;
@@ -117,15 +124,22 @@ function open(): { blas: Blas | null; why: string } {
     const wanted = Number(env("IBML_BLAS_THREADS") ?? "1");
     const threads = Number.isInteger(wanted) && wanted > 0 ? wanted : 1;
     lib.symbols.openblas_set_num_threads(threads);
+    const maxThreads = lib.symbols.openblas_get_num_threads();
+    let current = maxThreads;
     const ptr = lib.symbols.openblas_get_config();
     const config = ptr ? new Deno.UnsafePointerView(ptr).getCString() : "OpenBLAS";
     const s = lib.symbols;
     const blas: Blas = {
       library,
-      threads: s.openblas_get_num_threads(),
+      threads: maxThreads,
       config: config.trim(),
       sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
         if (m === 0 || n === 0) return;
+        const want = maxThreads > 1 && m * n * k >= MULTITHREAD_MIN_MACS ? maxThreads : 1;
+        if (want !== current) {
+          s.openblas_set_num_threads(want);
+          current = want;
+        }
         s.cblas_sgemm(
           ROW_MAJOR,
           transA ? TRANS : NO_TRANS,

@@ -159,21 +159,3 @@ export function memoryOf(backend: tf.KernelBackend): Memory | null {
   }
   return null;
 }
-
-/**
- * Whether a float32 tensor can be read directly (its values exist on the backend).
- *
- * @example
- * ```ts ignore
- * if (!readable(mem, g)) return false;
- * ```
- */
-export function readable(mem: Memory, info: tf.TensorInfo): boolean {
-  if (info.dtype !== "float32") return false;
-  try {
-    mem.view(info);
-    return true;
-  } catch {
-    return false;
-  }
-}

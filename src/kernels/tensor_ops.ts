@@ -256,7 +256,14 @@ export function splitKernel(fallback: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
-/** Name of the fused ReLU / leaky-ReLU gradient kernel registered on wasm and cpu. */
+/**
+ * Name of the fused ReLU / leaky-ReLU gradient kernel registered on wasm and cpu.
+ *
+ * @example
+ * ```ts ignore
+ * tf.engine().runKernel(RELU_GRAD, { dy, x }, { alpha: 0.2 });
+ * ```
+ */
 export const RELU_GRAD = "IbmlReluGrad";
 
 /**
