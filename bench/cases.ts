@@ -25,6 +25,7 @@ import { resolveConfig } from "../src/train/config.ts";
 import { crossEntropy, disposeGrads, gradsOf } from "../src/train/grads.ts";
 import { correctCount, discrepancyRatio } from "../src/train/metrics.ts";
 import { Sgd } from "../src/train/sgd.ts";
+import { EpochSums, type StepValue } from "../src/train/epoch_sums.ts";
 
 /** One benchmark model, built and ready to step. */
 export interface CaseRunner {
@@ -92,19 +93,8 @@ function methodCase(method: "concat" | "ibml"): BenchCase {
       const order = new Rng(seedFor(cfg.seed, "shuffle", 1)).permutation(dataset.train.size);
       const stepsPerEpoch = Math.ceil(dataset.train.size / B);
       const epoch = 1;
-      // The trainer's running sums (src/train/trainer.ts EpochSums), op for op.
-      const sums = new Map<string, tf.Scalar>();
-      const add = (key: string, value: tf.Scalar | number, weight = 1) => {
-        const t = typeof value === "number"
-          ? tf.scalar(value * weight)
-          : tf.mul(value, weight) as tf.Scalar;
-        const prev = sums.get(key);
-        sums.set(key, prev ? tf.add(prev, t) : t);
-        if (prev) {
-          prev.dispose();
-          t.dispose();
-        }
-      };
+      // The trainer's running sums (src/train/epoch_sums.ts).
+      const sums = new EpochSums();
       let iteration = 0;
       const { strong, lazy } = dataset.info;
       return {
@@ -127,14 +117,16 @@ function methodCase(method: "concat" | "ibml"): BenchCase {
           iteration++;
           const out = await m.trainStep(batch, ctx);
           // The trainer's per-step work (src/train/trainer.ts): metrics summed on the backend.
-          add("loss", out.loss, batch.size);
           const correct = correctCount(out.fused, batch.labels);
-          add("correct", correct);
-          correct.dispose();
           const ratio = discrepancyRatio(out.unimodal, batch.labels, strong, lazy);
-          add("ratio", ratio);
+          sums.addStep([
+            ["loss", out.loss, batch.size],
+            ["correct", correct, 1],
+            ["ratio", ratio, 1],
+            ...Object.entries(out.logs ?? {}).map(([k, v]): StepValue => [k, v, 1]),
+          ]);
+          correct.dispose();
           ratio.dispose();
-          for (const [k, v] of Object.entries(out.logs ?? {})) add(k, v);
           const loss = (await out.loss.data())[0];
           out.loss.dispose();
           out.fused.dispose();
@@ -144,7 +136,7 @@ function methodCase(method: "concat" | "ibml"): BenchCase {
           return loss;
         },
         dispose() {
-          for (const t of sums.values()) t.dispose();
+          sums.dispose();
           optimizer.dispose();
           m.dispose();
           dataset.dispose();

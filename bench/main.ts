@@ -7,11 +7,14 @@
  *                 [--cap-s S] [--max-s S] [--profile K] [--stock] [--blas-threads N]
  *                 [--compare] [--torch-threads 1,2] [--flat [--epochs N]] [--reproduce]
  *                 [--out DIR]
+ * deno task bench --memory [--datasets a,b] [--sizes 2,4,8,16,32,64]
  * ```
  *
  * Every (model, backend) runs in its own process (bench/worker.ts), so its peak RSS is its
  * own and a crash or a timeout stays contained. Results: a table on stdout and a CSV in
- * `results/bench/` (`bench-<time>.csv` and `latest.csv`). See bench/README.md.
+ * `results/bench/` (`bench-<time>.csv` and `latest.csv`). `--memory` instead runs the wasm
+ * heap sweep of the paper backbones (bench/memory.ts: the largest micro-batch per dataset).
+ * See bench/README.md.
  *
  * @module
  */
@@ -19,11 +22,13 @@ import { parseArgs } from "node:util";
 import { CASES } from "./cases.ts";
 import type { WorkerResult } from "./worker.ts";
 import type { FlatResult } from "./flat.ts";
+import { memorySweep, sweepReport } from "./memory.ts";
 
 const USAGE = `usage: deno task bench [--models ${CASES.map((c) => c.name).join(",")}]
   [--backends wasm,cpu,webgpu] [--steps N] [--warmup N] [--cap-s S] [--max-s S] [--profile K]
   [--stock] [--blas-threads N] [--compare] [--torch-threads 1,2] [--flat] [--epochs N]
-  [--reproduce] [--out DIR]`;
+  [--reproduce] [--out DIR]
+       deno task bench --memory [--datasets a,b] [--sizes 2,4,8,16,32,64]`;
 
 const HERE = new URL(".", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -291,11 +296,27 @@ async function main(): Promise<number> {
       epochs: { type: "string", default: "100" },
       reproduce: { type: "boolean", default: false },
       out: { type: "string", default: "results/bench" },
+      memory: { type: "boolean", default: false },
+      datasets: { type: "string" },
+      sizes: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (values.memory) {
+    const sizes = values.sizes?.split(",").map(Number);
+    if (sizes?.some((n) => !Number.isInteger(n) || n < 1)) {
+      throw new BenchError(`--sizes must be positive integers, got '${values.sizes}'\n${USAGE}`);
+    }
+    try {
+      const sweep = await memorySweep({ datasets: values.datasets?.split(","), sizes });
+      console.log(sweepReport(sweep));
+    } catch (err) {
+      throw new BenchError((err as Error).message);
+    }
     return 0;
   }
   const models = values.models ? values.models.split(",") : CASES.map((c) => c.name);

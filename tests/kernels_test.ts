@@ -15,6 +15,8 @@ import { setIm2colChunk } from "../src/kernels/conv.ts";
 import { untransposedBatchMatMul } from "../src/kernels/matmul.ts";
 import { fastKernelStatus } from "../src/kernels/mod.ts";
 import { fusedSgdStep } from "../src/train/fused_sgd.ts";
+import { crossEntropy } from "../src/train/grads.ts";
+import { SOFTMAX_CE } from "../src/kernels/cross_entropy.ts";
 
 // Send every MatMul to OpenBLAS (when the machine has it), not only the large ones, so that
 // the small test matrices exercise the sgemm path; read once, when selectBackend installs.
@@ -218,7 +220,24 @@ function tensorOps(): Arrays {
   });
 }
 
+/** Softmax cross-entropy and its gradient (wide range of logits, a constant row). */
+function ceGrads(): Arrays {
+  return tf.tidy(() => {
+    const base = tf.mul(rand([7, 5], 41), 6);
+    const logits = tf.concat([
+      base,
+      tf.tensor2d([[80, -80, 0, 3, 79.5], [2, 2, 2, 2, 2]]),
+    ]) as tf.Tensor2D;
+    const labels = tf.tensor1d([0, 4, 2, 1, 3, 3, 0, 4, 1], "int32");
+    const f = (z: tf.Tensor) => tf.mul(crossEntropy(z as tf.Tensor2D, labels), 1.7);
+    const { value, grad } = tf.valueAndGrad(f)(logits);
+    const dLogits = grad;
+    return { loss: value.dataSync() as Float32Array, dLogits: dLogits.dataSync() as Float32Array };
+  });
+}
+
 const ref: {
+  ce?: Arrays;
   mat: Arrays[];
   conv: Arrays[];
   transpose: Arrays;
@@ -233,17 +252,25 @@ const ref: {
 };
 
 /** Stock wasm kernel functions, captured before installFastKernels wraps them. */
-const stockKernels: { matMul?: tf.KernelFunc; transpose?: tf.KernelFunc } = {};
+const stockKernels: {
+  matMul?: tf.KernelFunc;
+  transpose?: tf.KernelFunc;
+  binary?: Record<string, tf.KernelFunc>;
+} = {};
 
 Deno.test("fast kernels: references from stock tfjs on cpu (before any patch)", async () => {
   stockKernels.matMul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
   stockKernels.transpose = tf.getKernel("Transpose", "wasm")!.kernelFunc;
+  stockKernels.binary = Object.fromEntries(
+    ["Add", "Sub", "Multiply", "RealDiv"].map((k) => [k, tf.getKernel(k, "wasm")!.kernelFunc]),
+  );
   assert.ok(await tf.setBackend("cpu"));
   ref.mat = MAT_CASES.map(matGrads);
   ref.conv = CONV_CASES.map(convGrads);
   ref.transpose = transposeGrads();
   ref.pool = POOL_CASES.map(poolGrads);
   ref.ops = tensorOps();
+  ref.ce = ceGrads();
 });
 
 Deno.test("fast kernels: MatMul, Conv2D (+ grads), MaxPoolGrad, reductions, gather match stock", async (t) => {
@@ -284,6 +311,10 @@ Deno.test("fast kernels: MatMul, Conv2D (+ grads), MaxPoolGrad, reductions, gath
         ) {
           assert.deepEqual(got[k], ref.ops[k], `${k} must be identical to stock`);
         }
+      });
+      await t.step(`${backend}: fused softmax cross-entropy and its gradient`, () => {
+        assert.ok(tf.getKernel(SOFTMAX_CE, backend), "the fused kernel is registered");
+        assertClose(ceGrads(), ref.ce!, "cross-entropy", 1e-6);
       });
     }
   } finally {
@@ -350,4 +381,44 @@ Deno.test("fast kernels: an in-place SGD update invalidates wasm's cached XNNPAC
   assert.ok(relDiff(got, want) < 1e-5, `stale operator: ${relDiff(got, want)}`);
   await selectBackend("wasm");
   tf.dispose([x, w, v, g]);
+});
+
+Deno.test("fast kernels: small wasm Add/Sub/Multiply/RealDiv are bit-identical to the stock kernels", async () => {
+  await selectBackend("wasm");
+  const special = [0, -0, 1e-40, -3e-39, 3.4e38, -3.4e38, Infinity, -Infinity, NaN, 1, -1, 0.1];
+  const values = (shape: number[], seed: number) => {
+    const v = seeded(shape.reduce((a, b) => a * b, 1), seed).map((x, i) =>
+      i % 7 === 3 ? special[(i + seed) % special.length] : x * 10 ** ((i % 9) - 4)
+    );
+    return tf.tensor(v, shape);
+  };
+  const cases: [number[], number[]][] = [
+    [[64, 6], [64, 6]],
+    [[64, 6], []],
+    [[], [64, 6]],
+    [[64, 6], [1, 6]],
+    [[64, 1], [64, 6]],
+    [[3, 1, 5], [4, 1]],
+    [[2, 3, 4], [3, 1]],
+    [[80, 80], [80, 80]], // over the size limit: the stock kernel itself
+  ];
+  const bits = (t: tf.Tensor) => new Uint32Array((t.dataSync() as Float32Array).slice().buffer);
+  for (const [name, kernel] of Object.entries(stockKernels.binary!)) {
+    for (const [i, [sa, sb]] of cases.entries()) {
+      const a = values(sa, 3 + i), b = values(sb, 11 + i);
+      const ours = tf.engine().runKernel(name, { a, b }) as tf.Tensor;
+      const info = kernel({ inputs: { a, b }, backend: tf.backend(), attrs: {} }) as tf.TensorInfo;
+      const stock = tf.engine().makeTensorFromTensorInfo(info, tf.backend());
+      assert.deepEqual(ours.shape, stock.shape);
+      const [x, y] = [bits(ours), bits(stock)];
+      const nan = (t: tf.Tensor) => Array.from(t.dataSync()).map(Number.isNaN);
+      assert.deepEqual(nan(ours), nan(stock), `${name} ${sa} ${sb}: NaN positions`);
+      for (let k = 0; k < x.length; k++) {
+        if (!Number.isNaN(ours.dataSync()[k])) {
+          assert.equal(x[k], y[k], `${name} [${sa}] [${sb}] element ${k}`);
+        }
+      }
+      tf.dispose([a, b, ours, stock]);
+    }
+  }
 });

@@ -16,6 +16,7 @@
  * | gradient saves | wasm, cpu | `engine.clone` shares instead of running Identity (src/kernels/engine.ts) |
  * | SGD update | wasm, cpu | fused, in place (src/train/fused_sgd.ts) |
  * | `Max` over non-innermost axes, `Equal` (broadcast), `GatherV2`, `Unpack`, `SplitV` | wasm | one pass over memory (src/kernels/tensor_ops.ts) |
+ * | `Add`, `Sub`, `Multiply`, `RealDiv` of at most 4096 float32 outputs | wasm | one JS loop instead of an XNNPACK operator per call (src/kernels/tensor_ops.ts) |
  * | Relu, LeakyRelu gradients | wasm, cpu | one branch-free pass (kernel `IbmlReluGrad`) instead of 3 kernels |
  *
  * **wasm** (deterministic, machine-independent; summation order differs from stock, so the
@@ -26,6 +27,7 @@
  * | `BatchMatMul` with a transpose flag | wasm | transposes the operand explicitly so XNNPACK runs instead of a naive loop (src/kernels/matmul.ts) |
  * | `MaxPoolGrad` | wasm | one pass over the windows, first maximum wins |
  * | `Sum`, `Mean` over non-innermost axes | wasm | float32 adds in row order, no transposed copy |
+ * | softmax cross-entropy (`crossEntropy` in src/train/grads.ts) + gradient | wasm, cpu | one JS kernel each instead of ~12 composed ones (src/kernels/cross_entropy.ts) |
  *
  * **OpenBLAS** (when `libopenblas.so.0` loads): deterministic on one machine, last bits
  * depend on the library build and CPU.
@@ -49,12 +51,20 @@ import { blasConvKernels, conv2dGradient, maxPoolGradKernel } from "./conv.ts";
 import { blasBatchMatMul, untransposedBatchMatMul } from "./matmul.ts";
 import { installSharedSaves } from "./engine.ts";
 import {
+  SOFTMAX_CE,
+  SOFTMAX_CE_GRAD,
+  softmaxCrossEntropyGradient,
+  softmaxCrossEntropyGradKernel,
+  softmaxCrossEntropyKernel,
+} from "./cross_entropy.ts";
+import {
   equalKernel,
   gatherKernel,
   reduceKernel,
   RELU_GRAD,
   reluGradient,
   reluGradKernel,
+  smallBinaryKernel,
   splitKernel,
   unpackKernel,
 } from "./tensor_ops.ts";
@@ -194,7 +204,16 @@ export function installFastKernels(): FastKernelStatus {
     replace("GatherV2", "wasm", gatherKernel(current("GatherV2", "wasm").kernelFunc));
     replace("Unpack", "wasm", unpackKernel(current("Unpack", "wasm").kernelFunc));
     replace("SplitV", "wasm", splitKernel(current("SplitV", "wasm").kernelFunc));
+    for (
+      const [name, op] of [["Add", "add"], ["Sub", "sub"], ["Multiply", "mul"], [
+        "RealDiv",
+        "div",
+      ]] as const
+    ) {
+      replace(name, "wasm", smallBinaryKernel(op, current(name, "wasm").kernelFunc));
+    }
     for (const k of ["Identity", "Max", "Equal", "GatherV2", "Unpack", "SplitV"]) note("wasm", k);
+    note("wasm", "small Add/Sub/Multiply/RealDiv");
   }
   for (const be of jsBackends) {
     tf.registerKernel({ kernelName: RELU_GRAD, backendName: be, kernelFunc: reluGradKernel });
@@ -219,6 +238,22 @@ export function installFastKernels(): FastKernelStatus {
       untransposedBatchMatMul(current("BatchMatMul", "wasm").kernelFunc, transpose),
     );
     for (const k of ["MaxPoolGrad", "Sum", "Mean", "BatchMatMul (untransposed)"]) note("wasm", k);
+  }
+  if (fast) {
+    for (const be of jsBackends) {
+      tf.registerKernel({
+        kernelName: SOFTMAX_CE,
+        backendName: be,
+        kernelFunc: softmaxCrossEntropyKernel,
+      });
+      tf.registerKernel({
+        kernelName: SOFTMAX_CE_GRAD,
+        backendName: be,
+        kernelFunc: softmaxCrossEntropyGradKernel,
+      });
+      note(be, "softmax cross-entropy (fused)");
+    }
+    tf.registerGradient(softmaxCrossEntropyGradient);
   }
 
   // 3. OpenBLAS for large products and every convolution (paper backbones).

@@ -87,6 +87,83 @@ export function equalKernel(fallback: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
+/** Elementwise float32 operations of {@linkcode smallBinaryKernel}. */
+export type BinaryOp = "add" | "sub" | "mul" | "div";
+
+/** Largest output (elements) {@linkcode smallBinaryKernel} computes itself. */
+export const SMALL_BINARY_MAX = 4096;
+
+/**
+ * `Add`, `Sub`, `Multiply`, `RealDiv` on float32 tensors with at most
+ * {@linkcode SMALL_BINARY_MAX} output elements (numpy broadcasting), as one JS loop. The
+ * stock wasm kernels set up an XNNPACK operator per call, which costs more than the
+ * arithmetic for the [B, C] logits and scalars of a method step (2x per call, measured).
+ * Each result is the float32 rounding of the exact double result, which for one IEEE
+ * add, subtract, multiply or divide equals the float32 operation: identical values
+ * (tests/kernels_test.ts compares them bit for bit). Larger tensors go to the stock kernel.
+ *
+ * @example
+ * ```ts ignore
+ * tf.registerKernel({ kernelName: "Add", backendName: "wasm", kernelFunc: smallBinaryKernel("add", stock) });
+ * ```
+ */
+export function smallBinaryKernel(op: BinaryOp, fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs) => {
+    const a = args.inputs.a as tf.TensorInfo, b = args.inputs.b as tf.TensorInfo;
+    if (a.dtype !== "float32" || b.dtype !== "float32") return fallback(args);
+    const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const n = prod(shape);
+    if (n > SMALL_BINARY_MAX || n === 0) return fallback(args);
+    const mem = memoryOf(args.backend as tf.KernelBackend);
+    if (!mem) return fallback(args);
+    const out = mem.alloc(shape);
+    const av = mem.view(a), bv = mem.view(b), ov = mem.view(out);
+    if (a.shape.length === b.shape.length && av.length === n && bv.length === n) {
+      binaryLoop(op, ov, av, bv, n);
+      return out;
+    }
+    if (bv.length === 1) {
+      binaryScalarB(op, ov, av, bv[0], n);
+      return out;
+    }
+    const dims = shape.length ? shape : [1];
+    const as = alignedStrides(a.shape, dims), bs = alignedStrides(b.shape, dims);
+    const rank = dims.length, idx = new Array(rank).fill(0);
+    for (let o = 0; o < n; o++) {
+      let ap = 0, bp = 0, rest = o;
+      for (let d = rank - 1; d >= 0; d--) {
+        idx[d] = rest % dims[d];
+        rest = (rest - idx[d]) / dims[d];
+        ap += idx[d] * as[d];
+        bp += idx[d] * bs[d];
+      }
+      const x = av[ap], y = bv[bp];
+      ov[o] = op === "add" ? x + y : op === "sub" ? x - y : op === "mul" ? x * y : x / y;
+    }
+    return out;
+  };
+}
+
+function binaryLoop(
+  op: BinaryOp,
+  o: Float32Array,
+  a: Float32Array,
+  b: Float32Array,
+  n: number,
+): void {
+  if (op === "add") { for (let i = 0; i < n; i++) o[i] = a[i] + b[i]; }
+  else if (op === "sub") { for (let i = 0; i < n; i++) o[i] = a[i] - b[i]; }
+  else if (op === "mul") { for (let i = 0; i < n; i++) o[i] = a[i] * b[i]; }
+  else for (let i = 0; i < n; i++) o[i] = a[i] / b[i];
+}
+
+function binaryScalarB(op: BinaryOp, o: Float32Array, a: Float32Array, y: number, n: number): void {
+  if (op === "add") { for (let i = 0; i < n; i++) o[i] = a[i] + y; }
+  else if (op === "sub") { for (let i = 0; i < n; i++) o[i] = a[i] - y; }
+  else if (op === "mul") { for (let i = 0; i < n; i++) o[i] = a[i] * y; }
+  else for (let i = 0; i < n; i++) o[i] = a[i] / y;
+}
+
 /**
  * `GatherV2` without batch dimensions: out[o, i, :] = x[o, indices[i], :] by row copies.
  *

@@ -9,7 +9,7 @@ import type { Batch, DatasetInfo } from "../data/types.ts";
 import type { Encoder } from "../models/encoder.ts";
 import type { Param } from "../models/params.ts";
 import type { ConfigValue, RunConfig } from "../train/config.ts";
-import type { Sgd } from "../train/sgd.ts";
+import type { StepOptimizer } from "../train/micro_batch.ts";
 import type { Rng } from "../rng.ts";
 
 /** What a method gets when it is created. */
@@ -45,7 +45,7 @@ export interface StepContext {
   /** Learning rate of this epoch. */
   lr: number;
   /** The optimizer (PyTorch-semantics SGD); methods call `optimizer.step(grads, lr)`. */
-  optimizer: Sgd;
+  optimizer: StepOptimizer;
   /** This epoch expressed in the paper's 100-epoch protocol (epoch * 100 / epochs). */
   protocolEpoch: number;
   /** A deterministic seed for this step and purpose (for tfjs random ops). */

@@ -142,7 +142,12 @@ export class ResNet18Trunk {
     }
     let h = tf.relu(this.#bn1.apply(this.#conv1.apply(x), training));
     h = maxPool2d(h, 3, 2, 1);
-    for (const block of this.#blocks) h = block.apply(h, training);
+    // One scope per block: intermediates the gradient tape does not keep are freed block
+    // by block instead of at the end of the forward pass (the peak of an eval batch).
+    for (const block of this.#blocks) {
+      const x = h;
+      h = tf.tidy(() => block.apply(x, training));
+    }
     return tf.mean(h, [1, 2]) as tf.Tensor2D;
   }
 

@@ -11,6 +11,7 @@ import { getMethodEntry } from "../methods/registry.ts";
 import { makeEncoder } from "../models/factory.ts";
 import { Rng, seedFor } from "../rng.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
+import { resolveMicroBatch } from "../train/micro_batch.ts";
 import { ConfigError, configHash, type RunConfig } from "../train/config.ts";
 import { type EpochRow, train, type TrainerState } from "../train/trainer.ts";
 import { VERSION } from "../version.ts";
@@ -119,6 +120,14 @@ export async function runOne(opts: RunOptions): Promise<RunOutcome> {
 
   const backend = await selectBackend(opts.backend ?? "auto");
   log(`backend: ${backend.reason}`);
+  const microBatch = resolveMicroBatch(config, backend.name);
+  if (microBatch > 0) {
+    log(
+      `micro-batches: each step of ${config.train.batch_size} runs as slices of ${microBatch} with one ` +
+        `SGD step on their accumulated gradients (train.micro_batch=${config.train.micro_batch}); ` +
+        `BatchNorm and the method's batch statistics are per slice (src/train/micro_batch.ts)`,
+    );
+  }
   const dataset = await loadDataset(config);
   const ctxRng = new Rng(seedFor(config.seed, "init"));
   const entry = getMethodEntry(config.method.name);
@@ -160,6 +169,7 @@ export async function runOne(opts: RunOptions): Promise<RunOutcome> {
         config_hash: hash,
         versions,
         backend: backend.name,
+        micro_batch: microBatch,
         seed: config.seed,
         experiment,
         run_id: runId,
@@ -174,7 +184,15 @@ export async function runOne(opts: RunOptions): Promise<RunOutcome> {
 
   const t0 = performance.now();
   try {
-    const result = await train({ config, dataset, method, sink: recorder, resume, log });
+    const result = await train({
+      config,
+      dataset,
+      method,
+      sink: recorder,
+      resume,
+      log,
+      microBatch,
+    });
     const rows = result.rows;
     const last = rows[rows.length - 1];
     const best = selectBest(rows, dataset.info.hasVal);
@@ -228,10 +246,14 @@ export async function runOne(opts: RunOptions): Promise<RunOutcome> {
  */
 export function explainBackendFailure(e: unknown, backend: string, config: RunConfig): unknown {
   const msg = e instanceof Error ? e.message : String(e);
-  if (backend === "wasm" && /Aborted|out of memory|memory access out of bounds/i.test(msg)) {
+  if (
+    backend === "wasm" &&
+    /Aborted|out of memory|memory access out of bounds|table index is out of bounds/i.test(msg)
+  ) {
     return new Error(
       `the wasm backend ran out of memory (its heap is capped at 4 GiB) with train.batch_size=${config.train.batch_size}` +
-        ` (${msg.trim()}): lower it (e.g. --set train.batch_size=4) or use the native backend (--backend tensorflow);` +
+        ` and train.micro_batch=${config.train.micro_batch} (${msg.trim()}): run it in (smaller) micro-batches (e.g. --set train.micro_batch=2: gradient accumulation, BatchNorm statistics per micro-batch),` +
+        ` lower train.batch_size, or use the native backend (--backend tensorflow);` +
         ` finished epochs are kept in the run folder's checkpoint`,
     );
   }

@@ -37,6 +37,11 @@ export interface TrainConfig {
   info_epochs: number[];
   /** Batch size for evaluation. */
   eval_batch_size: number;
+  /**
+   * Micro-batch size for gradient accumulation (src/train/micro_batch.ts): 0 runs whole
+   * batches; `auto` (paper profile) only where the whole batch cannot fit (wasm).
+   */
+  micro_batch: number | "auto";
 }
 
 /** Model settings. */
@@ -106,6 +111,7 @@ function profileDefaults(
         protocol_epochs: 100,
         info_epochs: [],
         eval_batch_size: 500,
+        micro_batch: 0,
       },
       model: { encoder: "mlp", hidden: [128], feature_dim: 64 },
     };
@@ -123,6 +129,7 @@ function profileDefaults(
       protocol_epochs: 100,
       info_epochs: [],
       eval_batch_size: 64,
+      micro_batch: "auto",
     },
     model: { encoder: "paper", hidden: [], feature_dim: 512 },
   };
@@ -134,6 +141,14 @@ function coerce(key: string, raw: string, current: ConfigValue): ConfigValue {
     new ConfigError(
       `--set ${key}=${raw}: expected ${what} (current value ${JSON.stringify(current)})`,
     );
+  if (key === "train.micro_batch") {
+    if (raw.trim() === "auto") return "auto";
+    const v = Number(raw);
+    if (raw.trim() === "" || !Number.isInteger(v) || v < 0) {
+      throw bad("auto or a non-negative integer (0: whole batches)");
+    }
+    return v;
+  }
   if (typeof current === "number") {
     const v = Number(raw);
     if (raw.trim() === "" || !Number.isFinite(v)) throw bad("a number");
@@ -291,6 +306,14 @@ function build(opts: ResolveOptions, spec: DatasetSpec): RunConfig {
     );
   }
   if (!(cfg.train.lr > 0)) throw new ConfigError(`train.lr must be > 0 (got ${cfg.train.lr})`);
+  const micro = cfg.train.micro_batch;
+  if (micro !== "auto" && !(Number.isInteger(micro) && micro >= 0)) {
+    throw new ConfigError(
+      `train.micro_batch must be auto or a non-negative integer (0: whole batches), got ${
+        JSON.stringify(micro)
+      }`,
+    );
+  }
   return cfg;
 }
 
@@ -317,5 +340,13 @@ function canonical(value: unknown): string {
  * ```
  */
 export function configHash(cfg: RunConfig): string {
-  return createHash("sha256").update(canonical(cfg)).digest("hex").slice(0, 16);
+  // Whole batches (micro_batch 0) are what every run did before the key existed: leave it
+  // out, so those runs keep their hashes.
+  const hashed = cfg.train.micro_batch === 0
+    ? {
+      ...cfg,
+      train: Object.fromEntries(Object.entries(cfg.train).filter(([k]) => k !== "micro_batch")),
+    }
+    : cfg;
+  return createHash("sha256").update(canonical(hashed)).digest("hex").slice(0, 16);
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { fusedCrossEntropyAvailable, SOFTMAX_CE } from "../kernels/cross_entropy.ts";
 import type { Param } from "../models/params.ts";
 
 /** Gradients by logical parameter name. */
@@ -81,6 +82,10 @@ export function disposeGrads(grads: Grads): void {
  * ```
  */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  // One kernel forward and one backward where the fast kernels run (src/kernels/cross_entropy.ts).
+  if (fusedCrossEntropyAvailable(logits, labels)) {
+    return tf.engine().runKernel(SOFTMAX_CE, { logits, labels }) as tf.Scalar;
+  }
   return tf.tidy(() => {
     const logp = tf.logSoftmax(logits);
     const onehot = tf.oneHot(labels, logits.shape[1]);

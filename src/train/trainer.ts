@@ -8,12 +8,14 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset, Split } from "../data/types.ts";
 import { type Batch, disposeBatch } from "../data/types.ts";
-import type { EpochContext, Method, StepOutput } from "../methods/types.ts";
+import type { EpochContext, Method, StepContext, StepOutput } from "../methods/types.ts";
 import { Rng, seedFor } from "../rng.ts";
 import type { RunConfig } from "./config.ts";
 import { correctCount, discrepancyRatio } from "./metrics.ts";
 import { stepLr } from "./schedule.ts";
 import { Sgd } from "./sgd.ts";
+import { GradAccumulator, sliceBatch } from "./micro_batch.ts";
+import { EpochSums, type StepValue } from "./epoch_sums.ts";
 
 /** One row of epochs.csv (accuracies are fractions; null where a run has no such output). */
 export interface EpochRow {
@@ -106,6 +108,11 @@ export interface TrainOptions {
   resume?: ResumeState | null;
   /** Progress output (one line per epoch). */
   log?: (line: string) => void;
+  /**
+   * Micro-batch size (src/train/micro_batch.ts `resolveMicroBatch`); default: the config's
+   * `train.micro_batch` when it is a number, else whole batches.
+   */
+  microBatch?: number;
 }
 
 /** Counts of correct predictions over a split, read back once. */
@@ -171,35 +178,6 @@ async function infoSamples(method: Method, split: Split, batchSize: number): Pro
   return { labels: split.labels, fused, unimodal };
 }
 
-/** Running sums of an epoch's training metrics, kept on the backend. */
-class EpochSums {
-  #sums = new Map<string, tf.Scalar>();
-  #counts = new Map<string, number>();
-
-  add(key: string, value: tf.Scalar | number, weight = 1): void {
-    const t = typeof value === "number"
-      ? tf.scalar(value * weight)
-      : tf.mul(value, weight) as tf.Scalar;
-    const prev = this.#sums.get(key);
-    this.#sums.set(key, prev ? tf.add(prev, t) : t);
-    if (prev) {
-      prev.dispose();
-      t.dispose();
-    }
-    this.#counts.set(key, (this.#counts.get(key) ?? 0) + weight);
-  }
-
-  async read(): Promise<Record<string, { sum: number; count: number }>> {
-    const out: Record<string, { sum: number; count: number }> = {};
-    for (const [k, t] of this.#sums) {
-      out[k] = { sum: (await t.data())[0], count: this.#counts.get(k)! };
-      t.dispose();
-    }
-    this.#sums.clear();
-    return out;
-  }
-}
-
 function disposeStep(out: StepOutput): void {
   out.loss.dispose();
   out.fused.dispose();
@@ -227,6 +205,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     weightDecay: config.train.weight_decay,
   });
   const twoModal = method.modalities.length >= 2;
+  const micro = opts.microBatch ??
+    (typeof config.train.micro_batch === "number" ? config.train.micro_batch : 0);
   const state: TrainerState = {
     rows: [],
     methodRows: [],
@@ -264,7 +244,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         train: true,
         seed: seedFor(config.seed, "batch", epoch, step),
       });
-      const out = await method.trainStep(batch, {
+      const ctx: StepContext = {
         epoch,
         step,
         iteration: epoch * stepsPerEpoch + step,
@@ -274,24 +254,33 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         optimizer,
         protocolEpoch: (epoch * protocol) / E,
         seed: (...purpose) => seedFor(config.seed, "step", epoch, step, ...purpose),
-      });
-      sums.add("loss", out.loss, batch.size);
+      };
+      const out = micro > 0 && micro < batch.size
+        ? await microBatchStep(method, batch, ctx, optimizer, micro)
+        : await method.trainStep(batch, ctx);
       const correct = correctCount(out.fused, batch.labels);
-      sums.add("correct", correct);
+      const ratio = twoModal
+        ? discrepancyRatio(out.unimodal, batch.labels, info.strong, info.lazy)
+        : null;
+      sums.addStep([
+        ["loss", out.loss, batch.size],
+        ["correct", correct, 1],
+        ...(ratio ? [["ratio", ratio, 1] as StepValue] : []),
+        ...Object.entries(out.logs ?? {}).map(([k, v]): StepValue => [k, v, 1]),
+      ]);
       correct.dispose();
-      if (twoModal) {
-        const ratio = discrepancyRatio(out.unimodal, batch.labels, info.strong, info.lazy);
-        sums.add("ratio", ratio);
-        ratio.dispose();
-      }
-      for (const [k, v] of Object.entries(out.logs ?? {})) sums.add(k, v);
+      ratio?.dispose();
       disposeStep(out);
       disposeBatch(batch);
     }
 
     await method.onEpochEnd?.(epochContext(epoch));
 
-    const evalB = config.train.eval_batch_size;
+    // Evaluation is per sample (running BN statistics), so smaller batches change nothing
+    // but memory; only MLA's non-default `fusion=entropy-batch` depends on the eval batch.
+    const evalB = micro > 0
+      ? Math.min(config.train.eval_batch_size, micro)
+      : config.train.eval_batch_size;
     const test = await evaluate(method, dataset.test, evalB);
     const val = dataset.val ? await evaluate(method, dataset.val, evalB) : null;
     const s = await sums.read();
@@ -343,6 +332,57 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     methodRows: state.methodRows,
     ratioMean: twoModal && state.ratioCount > 0 ? state.ratioSum / state.ratioCount : null,
   };
+}
+
+/**
+ * One training step over micro-batches (src/train/micro_batch.ts): the method steps on
+ * each slice with an accumulating optimizer, then one real update is applied. The slices'
+ * outputs are joined back into one batch's worth (loss: size-weighted mean; logs: mean
+ * over slices weighted by size), so the epoch metrics are computed as for a whole batch.
+ * Randomness inside the method's step is drawn per slice (`seed(..., "micro", c)`).
+ */
+async function microBatchStep(
+  method: Method,
+  batch: Batch,
+  ctx: StepContext,
+  optimizer: Sgd,
+  size: number,
+): Promise<StepOutput> {
+  const acc = new GradAccumulator(optimizer);
+  const outs: StepOutput[] = [];
+  const parts = sliceBatch(batch, size);
+  try {
+    for (const [c, part] of parts.entries()) {
+      acc.weight = part.size / batch.size;
+      outs.push(
+        await method.trainStep(part, {
+          ...ctx,
+          optimizer: acc,
+          seed: (...purpose) => ctx.seed(...purpose, "micro", c),
+        }),
+      );
+    }
+    acc.apply();
+  } finally {
+    acc.dispose();
+    for (const part of parts) disposeBatch(part);
+  }
+  const weights = parts.map((p) => p.size / batch.size);
+  const joined = tf.tidy(() => {
+    const loss = tf.addN(outs.map((o, i) => tf.mul(o.loss, weights[i]))) as tf.Scalar;
+    const fused = tf.concat(outs.map((o) => o.fused)) as tf.Tensor2D;
+    const unimodal: Record<string, tf.Tensor2D> = {};
+    for (const m of Object.keys(outs[0].unimodal)) {
+      unimodal[m] = tf.concat(outs.map((o) => o.unimodal[m])) as tf.Tensor2D;
+    }
+    const logs: Record<string, tf.Scalar> = {};
+    for (const k of Object.keys(outs[0].logs ?? {})) {
+      logs[k] = tf.addN(outs.map((o, i) => tf.mul(o.logs![k], weights[i]))) as tf.Scalar;
+    }
+    return { loss, fused, unimodal, logs };
+  });
+  for (const o of outs) disposeStep(o);
+  return joined;
 }
 
 /** Seeded sample of `fraction` of the training batches, eval mode (e.g. PMR prototypes). */
