@@ -3,6 +3,9 @@
  *
  * @module
  */
+import { applyV8Flags } from "./src/v8_flags.ts";
+
+applyV8Flags();
 
 const COMMANDS: Record<string, string> = {
   run: "train one method on one dataset",

@@ -23,6 +23,7 @@ import { CASES } from "./cases.ts";
 import type { WorkerResult } from "./worker.ts";
 import type { FlatResult } from "./flat.ts";
 import { memorySweep, sweepReport } from "./memory.ts";
+import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
 
 const USAGE = `usage: deno task bench [--models ${CASES.map((c) => c.name).join(",")}]
   [--backends wasm,cpu,webgpu] [--steps N] [--warmup N] [--cap-s S] [--max-s S] [--profile K]
@@ -167,6 +168,7 @@ async function measure(model: string, backend: string, o: Options): Promise<Work
   const args = [
     "run",
     "-A",
+    V8_FLAGS_ARG,
     `${HERE}worker.ts`,
     "--model",
     model,
@@ -246,7 +248,7 @@ async function flat(epochs: number, env: Record<string, string>): Promise<FlatRe
       [
         "run",
         "-A",
-        "--v8-flags=--expose-gc",
+        `${V8_FLAGS_ARG},--expose-gc`,
         `${HERE}flat.ts`,
         "--method",
         method,
@@ -265,7 +267,7 @@ async function flat(epochs: number, env: Record<string, string>): Promise<FlatRe
 
 async function reproduceWallTime(env: Record<string, string>): Promise<number> {
   const out = await Deno.makeTempDir({ prefix: "ibml-bench-reproduce-" });
-  const args = ["run", "-A", "main.ts", "reproduce", "table2", "--out", out];
+  const args = ["run", "-A", V8_FLAGS_ARG, "main.ts", "reproduce", "table2", "--out", out];
   console.error(`timing: deno ${args.join(" ")}`);
   const t0 = performance.now();
   const r = await run(Deno.execPath(), args, 6 * 3600, env);

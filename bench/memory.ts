@@ -52,6 +52,7 @@ import { resolveConfig, type RunConfig } from "../src/train/config.ts";
 import { GradAccumulator, sliceBatch, type StepOptimizer } from "../src/train/micro_batch.ts";
 import { stepLr } from "../src/train/schedule.ts";
 import { Sgd } from "../src/train/sgd.ts";
+import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
 
 /** Largest heap (MiB) a recommended slice size may reach: 4 GiB less room for fragmentation. */
 export const HEAP_LIMIT_MIB = 3584;
@@ -487,7 +488,16 @@ async function measureChild(
 ): Promise<MemoryResult> {
   const here = new URL(".", import.meta.url).pathname;
   const root = new URL("..", import.meta.url).pathname;
-  const args = ["run", "-A", `${here}memory.ts`, "--dataset", dataset, "--n", String(n)];
+  const args = [
+    "run",
+    "-A",
+    V8_FLAGS_ARG,
+    `${here}memory.ts`,
+    "--dataset",
+    dataset,
+    "--n",
+    String(n),
+  ];
   if (textLen !== undefined) args.push("--text-len", String(textLen));
   const child = new Deno.Command(Deno.execPath(), {
     args,

@@ -53,7 +53,8 @@ Deno.test("worker: the flags of main.ts run for a planned run", () => {
   );
   const w = defaultWorker();
   assert.equal(w.command, Deno.execPath());
-  assert.ok(w.prefix[2].endsWith("/main.ts") && w.prefix[3] === "run");
+  assert.equal(w.prefix[2], "--v8-flags=--no-liftoff");
+  assert.ok(w.prefix[3].endsWith("/main.ts") && w.prefix[4] === "run");
 });
 
 Deno.test("worker: output goes to the log, exit code and tail come back", async () => {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { PlannedRun } from "./plan.ts";
+import { V8_FLAGS_ARG } from "../v8_flags.ts";
 
 /** Flags every worker of a sweep gets. */
 export interface WorkerFlags {
@@ -29,12 +30,12 @@ export interface WorkerCommand {
  *
  * @example
  * ```ts
- * defaultWorker().prefix.slice(0, 2); // ["run", "-A"]
+ * defaultWorker().prefix.slice(0, 3); // ["run", "-A", "--v8-flags=--no-liftoff"]
  * ```
  */
 export function defaultWorker(): WorkerCommand {
   const main = new URL("../../main.ts", import.meta.url).pathname;
-  return { command: Deno.execPath(), prefix: ["run", "-A", main, "run"] };
+  return { command: Deno.execPath(), prefix: ["run", "-A", V8_FLAGS_ARG, main, "run"] };
 }
 
 /**

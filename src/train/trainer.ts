@@ -237,6 +237,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       stepLr(config.train.lr, config.train.lr_step, config.train.lr_gamma, E, protocol, epoch);
     const order = new Rng(seedFor(config.seed, "shuffle", epoch)).permutation(N);
     const sums = new EpochSums();
+    let lastNote = t0;
 
     for (let step = 0; step < stepsPerEpoch; step++) {
       const idx = order.subarray(step * B, Math.min(N, (step + 1) * B));
@@ -272,6 +273,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       ratio?.dispose();
       disposeStep(out);
       disposeBatch(batch);
+      // Slow steps (paper backbones on a CPU): a progress line at most once a minute.
+      const now = performance.now();
+      if (now - lastNote >= 60_000 && step + 1 < stepsPerEpoch) {
+        lastNote = now;
+        opts.log?.(
+          `  epoch ${epoch + 1}: step ${step + 1}/${stepsPerEpoch} (${
+            ((now - t0) / 1000 / (step + 1)).toFixed(1)
+          } s/step)`,
+        );
+      }
     }
 
     await method.onEpochEnd?.(epochContext(epoch));
