@@ -2,17 +2,15 @@
  * V8 flags every ibml process should run with, and their best-effort runtime setting.
  *
  * `--no-liftoff`: compile the tfjs wasm module with V8's optimising compiler from the start
- * instead of its baseline compiler plus tier-up. Measured on the 2-core CI-class machine
- * (bench/README.md "Wasm tiering"): with the default dynamic tiering, a process ran the
- * quick-profile MLP step at either ~1.2 ms or ~2.1 ms (and the stock-kernel step at ~6 or
- * ~12 ms), at random from one process to the next; with `--no-liftoff`, 8 of 8 processes
- * ran at the fast speed. Start-up is not measurably slower.
+ * instead of its baseline compiler plus tier-up. On the 2-core CI-class machine small training
+ * steps run at one of two speeds (about 2x apart) from one process to the next; with this flag
+ * 8 of 8 processes ran fast in one trial and 3 of 6 slow in a later one (bench/README.md
+ * "Bimodal step times"), so it may help and costs nothing measurable at start-up.
  *
  * The flag is passed on the command line wherever the project starts Deno itself (deno.json
  * tasks, sweep workers, benchmark workers). A process started by hand
  * (`deno run -A main.ts run ...`) gets it from {@linkcode applyV8Flags} at start-up, before
- * any wasm is compiled; that was measured to help less reliably than the command-line flag
- * (README "Speed": add `--v8-flags=--no-liftoff` by hand for long runs).
+ * any wasm is compiled.
  *
  * @module
  */
