@@ -11,7 +11,6 @@ import * as tf from "@tensorflow/tfjs";
 import { loadDataset } from "../src/data/registry.ts";
 import { type Batch, disposeBatch } from "../src/data/types.ts";
 import { getMethodEntry } from "../src/methods/registry.ts";
-import type { StepContext } from "../src/methods/types.ts";
 import { BiGruEncoder, maskKey } from "../src/models/bigru.ts";
 import { DgcnnEncoder } from "../src/models/dgcnn.ts";
 import type { Encoder } from "../src/models/encoder.ts";
@@ -25,6 +24,7 @@ import { resolveConfig } from "../src/train/config.ts";
 import { crossEntropy, disposeGrads, gradsOf } from "../src/train/grads.ts";
 import { correctCount, discrepancyRatio } from "../src/train/metrics.ts";
 import { Sgd } from "../src/train/sgd.ts";
+import { stepContext } from "../src/train/trainer.ts";
 import { EpochSums, type StepValue } from "../src/train/epoch_sums.ts";
 
 /** One benchmark model, built and ready to step. */
@@ -103,17 +103,7 @@ function methodCase(method: "concat" | "ibml"): BenchCase {
           const step = iteration % stepsPerEpoch;
           const idx = order.subarray(step * B, Math.min(dataset.train.size, (step + 1) * B));
           const batch: Batch = dataset.train.batch(idx, { train: true, seed: iteration });
-          const ctx: StepContext = {
-            epoch,
-            step,
-            iteration: epoch * stepsPerEpoch + step,
-            epochs: cfg.epochs,
-            stepsPerEpoch,
-            lr: LR,
-            optimizer,
-            protocolEpoch: (epoch * cfg.train.protocol_epochs) / cfg.epochs,
-            seed: (...purpose) => seedFor(cfg.seed, "step", epoch, step, ...purpose),
-          };
+          const ctx = stepContext(cfg, { epoch, step, stepsPerEpoch, lr: LR, optimizer });
           iteration++;
           const out = await m.trainStep(batch, ctx);
           // The trainer's per-step work (src/train/trainer.ts): metrics summed on the backend.

@@ -17,10 +17,9 @@ import { parseArgs } from "node:util";
 import { type BackendRequest, selectBackend } from "../src/backend.ts";
 import { loadDataset } from "../src/data/registry.ts";
 import { getMethodEntry } from "../src/methods/registry.ts";
-import { makeEncoder } from "../src/models/factory.ts";
-import { Rng, seedFor } from "../src/rng.ts";
 import { resolveConfig } from "../src/train/config.ts";
 import { train } from "../src/train/trainer.ts";
+import { methodContext } from "../src/methods/context.ts";
 
 /** What the flatness check reports. */
 export interface FlatResult {
@@ -73,15 +72,9 @@ async function main(): Promise<void> {
   const choice = await selectBackend(values.backend as BackendRequest);
   const cfg = resolveConfig({ method: values.method!, dataset: "crema-d", epochs });
   const dataset = await loadDataset(cfg);
-  const method = getMethodEntry(cfg.method.name).create({
-    info: dataset.info,
-    config: cfg,
-    params: cfg.method,
-    numTrain: dataset.train.size,
-    trainLabels: dataset.train.labels,
-    rng: new Rng(seedFor(cfg.seed, "init")),
-    makeEncoder: (m, rng) => makeEncoder(cfg, dataset.info, m, rng),
-  });
+  const method = getMethodEntry(cfg.method.name).create(
+    methodContext(cfg, dataset.info, dataset.train),
+  );
   const walls: number[] = [], tensors: number[] = [], bytes: number[] = [], rss: number[] = [];
   const jsHeap: number[] = [], wasmHeap: number[] = [];
   const heapOf = () =>

@@ -46,13 +46,14 @@ import { getMethodEntry } from "../src/methods/registry.ts";
 import type { Method, StepContext, StepOutput } from "../src/methods/types.ts";
 import { PAPER_BACKBONES } from "../src/models/backbones.ts";
 import { maskKey } from "../src/models/bigru.ts";
-import { makeEncoder } from "../src/models/factory.ts";
 import { Rng, seedFor } from "../src/rng.ts";
 import { resolveConfig, type RunConfig } from "../src/train/config.ts";
 import { GradAccumulator, sliceBatch, type StepOptimizer } from "../src/train/micro_batch.ts";
 import { stepLr } from "../src/train/schedule.ts";
 import { Sgd } from "../src/train/sgd.ts";
+import { stepContext } from "../src/train/trainer.ts";
 import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
+import { methodContext } from "../src/methods/context.ts";
 
 /** Largest heap (MiB) a recommended slice size may reach: 4 GiB less room for fragmentation. */
 export const HEAP_LIMIT_MIB = 3584;
@@ -280,15 +281,9 @@ export async function measureOne(
         resident.push(tf.zeros([facts.resident, ...info.inputShapes[m]]));
       }
     }
-    method = getMethodEntry("ibml").create({
-      info,
-      config,
-      params: config.method,
-      numTrain: facts.numTrain,
-      trainLabels: new Int32Array(facts.numTrain),
-      rng: new Rng(seedFor(config.seed, "init")),
-      makeEncoder: (m, rng) => makeEncoder(config, info, m, rng),
-    });
+    method = getMethodEntry("ibml").create(
+      methodContext(config, info, { size: facts.numTrain, labels: new Int32Array(facts.numTrain) }),
+    );
     const m = method;
     result.params = m.params().reduce((s, p) => s + p.variable.size, 0);
     const sgd = new Sgd(m.params(), {
@@ -318,17 +313,8 @@ export async function measureOne(
     const steps: number[] = [];
     for (const [c, part] of parts.entries()) {
       const step = micro ? 0 : c;
-      const ctx: StepContext = {
-        epoch,
-        step,
-        iteration: epoch * stepsPerEpoch + step,
-        epochs: E,
-        stepsPerEpoch,
-        lr,
-        optimizer,
-        protocolEpoch: (epoch * protocol) / E,
-        seed: (...purpose) => seedFor(config.seed, "step", epoch, step, ...purpose, "micro", c),
-      };
+      const base = stepContext(config, { epoch, step, stepsPerEpoch, lr, optimizer });
+      const ctx: StepContext = { ...base, seed: (...purpose) => base.seed(...purpose, "micro", c) };
       if (acc) acc.weight = part.size / B;
       const t0 = performance.now();
       const out = await m.trainStep(part, ctx);

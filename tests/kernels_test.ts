@@ -231,8 +231,7 @@ function ceGrads(): Arrays {
     const labels = tf.tensor1d([0, 4, 2, 1, 3, 3, 0, 4, 1], "int32");
     const f = (z: tf.Tensor) => tf.mul(crossEntropy(z as tf.Tensor2D, labels), 1.7);
     const { value, grad } = tf.valueAndGrad(f)(logits);
-    const dLogits = grad;
-    return { loss: value.dataSync() as Float32Array, dLogits: dLogits.dataSync() as Float32Array };
+    return { loss: value.dataSync() as Float32Array, dLogits: grad.dataSync() as Float32Array };
   });
 }
 

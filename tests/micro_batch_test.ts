@@ -2,8 +2,6 @@ import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { loadDataset } from "../src/data/registry.ts";
 import { getMethodEntry } from "../src/methods/registry.ts";
-import { makeEncoder } from "../src/models/factory.ts";
-import { Rng, seedFor } from "../src/rng.ts";
 import { ConfigError, configHash, resolveConfig, type RunConfig } from "../src/train/config.ts";
 import type { Grads } from "../src/train/grads.ts";
 import {
@@ -14,19 +12,14 @@ import {
 } from "../src/train/micro_batch.ts";
 import { train } from "../src/train/trainer.ts";
 import { tinyConfig, useWasm } from "./helpers.ts";
+import { methodContext } from "../src/methods/context.ts";
 
 /** Trains `cfg` directly and returns every parameter's values and the epoch rows. */
 async function trained(cfg: RunConfig, microBatch: number) {
   const dataset = await loadDataset(cfg);
-  const method = getMethodEntry(cfg.method.name).create({
-    info: dataset.info,
-    config: cfg,
-    params: cfg.method,
-    numTrain: dataset.train.size,
-    trainLabels: dataset.train.labels,
-    rng: new Rng(seedFor(cfg.seed, "init")),
-    makeEncoder: (m, rng) => makeEncoder(cfg, dataset.info, m, rng),
-  });
+  const method = getMethodEntry(cfg.method.name).create(
+    methodContext(cfg, dataset.info, dataset.train),
+  );
   const result = await train({ config: cfg, dataset, method, microBatch });
   const params: Record<string, Float32Array> = {};
   for (const p of method.params()) params[p.name] = await p.variable.data() as Float32Array;

@@ -2,12 +2,11 @@ import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { loadDataset } from "../src/data/registry.ts";
 import { getMethodEntry } from "../src/methods/registry.ts";
-import { makeEncoder } from "../src/models/factory.ts";
-import { Rng, seedFor } from "../src/rng.ts";
 import { runOne } from "../src/runner/run_one.ts";
 import type { RunConfig } from "../src/train/config.ts";
 import { NonFiniteLossError, train } from "../src/train/trainer.ts";
 import { readCsv, runMain, tempOut, tinyConfig, useWasm } from "./helpers.ts";
+import { methodContext } from "../src/methods/context.ts";
 
 /** epochs.csv without the wall-clock column. */
 async function numbers(dir: string): Promise<Record<string, string>[]> {
@@ -109,15 +108,9 @@ Deno.test("trainer: a run killed mid-way resumes from its last checkpoint with t
 /** Trains directly (no files) and records tf.memory().numTensors after each epoch. */
 async function tensorCounts(cfg: RunConfig): Promise<number[]> {
   const dataset = await loadDataset(cfg);
-  const method = getMethodEntry(cfg.method.name).create({
-    info: dataset.info,
-    config: cfg,
-    params: cfg.method,
-    numTrain: dataset.train.size,
-    trainLabels: dataset.train.labels,
-    rng: new Rng(seedFor(cfg.seed, "init")),
-    makeEncoder: (m, rng) => makeEncoder(cfg, dataset.info, m, rng),
-  });
+  const method = getMethodEntry(cfg.method.name).create(
+    methodContext(cfg, dataset.info, dataset.train),
+  );
   const counts: number[] = [];
   await train({
     config: cfg,

@@ -8,14 +8,13 @@ import * as tf from "@tensorflow/tfjs";
 import { type BackendRequest, selectBackend } from "../backend.ts";
 import { loadDataset } from "../data/registry.ts";
 import { getMethodEntry } from "../methods/registry.ts";
-import { makeEncoder } from "../models/factory.ts";
-import { Rng, seedFor } from "../rng.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
 import { resolveMicroBatch } from "../train/micro_batch.ts";
 import { ConfigError, configHash, type RunConfig } from "../train/config.ts";
 import { type EpochRow, train, type TrainerState } from "../train/trainer.ts";
 import { VERSION } from "../version.ts";
 import { runDir, RunRecorder, type Summary, writeTextAtomic } from "./record.ts";
+import { methodContext } from "../methods/context.ts";
 
 /** Options of {@linkcode runOne}. */
 export interface RunOptions {
@@ -129,17 +128,8 @@ export async function runOne(opts: RunOptions): Promise<RunOutcome> {
     );
   }
   const dataset = await loadDataset(config);
-  const ctxRng = new Rng(seedFor(config.seed, "init"));
   const entry = getMethodEntry(config.method.name);
-  const method = entry.create({
-    info: dataset.info,
-    config,
-    params: config.method,
-    numTrain: dataset.train.size,
-    trainLabels: dataset.train.labels,
-    rng: ctxRng,
-    makeEncoder: (m, rng) => makeEncoder(config, dataset.info, m, rng),
-  });
+  const method = entry.create(methodContext(config, dataset.info, dataset.train));
   const recorder = new RunRecorder(dir, dataset.info.modalities, dataset.info.hasVal, hash);
 
   let resumedFrom = 0;

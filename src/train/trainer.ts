@@ -14,7 +14,7 @@ import type { RunConfig } from "./config.ts";
 import { correctCount, discrepancyRatio } from "./metrics.ts";
 import { stepLr } from "./schedule.ts";
 import { Sgd } from "./sgd.ts";
-import { GradAccumulator, sliceBatch } from "./micro_batch.ts";
+import { GradAccumulator, sliceBatch, type StepOptimizer } from "./micro_batch.ts";
 import { EpochSums, type StepValue } from "./epoch_sums.ts";
 
 /** One row of epochs.csv (accuracies are fractions; null where a run has no such output). */
@@ -245,17 +245,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         train: true,
         seed: seedFor(config.seed, "batch", epoch, step),
       });
-      const ctx: StepContext = {
-        epoch,
-        step,
-        iteration: epoch * stepsPerEpoch + step,
-        epochs: E,
-        stepsPerEpoch,
-        lr,
-        optimizer,
-        protocolEpoch: (epoch * protocol) / E,
-        seed: (...purpose) => seedFor(config.seed, "step", epoch, step, ...purpose),
-      };
+      const ctx = stepContext(config, { epoch, step, stepsPerEpoch, lr, optimizer });
       const out = micro > 0 && micro < batch.size
         ? await microBatchStep(method, batch, ctx, optimizer, micro)
         : await method.trainStep(batch, ctx);
@@ -342,6 +332,36 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     rows: state.rows,
     methodRows: state.methodRows,
     ratioMean: twoModal && state.ratioCount > 0 ? state.ratioSum / state.ratioCount : null,
+  };
+}
+
+/**
+ * The {@linkcode StepContext} of training step `step` of epoch `epoch` (0-based): the
+ * trainer's iteration count, the protocol epoch, and the per-step seeds
+ * `seedFor(config.seed, "step", epoch, step, ...purpose)`.
+ *
+ * @example
+ * ```ts ignore
+ * const ctx = stepContext(config, { epoch: 0, step: 3, stepsPerEpoch: 10, lr: 0.01, optimizer });
+ * ctx.iteration; // 3
+ * ```
+ */
+export function stepContext(
+  config: RunConfig,
+  at: { epoch: number; step: number; stepsPerEpoch: number; lr: number; optimizer: StepOptimizer },
+): StepContext {
+  const { epoch, step, stepsPerEpoch } = at;
+  const E = config.epochs;
+  return {
+    epoch,
+    step,
+    iteration: epoch * stepsPerEpoch + step,
+    epochs: E,
+    stepsPerEpoch,
+    lr: at.lr,
+    optimizer: at.optimizer,
+    protocolEpoch: (epoch * config.train.protocol_epochs) / E,
+    seed: (...purpose) => seedFor(config.seed, "step", epoch, step, ...purpose),
   };
 }
 

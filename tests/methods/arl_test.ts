@@ -11,7 +11,6 @@ import {
 } from "../../src/methods/arl.ts";
 import type { Method, StepContext, StepOutput } from "../../src/methods/types.ts";
 import { ConcatHead } from "../../src/models/fusion.ts";
-import { makeEncoder } from "../../src/models/factory.ts";
 import { MlpEncoder } from "../../src/models/mlp.ts";
 import { FusionModel } from "../../src/models/model.ts";
 import { Rng, seedFor } from "../../src/rng.ts";
@@ -21,6 +20,7 @@ import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../../src/train
 import { Sgd } from "../../src/train/sgd.ts";
 import { type EpochRow, type ResumeState, train } from "../../src/train/trainer.ts";
 import { readCsv, tempOut, tinyConfig, useWasm } from "../helpers.ts";
+import { methodContext } from "../../src/methods/context.ts";
 
 async function values(t: tf.Tensor): Promise<number[]> {
   return Array.from(await t.data());
@@ -173,15 +173,7 @@ Deno.test("arl: gamma weights the unimodal losses after the start epoch only", a
 /** Builds the method from a resolved config on its (tiny, synthetic) dataset. */
 async function methodFor(cfg: RunConfig) {
   const dataset = await loadDataset(cfg);
-  const method = arl.create({
-    info: dataset.info,
-    config: cfg,
-    params: cfg.method,
-    numTrain: dataset.train.size,
-    trainLabels: dataset.train.labels,
-    rng: new Rng(seedFor(cfg.seed, "init")),
-    makeEncoder: (m, rng) => makeEncoder(cfg, dataset.info, m, rng),
-  });
+  const method = arl.create(methodContext(cfg, dataset.info, dataset.train));
   return { dataset, method };
 }
 

@@ -5,7 +5,6 @@ import { disposeBatch } from "../../src/data/types.ts";
 import { dgl, dglGrads } from "../../src/methods/dgl.ts";
 import type { Method, StepContext } from "../../src/methods/types.ts";
 import { ConcatHead } from "../../src/models/fusion.ts";
-import { makeEncoder } from "../../src/models/factory.ts";
 import { MlpEncoder } from "../../src/models/mlp.ts";
 import { FusionModel } from "../../src/models/model.ts";
 import { Rng, seedFor } from "../../src/rng.ts";
@@ -15,6 +14,7 @@ import { crossEntropy, disposeGrads, gradsOf } from "../../src/train/grads.ts";
 import { Sgd } from "../../src/train/sgd.ts";
 import { train } from "../../src/train/trainer.ts";
 import { readCsv, tempOut, tinyConfig, useWasm } from "../helpers.ts";
+import { methodContext } from "../../src/methods/context.ts";
 
 /** A tiny two-modality model: audio 3 -> 4 features, visual 2 -> 4 features, 3 classes. */
 function tinyModel(): FusionModel {
@@ -120,15 +120,7 @@ Deno.test("dgl: encoder grads = grad of alpha*(CE(g_a)+CE(g_v)), head grads = gr
 /** Builds a method from a resolved config on its (tiny, synthetic) dataset. */
 async function methodFor(cfg: RunConfig) {
   const dataset = await loadDataset(cfg);
-  const method = dgl.create({
-    info: dataset.info,
-    config: cfg,
-    params: cfg.method,
-    numTrain: dataset.train.size,
-    trainLabels: dataset.train.labels,
-    rng: new Rng(seedFor(cfg.seed, "init")),
-    makeEncoder: (m, rng) => makeEncoder(cfg, dataset.info, m, rng),
-  });
+  const method = dgl.create(methodContext(cfg, dataset.info, dataset.train));
   return { dataset, method };
 }
 

@@ -14,7 +14,6 @@ import {
 } from "../../src/methods/ogm_ge.ts";
 import type { Method, MethodContext, StepContext } from "../../src/methods/types.ts";
 import type { MethodEntry } from "../../src/methods/entry.ts";
-import { makeEncoder } from "../../src/models/factory.ts";
 import { MlpEncoder } from "../../src/models/mlp.ts";
 import { makeParam, type Param } from "../../src/models/params.ts";
 import { Rng, seedFor } from "../../src/rng.ts";
@@ -24,6 +23,7 @@ import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../../src/train
 import { Sgd } from "../../src/train/sgd.ts";
 import { train } from "../../src/train/trainer.ts";
 import { readCsv, tempOut, tinyConfig, useWasm } from "../helpers.ts";
+import { methodContext } from "../../src/methods/context.ts";
 
 const MODS = ["audio", "visual"];
 
@@ -396,15 +396,7 @@ Deno.test("ogm-ge and bio+ogm-ge: short runs write a complete record with finite
 async function tensorCounts(cfg: RunConfig): Promise<number[]> {
   const dataset = await loadDataset(cfg);
   const entry = cfg.method.name === "ogm-ge" ? ogmGe : bioOgmGe;
-  const method = entry.create({
-    info: dataset.info,
-    config: cfg,
-    params: cfg.method,
-    numTrain: dataset.train.size,
-    trainLabels: dataset.train.labels,
-    rng: new Rng(seedFor(cfg.seed, "init")),
-    makeEncoder: (m, rng) => makeEncoder(cfg, dataset.info, m, rng),
-  });
+  const method = entry.create(methodContext(cfg, dataset.info, dataset.train));
   const counts: number[] = [];
   await train({
     config: cfg,

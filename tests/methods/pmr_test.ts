@@ -16,7 +16,6 @@ import {
   updatePrototypes,
 } from "../../src/methods/pmr.ts";
 import type { EpochContext, Method, MethodContext, StepContext } from "../../src/methods/types.ts";
-import { makeEncoder } from "../../src/models/factory.ts";
 import { MlpEncoder } from "../../src/models/mlp.ts";
 import type { FusionOutput } from "../../src/models/model.ts";
 import { Rng, seedFor } from "../../src/rng.ts";
@@ -26,6 +25,7 @@ import { crossEntropy, disposeGrads, gradsOf } from "../../src/train/grads.ts";
 import { Sgd } from "../../src/train/sgd.ts";
 import { train, type TrainerState } from "../../src/train/trainer.ts";
 import { readCsv, tempOut, tinyConfig, useWasm } from "../helpers.ts";
+import { methodContext } from "../../src/methods/context.ts";
 
 const MODS = ["audio", "visual"];
 
@@ -428,15 +428,7 @@ Deno.test("pmr and bio+pmr: short runs write a complete record with finite numbe
 async function tensorCounts(cfg: RunConfig): Promise<number[]> {
   const dataset = await loadDataset(cfg);
   const entry = cfg.method.name === "pmr" ? pmr : bioPmr;
-  const method = entry.create({
-    info: dataset.info,
-    config: cfg,
-    params: cfg.method,
-    numTrain: dataset.train.size,
-    trainLabels: dataset.train.labels,
-    rng: new Rng(seedFor(cfg.seed, "init")),
-    makeEncoder: (m, rng) => makeEncoder(cfg, dataset.info, m, rng),
-  });
+  const method = entry.create(methodContext(cfg, dataset.info, dataset.train));
   const counts: number[] = [];
   await train({
     config: cfg,
@@ -460,15 +452,9 @@ Deno.test("pmr and bio+pmr: no tensor leak across epochs (per on)", async () => 
 /** Creates the method of `cfg` on its dataset. */
 async function setup(cfg: RunConfig) {
   const dataset = await loadDataset(cfg);
-  const method = (cfg.method.name === "pmr" ? pmr : bioPmr).create({
-    info: dataset.info,
-    config: cfg,
-    params: cfg.method,
-    numTrain: dataset.train.size,
-    trainLabels: dataset.train.labels,
-    rng: new Rng(seedFor(cfg.seed, "init")),
-    makeEncoder: (m, rng) => makeEncoder(cfg, dataset.info, m, rng),
-  });
+  const method = (cfg.method.name === "pmr" ? pmr : bioPmr).create(
+    methodContext(cfg, dataset.info, dataset.train),
+  );
   return { dataset, method };
 }
 

@@ -1,0 +1,36 @@
+/**
+ * The {@linkcode MethodContext} a run hands to `MethodEntry.create`: the dataset's facts, the
+ * resolved configuration, the training labels, the seeded init generator
+ * (`seedFor(config.seed, "init")`) and the encoder factory of the configured profile.
+ *
+ * @module
+ */
+import type { DatasetInfo } from "../data/types.ts";
+import { makeEncoder } from "../models/factory.ts";
+import { Rng, seedFor } from "../rng.ts";
+import type { RunConfig } from "../train/config.ts";
+import type { MethodContext } from "./types.ts";
+
+/**
+ * The context every run creates its method with.
+ *
+ * @example
+ * ```ts ignore
+ * const method = getMethodEntry(config.method.name).create(methodContext(config, dataset.info, dataset.train));
+ * ```
+ */
+export function methodContext(
+  config: RunConfig,
+  info: DatasetInfo,
+  train: { size: number; labels: Int32Array },
+): MethodContext {
+  return {
+    info,
+    config,
+    params: config.method,
+    numTrain: train.size,
+    trainLabels: train.labels,
+    rng: new Rng(seedFor(config.seed, "init")),
+    makeEncoder: (m, rng) => makeEncoder(config, info, m, rng),
+  };
+}
