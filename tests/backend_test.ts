@@ -16,52 +16,15 @@ import {
   noGrad,
   selectBackend,
 } from "../src/backend.ts";
+import { collect, relDiff, seededTensor } from "./numeric.ts";
 
 type Shape4 = [number, number, number, number];
 type Padding = tf.Conv2DAttrs["pad"];
 type Grads = Record<string, Float32Array>;
 
-/** Deterministic values in [-1, 1) (a small LCG), identical on every backend. */
-function seeded(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-function seededTensor(shape: number[], seed: number): tf.Tensor {
-  return tf.tensor(seeded(shape.reduce((a, b) => a * b, 1), seed), shape);
-}
-
 /** Loss = sum(y * fixed random weights): a non-uniform dy exercises the gradients better. */
 function weightedSum(y: tf.Tensor, seed = 99): tf.Scalar {
   return tf.sum(tf.mul(y, seededTensor(y.shape, seed)));
-}
-
-/** max|a - ref| / max|ref|. */
-function relDiff(a: Float32Array, ref: Float32Array): number {
-  assert.equal(a.length, ref.length, "length mismatch");
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < ref.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - ref[i]));
-    scale = Math.max(scale, Math.abs(ref[i]));
-  }
-  return diff / (scale || 1);
-}
-
-/** Runs f, reads its tensors back as plain arrays, and checks that nothing leaked. */
-function collect(f: () => Record<string, tf.Tensor>): Grads {
-  const before = tf.memory().numTensors;
-  const tensors = tf.tidy(f);
-  const out: Grads = {};
-  for (const [k, t] of Object.entries(tensors)) out[k] = Float32Array.from(t.dataSync());
-  tf.dispose(Object.values(tensors));
-  assert.equal(tf.memory().numTensors, before, "tensors leaked");
-  return out;
 }
 
 interface ConvCase {

@@ -10,16 +10,7 @@ import { selectBackend } from "../src/backend.ts";
 import { makeParam, type Param } from "../src/models/params.ts";
 import { Sgd, type SgdOptions } from "../src/train/sgd.ts";
 import { fusedSgdStep } from "../src/train/fused_sgd.ts";
-
-function seeded(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { seeded } from "./numeric.ts";
 
 const SHAPES: number[][] = [[5, 7], [7], [3, 3, 2, 4], [1]];
 

@@ -17,6 +17,7 @@ import { fastKernelStatus } from "../src/kernels/mod.ts";
 import { fusedSgdStep } from "../src/train/fused_sgd.ts";
 import { crossEntropy } from "../src/train/grads.ts";
 import { SOFTMAX_CE } from "../src/kernels/cross_entropy.ts";
+import { collect, relDiff, seeded, seededTensor } from "./numeric.ts";
 
 // Send every MatMul to OpenBLAS (when the machine has it), not only the large ones, so that
 // the small test matrices exercise the sgemm path; read once, when selectBackend installs.
@@ -25,44 +26,9 @@ Deno.env.set("IBML_BLAS_MIN_MACS", "0");
 type Arrays = Record<string, Float32Array>;
 type Shape4 = [number, number, number, number];
 
-/** Deterministic values in [-1, 1). */
-function seeded(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-function rand(shape: number[], seed: number): tf.Tensor {
-  return tf.tensor(seeded(shape.reduce((a, b) => a * b, 1), seed), shape);
-}
-
 /** Loss with a non-uniform upstream gradient. */
 function weighted(y: tf.Tensor, seed = 77): tf.Scalar {
-  return tf.sum(tf.mul(y, rand(y.shape, seed)));
-}
-
-function collect(f: () => Record<string, tf.Tensor>): Arrays {
-  const before = tf.memory().numTensors;
-  const ts = tf.tidy(f);
-  const out: Arrays = {};
-  for (const [k, t] of Object.entries(ts)) out[k] = Float32Array.from(t.dataSync());
-  tf.dispose(Object.values(ts));
-  assert.equal(tf.memory().numTensors, before, "tensors leaked");
-  return out;
-}
-
-function relDiff(a: Float32Array, ref: Float32Array): number {
-  assert.equal(a.length, ref.length, "length mismatch");
-  let d = 0, s = 0;
-  for (let i = 0; i < ref.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - ref[i]));
-    s = Math.max(s, Math.abs(ref[i]));
-  }
-  return d / (s || 1);
+  return tf.sum(tf.mul(y, seededTensor(y.shape, seed)));
 }
 
 function assertClose(got: Arrays, ref: Arrays, label: string, tol = 2e-5): void {
@@ -95,7 +61,7 @@ const MAT_CASES: MatCase[] = [
 
 function matGrads(c: MatCase): Arrays {
   return collect((): Record<string, tf.Tensor> => {
-    const a = rand(c.a, 1), b = rand(c.b, 2);
+    const a = seededTensor(c.a, 1), b = seededTensor(c.b, 2);
     const y = tf.matMul(a, b, c.ta, c.tb);
     if (c.forwardOnly) return { y };
     const [da, db] = tf.grads((x: tf.Tensor, w: tf.Tensor) =>
@@ -133,7 +99,7 @@ const CONV_CASES: ConvCase[] = [
 
 function convGrads(c: ConvCase): Arrays {
   return collect(() => {
-    const x = rand(c.x, 3) as tf.Tensor4D, f = rand(c.f, 4) as tf.Tensor4D;
+    const x = seededTensor(c.x, 3) as tf.Tensor4D, f = seededTensor(c.f, 4) as tf.Tensor4D;
     const conv = (a: tf.Tensor, b: tf.Tensor) =>
       tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad);
     const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => weighted(conv(a, b)))([x, f]);
@@ -143,7 +109,8 @@ function convGrads(c: ConvCase): Arrays {
 
 function transposeGrads(): Arrays {
   return collect(() => {
-    const x = rand([2, 4, 5, 6], 5) as tf.Tensor4D, f = rand([3, 3, 3, 6], 6) as tf.Tensor4D;
+    const x = seededTensor([2, 4, 5, 6], 5) as tf.Tensor4D,
+      f = seededTensor([3, 3, 3, 6], 6) as tf.Tensor4D;
     const ct = (a: tf.Tensor, b: tf.Tensor) =>
       tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, [2, 8, 10, 3], 2, "same");
     const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => weighted(ct(a, b)))([x, f]);
@@ -168,7 +135,7 @@ const POOL_CASES: PoolCase[] = [
 
 function poolGrads(c: PoolCase): Arrays {
   return collect(() => {
-    const x = tf.add(rand(c.x, 7), c.shift) as tf.Tensor4D;
+    const x = tf.add(seededTensor(c.x, 7), c.shift) as tf.Tensor4D;
     const pool = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, c.size, c.stride, c.pad);
     const [dx] = tf.grads((a: tf.Tensor) => weighted(pool(a)))([x]);
     return { y: pool(x), dx };
@@ -178,9 +145,9 @@ function poolGrads(c: PoolCase): Arrays {
 /** Reductions, broadcast Equal, gather, unstack (src/kernels/tensor_ops.ts) and their grads. */
 function tensorOps(): Arrays {
   return collect(() => {
-    const x = rand([2, 3, 4, 5], 21);
-    const y = tf.round(tf.mul(rand([2, 3, 1, 5], 22), 2));
-    const z = tf.round(tf.mul(rand([2, 3, 4, 5], 23), 2));
+    const x = seededTensor([2, 3, 4, 5], 21);
+    const y = tf.round(tf.mul(seededTensor([2, 3, 1, 5], 22), 2));
+    const z = tf.round(tf.mul(seededTensor([2, 3, 4, 5], 23), 2));
     const idx = tf.tensor1d([2, 0, 2, 1], "int32");
     const ints = tf.tensor2d([[1, 2], [3, 4], [5, 6]], [3, 2], "int32");
     const [dMax] = tf.grads((a: tf.Tensor) => weighted(tf.max(a, 2)))([x]);
@@ -223,7 +190,7 @@ function tensorOps(): Arrays {
 /** Softmax cross-entropy and its gradient (wide range of logits, a constant row). */
 function ceGrads(): Arrays {
   return tf.tidy(() => {
-    const base = tf.mul(rand([7, 5], 41), 6);
+    const base = tf.mul(seededTensor([7, 5], 41), 6);
     const logits = tf.concat([
       base,
       tf.tensor2d([[80, -80, 0, 3, 79.5], [2, 2, 2, 2, 2]]),
@@ -330,7 +297,7 @@ Deno.test("fast kernels: the BLAS-free wasm MatMul (explicit transpose + stock) 
   MAT_CASES.forEach((c, i) => {
     const got = collect(() => {
       const info = kernelFunc({
-        inputs: { a: rand(c.a, 1), b: rand(c.b, 2) },
+        inputs: { a: seededTensor(c.a, 1), b: seededTensor(c.b, 2) },
         backend: tf.backend(),
         attrs: { transposeA: c.ta, transposeB: c.tb },
       }) as tf.TensorInfo;
@@ -345,10 +312,10 @@ Deno.test("fast kernels: an in-place SGD update invalidates wasm's cached XNNPAC
   // caches its packed filter by tensor id. After the filter variable is updated in place,
   // the next conv must see the new values.
   await selectBackend("wasm");
-  const x = rand([1, 9, 9, 2], 11) as tf.Tensor4D;
-  const w = tf.variable(rand([3, 3, 2, 3], 12));
+  const x = seededTensor([1, 9, 9, 2], 11) as tf.Tensor4D;
+  const w = tf.variable(seededTensor([3, 3, 2, 3], 12));
   const v = tf.variable(tf.zeros([3, 3, 2, 3]));
-  const g = rand([3, 3, 2, 3], 13);
+  const g = seededTensor([3, 3, 2, 3], 13);
   const conv = () => tf.conv2d(x, w as tf.Tensor4D, 1, "valid", "NHWC", 2);
   const step = () =>
     assert.ok(fusedSgdStep([{ param: w, velocity: v, grad: g }], {
