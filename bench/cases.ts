@@ -18,6 +18,7 @@ import { makeEncoder } from "../src/models/factory.ts";
 import { ImgFcEncoder } from "../src/models/img_fc.ts";
 import { Linear } from "../src/models/linear.ts";
 import { countParams, type Param } from "../src/models/params.ts";
+import { MultiViewEncoder } from "../src/models/multiview.ts";
 import { ResNet18Encoder } from "../src/models/resnet18.ts";
 import { Rng, seedFor } from "../src/rng.ts";
 import { resolveConfig } from "../src/train/config.ts";
@@ -41,8 +42,14 @@ export interface CaseRunner {
 export interface BenchCase {
   /** Short name used by `--models` and in the tables. */
   name: string;
-  /** Batch size. */
+  /** Batch size (the paper's, for the backbone cases). */
   batch: number;
+  /**
+   * Micro-batch size on the wasm engine, whose 4 GiB heap cannot hold the whole paper
+   * batch (gradient accumulation, one SGD step per batch, as `train.micro_batch: auto`
+   * does); absent where the whole batch fits. Other engines always run whole batches.
+   */
+  wasmMicro?: number;
   /** One line: architecture and input size. */
   description: string;
   /** Builds the model and its fixed batch (call after the backend is set). */
@@ -139,9 +146,63 @@ function methodCase(method: "concat" | "ibml"): BenchCase {
 /** Builds the input tensors of a backbone case (kept on the backend). */
 type InputMaker = (rng: Rng) => { x: tf.Tensor; extra?: Record<string, tf.Tensor> };
 
+/** The micro-batch size a case runs with on the active engine (0: whole batches). */
+export function microBatchOf(c: { batch: number; wasmMicro?: number }): number {
+  return tf.getBackend() === "wasm" && c.wasmMicro && c.wasmMicro < c.batch ? c.wasmMicro : 0;
+}
+
+/**
+ * One training step of `params` on a fixed batch: forward + cross-entropy + gradients +
+ * SGD. With `micro` > 0 the batch runs as consecutive slices whose gradients are summed
+ * with weights n_slice / B before ONE SGD step (the trainer's gradient accumulation).
+ */
+function trainStep(
+  params: Param[],
+  optimizer: Sgd,
+  batch: number,
+  micro: number,
+  loss: (start: number, size: number) => tf.Scalar,
+): number {
+  if (micro === 0) {
+    const r = gradsOf(params, () => ({ loss: loss(0, batch), aux: null }));
+    optimizer.step(r.grads, LR);
+    disposeGrads(r.grads);
+    const value = r.loss.dataSync()[0];
+    r.loss.dispose();
+    return value;
+  }
+  const sum = new Map<string, tf.Tensor>();
+  let total = 0;
+  for (let start = 0; start < batch; start += micro) {
+    const n = Math.min(micro, batch - start);
+    const r = gradsOf(params, () => ({ loss: loss(start, n), aux: null }));
+    for (const [name, g] of r.grads) {
+      const prev = sum.get(name);
+      const scaled = tf.mul(g, n / batch);
+      sum.set(name, prev ? tf.add(prev, scaled) : scaled);
+      if (prev) {
+        prev.dispose();
+        scaled.dispose();
+      }
+    }
+    disposeGrads(r.grads);
+    total += r.loss.dataSync()[0] * n / batch;
+    r.loss.dispose();
+  }
+  optimizer.step(sum, LR);
+  disposeGrads(sum);
+  return total;
+}
+
+/** Slices [start, start + n) of a tensor along the batch axis (the tensor itself if whole). */
+function rows<T extends tf.Tensor>(t: T, start: number, n: number, batch: number): T {
+  return start === 0 && n === batch ? t : tf.slice(t, start, n) as T;
+}
+
 /**
  * A paper backbone with a linear classification head: forward in training mode,
- * cross-entropy, gradients of every parameter, one SGD step, on a fixed batch.
+ * cross-entropy, gradients of every parameter, one SGD step, on a fixed batch (in
+ * micro-batches on wasm where {@link BenchCase.wasmMicro} says so).
  */
 function backboneCase(
   name: string,
@@ -150,10 +211,12 @@ function backboneCase(
   description: string,
   makeEncoderFn: (rng: Rng) => Encoder,
   inputs: InputMaker,
+  wasmMicro?: number,
 ): BenchCase {
   return {
     name,
     batch,
+    wasmMicro,
     description,
     setup() {
       const rng = new Rng(seedFor(0, "bench", name));
@@ -163,29 +226,73 @@ function backboneCase(
       const optimizer = new Sgd(params, SGD);
       const { x, extra } = inputs(rng);
       const y = labels(rng, batch, classes);
-      const all: Record<string, tf.Tensor> = { input: x, ...extra };
+      const micro = microBatchOf({ batch, wasmMicro });
+      const forward = (encoder.forward as (
+        x: tf.Tensor,
+        training: boolean,
+        inputs?: Record<string, tf.Tensor>,
+      ) => tf.Tensor2D).bind(encoder);
       return Promise.resolve({
         params: countParams(params),
-        async step() {
-          const r = gradsOf(params, () => {
-            const f = (encoder.forward as (
-              x: tf.Tensor,
-              training: boolean,
-              inputs?: Record<string, tf.Tensor>,
-            ) => tf.Tensor2D)(x, true, all);
-            return { loss: crossEntropy(head.apply(f), y), aux: null };
-          });
-          optimizer.step(r.grads, LR);
-          disposeGrads(r.grads);
-          const loss = (await r.loss.data())[0];
-          r.loss.dispose();
-          return loss;
+        step() {
+          return Promise.resolve(trainStep(params, optimizer, batch, micro, (start, n) => {
+            const xs = rows(x, start, n, batch);
+            const all: Record<string, tf.Tensor> = { input: xs };
+            for (const [k, v] of Object.entries(extra ?? {})) all[k] = rows(v, start, n, batch);
+            return crossEntropy(head.apply(forward(xs, true, all)), rows(y, start, n, batch));
+          }));
         },
         dispose() {
           optimizer.dispose();
           for (const p of params) p.variable.dispose();
           for (const b of encoder.buffers()) b.dispose();
           tf.dispose([x, y, ...Object.values(extra ?? {})]);
+        },
+      });
+    },
+  };
+}
+
+/**
+ * The paper-profile CREMA-D model step: an audio ResNet18 (1 channel, 257x188 log-STFT)
+ * and a visual ResNet18 (3 frames of 224x224, features averaged over the frames), their
+ * 512-d features concatenated into a 1024-6 head, at the paper batch of 64: the step the
+ * paper profile runs (concat fusion), in micro-batches of 4 on wasm.
+ */
+function cremaStepCase(): BenchCase {
+  const batch = 64;
+  const wasmMicro = 4;
+  return {
+    name: "crema-d",
+    batch,
+    wasmMicro,
+    description:
+      "CREMA-D paper step: audio ResNet18 (257x188x1) + visual ResNet18 (3 x 224x224x3) + head 1024-6",
+    setup() {
+      const rng = new Rng(seedFor(0, "bench", "crema-d"));
+      const audio = new ResNet18Encoder("audio", 1, rng);
+      const visual = new ResNet18Encoder("visual", 3, rng);
+      const head = new Linear("head", "head", 1024, 6, rng);
+      const params: Param[] = [...audio.params(), ...visual.params(), ...head.params()];
+      const optimizer = new Sgd(params, SGD);
+      const a = tf.tensor(normal(rng, batch * 257 * 188), [batch, 257, 188, 1]);
+      const v = tf.tensor(normal(rng, batch * 3 * 224 * 224 * 3), [batch, 3, 224, 224, 3]);
+      const y = labels(rng, batch, 6);
+      const micro = microBatchOf({ batch, wasmMicro });
+      return Promise.resolve({
+        params: countParams(params),
+        step() {
+          return Promise.resolve(trainStep(params, optimizer, batch, micro, (start, n) => {
+            const fa = audio.forward(rows(a, start, n, batch), true);
+            const fv = visual.forward(rows(v, start, n, batch), true);
+            return crossEntropy(head.apply(tf.concat([fa, fv], 1)), rows(y, start, n, batch));
+          }));
+        },
+        dispose() {
+          optimizer.dispose();
+          for (const p of params) p.variable.dispose();
+          for (const b of [...audio.buffers(), ...visual.buffers()]) b.dispose();
+          tf.dispose([a, v, y]);
         },
       });
     },
@@ -215,19 +322,31 @@ export const CASES: BenchCase[] = [
   ),
   backboneCase(
     "resnet18",
-    8,
+    64,
     6,
     "CREMA-D audio ResNet18 (1 channel) + head 512-6; spectrogram 257x188x1",
     (rng) => new ResNet18Encoder("audio", 1, rng),
-    (rng) => ({ x: tf.tensor(normal(rng, 8 * 257 * 188), [8, 257, 188, 1]) }),
+    (rng) => ({ x: tf.tensor(normal(rng, 64 * 257 * 188), [64, 257, 188, 1]) }),
+    8, // wasm: batch 8 fits its heap
   ),
+  cremaStepCase(),
   backboneCase(
     "dgcnn",
-    4, // batch 8 needs more than the wasm backend's 4 GiB heap
+    32,
     40,
     "DGCNN (k 20, emb 512) + head 512-40; 1024 points",
     (rng) => new DgcnnEncoder("points", rng),
-    (rng) => ({ x: tf.tensor(normal(rng, 4 * 1024 * 3), [4, 1024, 3]) }),
+    (rng) => ({ x: tf.tensor(normal(rng, 32 * 1024 * 3), [32, 1024, 3]) }),
+    4, // wasm: batch 8 needs more than its 4 GiB heap
+  ),
+  backboneCase(
+    "multiview",
+    32,
+    40,
+    "ModelNet40 multi-view ResNet18 (4 views 112x112x3, shared trunk) + head 512-40",
+    (rng) => new MultiViewEncoder("image", rng),
+    (rng) => ({ x: tf.tensor(normal(rng, 32 * 4 * 112 * 112 * 3), [32, 4, 112, 112, 3]) }),
+    4,
   ),
   backboneCase(
     "bigru",
@@ -247,7 +366,7 @@ export const CASES: BenchCase[] = [
  *
  * @example
  * ```ts
- * caseByName("resnet18").batch; // 8
+ * caseByName("resnet18").batch; // 64
  * ```
  */
 export function caseByName(name: string): BenchCase {

@@ -3,7 +3,7 @@
  * trains, on every available tfjs backend, optionally side by side with PyTorch.
  *
  * ```
- * deno task bench [--models a,b] [--backends wasm,cpu,webgpu] [--steps N] [--warmup N]
+ * deno task bench [--models a,b] [--backends tensorflow,wasm,cpu,webgpu] [--steps N] [--warmup N]
  *                 [--cap-s S] [--max-s S] [--profile K] [--stock] [--blas-threads N]
  *                 [--compare] [--torch-threads 1,2] [--flat [--epochs N]] [--reproduce]
  *                 [--out DIR]
@@ -24,17 +24,39 @@ import type { WorkerResult } from "./worker.ts";
 import type { FlatResult } from "./flat.ts";
 import { memorySweep, sweepReport } from "./memory.ts";
 import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
+import { readNativeManifest } from "../src/backend/native.ts";
 
 const USAGE = `usage: deno task bench [--models ${CASES.map((c) => c.name).join(",")}]
-  [--backends wasm,cpu,webgpu] [--steps N] [--warmup N] [--cap-s S] [--max-s S] [--profile K]
+  [--backends tensorflow,wasm,cpu,webgpu] [--steps N] [--warmup N] [--cap-s S] [--max-s S] [--profile K]
   [--stock] [--blas-threads N] [--compare] [--torch-threads 1,2] [--flat] [--epochs N]
   [--reproduce] [--out DIR]
        deno task bench --memory [--datasets a,b] [--sizes 2,4,8,16,32,64]`;
 
 const HERE = new URL(".", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
-const PYTHON = "/usr/bin/python3";
-const TORCH_INSTALL = "apt-get install -y python3-torch libopenblas0-pthread";
+/** Interpreters tried for `--compare`, first with PyTorch wins; `IBML_TORCH_PYTHON` overrides. */
+const PYTHONS = ["python3", "/usr/bin/python3"];
+const TORCH_INSTALL =
+  "pip install torch (or apt-get install -y python3-torch libopenblas0-pthread), or set IBML_TORCH_PYTHON";
+
+let python: string | undefined;
+
+/** The first interpreter that imports torch (cached); falls back to the first candidate. */
+async function torchPython(): Promise<string> {
+  if (python) return python;
+  const given = Deno.env.get("IBML_TORCH_PYTHON");
+  for (const candidate of given ? [given] : PYTHONS) {
+    try {
+      const r = await new Deno.Command(candidate, {
+        args: ["-c", "import torch"],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      if (r.success) return python = candidate;
+    } catch { /* not installed */ }
+  }
+  return python = given ?? PYTHONS[0];
+}
 
 /** One PyTorch measurement (a JSON line of bench/torch_reference.py). */
 interface TorchResult {
@@ -45,6 +67,8 @@ interface TorchResult {
   median_ms: number;
   min_ms: number;
   steps: number;
+  /** Peak RSS of the PyTorch process that ran only this model (MiB). */
+  peak_rss_mib?: number;
 }
 
 /** A bench failure that ends the run with exit code 1 after printing what was measured. */
@@ -191,7 +215,11 @@ async function measure(model: string, backend: string, o: Options): Promise<Work
   const c = CASES.find((k) => k.name === model)!;
   const base = { model, backend, batch: c.batch, params: 0 };
   if (line) return JSON.parse(line.slice(6)) as WorkerResult;
-  const err = r.stderr.trim().split("\n").filter((l) => !l.trimStart().startsWith("at "));
+  // Stack frames and TensorFlow's start-up log lines (absl: "I0000 ...", "WARNING: All log
+  // messages before absl::InitializeLog() ...") are not the error.
+  const err = r.stderr.trim().split("\n").filter((l) =>
+    !l.trimStart().startsWith("at ") && !/^(I\d{4} |WARNING: All log messages)/.test(l)
+  );
   const last = err.slice(-2).join(" ").slice(0, 200);
   if (r.capped) {
     return { ...base, status: "skipped", note: `first step took > ${o.capS} s (cap; killed)` };
@@ -207,7 +235,14 @@ async function measure(model: string, backend: string, o: Options): Promise<Work
   };
 }
 
+/** PyTorch timings, one process per model (so each peak RSS is that model's own). */
 async function torchReference(models: string[], threads: number, o: Options) {
+  const out: TorchResult[] = [];
+  for (const model of models) out.push(...await torchProcess([model], threads, o));
+  return out;
+}
+
+async function torchProcess(models: string[], threads: number, o: Options) {
   const args = [
     `${HERE}torch_reference.py`,
     "--threads",
@@ -223,10 +258,16 @@ async function torchReference(models: string[], threads: number, o: Options) {
   ];
   let r;
   try {
-    r = await run(PYTHON, args, 60 + models.length * (o.maxS + o.capS * (o.warmup + 1) + 60));
+    r = await run(
+      await torchPython(),
+      args,
+      60 + models.length * (o.maxS + o.capS * (o.warmup + 1) + 60),
+    );
   } catch (err) {
     throw new BenchError(
-      `--compare needs ${PYTHON} with PyTorch (${TORCH_INSTALL}): ${(err as Error).message}`,
+      `--compare needs ${await torchPython()} with PyTorch (${TORCH_INSTALL}): ${
+        (err as Error).message
+      }`,
     );
   }
   if (r.code !== 0) {
@@ -330,7 +371,7 @@ async function main(): Promise<number> {
   const gpu = await hasWebGpu();
   const backends = values.backends
     ? values.backends.split(",")
-    : ["wasm", "cpu", ...(gpu ? ["webgpu"] : [])];
+    : [...(readNativeManifest() ? ["tensorflow"] : []), "wasm", "cpu", ...(gpu ? ["webgpu"] : [])];
   const env: Record<string, string> = {};
   if (values.stock) env.IBML_FAST_KERNELS = "0";
   // OpenBLAS gets every core here, as PyTorch's widest column does (the harness itself
@@ -401,10 +442,16 @@ async function main(): Promise<number> {
   const threads = [...new Set(torch.map((t) => t.threads))].sort();
   const torchOf = (model: string, th: number) =>
     torch.find((t) => t.model === model && t.threads === th);
+  // PyTorch's peak RSS for a model: the largest over its thread counts.
+  const torchRss = (model: string) => {
+    const xs = torch.filter((t) => t.model === model && t.peak_rss_mib).map((t) => t.peak_rss_mib!);
+    return xs.length ? Math.max(...xs) : undefined;
+  };
   const header = [
     "model",
     "backend",
     "batch",
+    "micro",
     "params",
     "median ms",
     "min ms",
@@ -413,7 +460,7 @@ async function main(): Promise<number> {
     "peak RSS MiB",
     "step peak MiB",
     ...threads.map((t) => `torch ${t}T ms`),
-    ...(threads.length ? ["ours/torch"] : []),
+    ...(threads.length ? ["ours/torch", "torch RSS MiB", "RSS/torch"] : []),
     "note",
   ];
   const rows = results.map((r) => {
@@ -423,6 +470,7 @@ async function main(): Promise<number> {
       r.model,
       r.backend,
       String(r.batch),
+      r.micro ? String(r.micro) : "-",
       String(r.params || "-"),
       fmt(r.median_ms),
       fmt(r.min_ms),
@@ -432,7 +480,11 @@ async function main(): Promise<number> {
       fmt(r.step_peak_mib, 0),
       ...ts.map((x) => fmt(x)),
       ...(threads.length
-        ? [r.median_ms && Number.isFinite(best) ? fmt(r.median_ms / best, 2) : "-"]
+        ? [
+          r.median_ms && Number.isFinite(best) ? fmt(r.median_ms / best, 2) : "-",
+          fmt(torchRss(r.model), 0),
+          r.peak_rss_mib && torchRss(r.model) ? fmt(r.peak_rss_mib / torchRss(r.model)!, 2) : "-",
+        ]
         : []),
       r.status === "ok" ? "" : r.note ?? r.status,
     ];
@@ -440,7 +492,9 @@ async function main(): Promise<number> {
   console.log(table(header, rows));
   if (threads.length) {
     console.log(
-      "ours/torch = our median / the better (lower) of PyTorch's medians over the thread counts shown",
+      "ours/torch = our median / the better (lower) of PyTorch's medians over the thread counts shown; " +
+        "RSS/torch = our peak RSS / PyTorch's (one process per model on both sides); micro = the " +
+        "micro-batch size the step ran in (wasm only, where its 4 GiB heap needs it)",
     );
   }
 
@@ -500,6 +554,7 @@ async function main(): Promise<number> {
     "model",
     "backend",
     "batch",
+    "micro",
     "params",
     "status",
     "median_ms",
@@ -512,6 +567,7 @@ async function main(): Promise<number> {
     "tensor_mib",
     "num_tensors",
     ...threads.map((t) => `torch_${t}t_ms`),
+    "torch_peak_rss_mib",
     "note",
   ];
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
@@ -521,6 +577,7 @@ async function main(): Promise<number> {
     lines.push(
       cols.map((c) => {
         const m = /^torch_(\d+)t_ms$/.exec(c);
+        if (c === "torch_peak_rss_mib") return csvCell(torchRss(r.model));
         return csvCell(m ? torchOf(r.model, Number(m[1]))?.median_ms : rec[c]);
       }).join(","),
     );

@@ -23,6 +23,7 @@ import statistics
 import sys
 import time
 
+import resource
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -290,6 +291,49 @@ class BackboneCase:
         return loss.item()
 
 
+class CremaD(nn.Module):
+    """Paper-profile CREMA-D model: audio ResNet18 (1 ch) + visual ResNet18 (3 ch) over T
+    frames (features averaged over T), concatenated into a 1024-6 head (concat fusion)."""
+
+    def __init__(self, classes=6):
+        super().__init__()
+        self.audio, self.visual = ResNet18(1), ResNet18(3)
+        self.head = nn.Linear(1024, classes)
+
+    def forward(self, x):
+        a, v = x
+        b, t = v.shape[:2]
+        fv = self.visual(v.flatten(0, 1)).view(b, t, -1).mean(1)
+        return self.head(torch.cat([self.audio(a), fv], 1))
+
+
+class MultiView(nn.Module):
+    """ModelNet40 multi-view encoder: shared ResNet18 trunk -> Linear 512-512 -> BN1d -> ReLU
+    per view (each view its own batch), mean over the views."""
+
+    def __init__(self):
+        super().__init__()
+        self.trunk = ResNet18(3)
+        self.fc = nn.Linear(512, 512)
+        self.bn = nn.BatchNorm1d(512)
+
+    def forward(self, x):  # x [B, V, 3, H, W]
+        views = [F.relu(self.bn(self.fc(self.trunk(x[:, i])))) for i in range(x.shape[1])]
+        return torch.stack(views, 0).mean(0)
+
+
+class TupleCase(BackboneCase):
+    """A model that takes its own head and a tuple input (the CREMA-D step)."""
+
+    def __init__(self, model, classes, x, batch):
+        g = torch.Generator().manual_seed(1)
+        self.model = model
+        self.model.train()
+        self.opt = torch.optim.SGD(self.model.parameters(), **SGD)
+        self.x = x
+        self.y = torch.randint(0, classes, (batch,), generator=g)
+
+
 def make_case(name):
     g = torch.Generator().manual_seed(2)
     if name in ("mlp-concat", "mlp-ibml"):
@@ -297,15 +341,20 @@ def make_case(name):
     if name == "cnn":
         return BackboneCase(ImgFC(), 10, torch.randn(32, 3, 30, 30, generator=g)), 32
     if name == "resnet18":
-        return BackboneCase(ResNet18(1), 6, torch.randn(8, 1, 257, 188, generator=g)), 8
+        return BackboneCase(ResNet18(1), 6, torch.randn(64, 1, 257, 188, generator=g)), 64
+    if name == "crema-d":
+        x = (torch.randn(64, 1, 257, 188, generator=g), torch.randn(64, 3, 3, 224, 224, generator=g))
+        return TupleCase(CremaD(), 6, x, 64), 64
     if name == "dgcnn":
-        return BackboneCase(DGCNN(), 40, torch.randn(4, 1024, 3, generator=g)), 4
+        return BackboneCase(DGCNN(), 40, torch.randn(32, 1024, 3, generator=g)), 32
+    if name == "multiview":
+        return BackboneCase(MultiView(), 40, torch.randn(32, 4, 3, 112, 112, generator=g)), 32
     if name == "bigru":
         return BackboneCase(BiGRU(), 3, torch.randn(64, 32, 300, generator=g)), 64
     raise SystemExit(f"unknown model '{name}'")
 
 
-MODELS = ["mlp-concat", "mlp-ibml", "cnn", "resnet18", "dgcnn", "bigru"]
+MODELS = ["mlp-concat", "mlp-ibml", "cnn", "resnet18", "crema-d", "dgcnn", "multiview", "bigru"]
 
 
 def main():
@@ -315,11 +364,20 @@ def main():
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--max-s", type=float, default=30.0)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (backbone cases only)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     for name in args.models.split(","):
         case, batch = make_case(name)
+        if args.device != "cpu":
+            if not isinstance(case, BackboneCase):
+                raise SystemExit(f"--device {args.device}: only the backbone cases move to a device")
+            dev = torch.device(args.device)
+            case.model.to(dev)
+            case.x = tuple(t.to(dev) for t in case.x) if isinstance(case.x, tuple) else case.x.to(dev)
+            case.y = case.y.to(dev)
+            case.opt = torch.optim.SGD(case.model.parameters(), **SGD)
         # Same protocol as bench/worker.ts: warm-up >= --warmup steps and >= 1 s; timed
         # >= --steps steps and >= 1 s (at most 1000), stopping after --max-s once 3 are timed.
         w0 = time.perf_counter()
@@ -341,7 +399,11 @@ def main():
         print(json.dumps({
             "model": name, "threads": torch.get_num_threads(), "batch": batch,
             "params": case.params(), "median_ms": statistics.median(times),
+            "device": args.device,
             "min_ms": min(times), "steps": len(times), "torch": torch.__version__,
+            # Peak RSS of this process so far: exact per model when bench/main.ts runs one
+            # model per process (it does).
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }), flush=True)
 
 

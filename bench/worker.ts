@@ -17,7 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { type BackendRequest, selectBackend } from "../src/backend.ts";
-import { caseByName } from "./cases.ts";
+import { caseByName, microBatchOf } from "./cases.ts";
 
 /** What one measurement reports (one JSON line). */
 export interface WorkerResult {
@@ -27,6 +27,8 @@ export interface WorkerResult {
   backend: string;
   /** Batch size. */
   batch: number;
+  /** Micro-batch size the step ran in (0 or absent: whole batches). */
+  micro?: number;
   /** Trainable parameters. */
   params: number;
   /** "ok", "skipped" (over the time cap) or "error". */
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
     model: c.name,
     backend: choice.name,
     batch: c.batch,
+    micro: microBatchOf(c),
     params: 0,
     status: "ok",
   };

@@ -16,6 +16,8 @@ import {
   noGrad,
   selectBackend,
 } from "../src/backend.ts";
+import { loadNative } from "../src/backend/native.ts";
+import { TEST_ENGINE } from "./helpers.ts";
 import { collect, relDiff, seededTensor } from "./numeric.ts";
 
 type Shape4 = [number, number, number, number];
@@ -215,25 +217,73 @@ Deno.test("patched gradients match the stock cpu gradients", async (t) => {
       assertClose(maxPoolGrads(), ref.maxPool, "maxPool");
     });
   }
+
+  // 3. The native engine (IBML_TEST_ENGINE=tensorflow): no patch applies there (they hand
+  //    it the stock gradients), and TensorFlow's own kernels must give the cpu numbers.
+  if (TEST_ENGINE !== "tensorflow") return;
+  assert.equal((await selectBackend("tensorflow")).name, "tensorflow");
+  const tol = 1e-4; // oneDNN/Eigen sum in another order than tfjs-cpu
+  await t.step("tensorflow: conv2d input and filter gradients ('same'/'valid')", () => {
+    CONV_CASES.forEach((c, i) => {
+      if (typeof c.pad === "string") assertClose(convGrads(c), ref.conv[i], c.name, tol);
+    });
+  });
+  await t.step("tensorflow: explicit conv padding is TensorFlow's limit (models pad first)", () => {
+    const c = CONV_CASES.find((c) => typeof c.pad !== "string")!;
+    assert.throws(() => convGrads(c), /only 'valid' and 'same' padding/);
+  });
+  await t.step("tensorflow: tf.fused.conv2d and conv2dTranspose gradients", () => {
+    assertClose(fusedConvGrads(), ref.fused, "fused", tol);
+    assertClose(convTransposeGrads(), ref.transpose, "conv2dTranspose", tol);
+  });
+  await t.step("tensorflow: gather axis-0 gradient with duplicate indices", () => {
+    assertClose(gatherGrads(), ref.gather, "gather", tol);
+  });
+  await t.step("tensorflow: maxPool gradients, including all-negative windows", () => {
+    assertClose(maxPoolGrads(), ref.maxPool, "maxPool", tol);
+  });
 });
 
-Deno.test("selectBackend: auto falls back to wasm, tensorflow fails clearly, cpu works", async () => {
+Deno.test("selectBackend: auto picks per profile, tensorflow names the setup when missing, cpu works", async () => {
   assert.deepEqual([...BACKEND_REQUESTS], ["auto", "tensorflow", "wasm", "webgpu", "cpu"]);
+  const native = await loadNative();
+  if (TEST_ENGINE === "tensorflow") {
+    assert.ok(native.package, `native suite without the native engine: ${native.notes.join(", ")}`);
+  }
 
+  // The quick profile stays on wasm either way.
   const auto = await selectBackend("auto");
-  assert.equal(auto.name, "wasm");
-  assert.equal(auto.requested, "auto");
-  assert.equal(tf.getBackend(), "wasm");
-  assert.match(auto.reason, /^wasm \(auto: no native binding: .*tfjs-node.*\)$/);
+  assert.deepEqual([auto.name, auto.requested, tf.getBackend()], ["wasm", "auto", "wasm"]);
   assert.ok(!auto.reason.includes("\n"));
-
-  await assert.rejects(selectBackend("tensorflow"), (err: Error) => {
-    assert.match(err.message, /native binding is not installed/);
-    assert.match(err.message, /npm install @tensorflow\/tfjs-node/);
-    assert.match(err.message, /--backend wasm/);
-    assert.ok(!err.message.includes("\n"));
-    return true;
-  });
+  if (native.package) {
+    assert.match(
+      auto.reason,
+      /^wasm \(auto, quick profile: .*native engine set up \(TensorFlow [\d.]+\), not used here/,
+    );
+    // The paper profile runs on native, and the line names the engine and TF version.
+    const paper = await selectBackend("auto", { profile: "paper" });
+    assert.equal(paper.name, "tensorflow");
+    assert.match(
+      paper.reason,
+      /^tensorflow \(auto, paper profile: .*@tensorflow\/tfjs-node 4\.22\.0 on TensorFlow \d+\.\d+\.\d+/,
+    );
+    assert.ok(!paper.reason.includes("\n"));
+    const requested = await selectBackend("tensorflow");
+    assert.equal(requested.name, "tensorflow");
+    assert.match(
+      requested.reason,
+      /^tensorflow \(requested; native engine .*wheel sha256 [0-9a-f]{12}/,
+    );
+  } else {
+    assert.match(
+      auto.reason,
+      /^wasm \(auto, quick profile: .*no native engine, `deno task setup-native`/,
+    );
+    await assert.rejects(selectBackend("tensorflow"), (err: Error) => {
+      assertSetupHint(err.message);
+      return true;
+    });
+  }
 
   const cpu = await selectBackend("cpu");
   assert.deepEqual([cpu.name, cpu.requested, tf.getBackend()], ["cpu", "cpu", "cpu"]);
@@ -243,6 +293,30 @@ Deno.test("selectBackend: auto falls back to wasm, tensorflow fails clearly, cpu
 
   await assert.rejects(selectBackend("gpu" as BackendRequest), /unknown backend 'gpu'/);
   assert.equal((await selectBackend("wasm")).name, "wasm"); // switching back works
+});
+
+function assertSetupHint(message: string): void {
+  assert.match(message, /backend 'tensorflow' unavailable: the native engine is not set up/);
+  assert.match(message, /run `deno task setup-native`/);
+  assert.match(message, /--backend wasm/);
+  assert.ok(!message.includes("\n"), message);
+}
+
+Deno.test("--backend tensorflow without the native engine: one line naming the setup command, exit 2", async () => {
+  const cwd = new URL("..", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", "run", "--method", "concat", "--dataset", "crema-d"]
+      .concat(["--epochs", "1", "--backend", "tensorflow", "--out", await Deno.makeTempDir()]),
+    cwd,
+    env: { IBML_NATIVE: "0", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr).trim();
+  assert.notEqual(out.code, 0, stderr);
+  const line = stderr.split("\n").find((l) => l.includes("backend 'tensorflow'")) ?? stderr;
+  assertSetupHint(line.replace(/^error: /, ""));
+  assert.ok(!stderr.includes("    at "), `stack trace printed:\n${stderr}`);
 });
 
 Deno.test("noGrad: gather indices from topk inside a gradient", async () => {

@@ -44,7 +44,9 @@ Deno.test("datasets check: counts, the first problem, missing sets, sets without
   assertEquals(one.code, 1);
   const ok = await capture(() => main(["check", "--data-root", root, "--dataset", "mvsa"]));
   assertEquals(ok.code, 0);
-  assertEquals(ok.out.split("\n").filter((l) => /^\S/.test(l)).length, 2); // header + one row
+  // header, one row, the cache line
+  assertEquals(ok.out.split("\n").filter((l) => /^\S/.test(l)).length, 3);
+  assert(/^cache \S+: /m.test(ok.out), ok.out);
   const bad = await capture(() => main(["check", "--dataset", "nope"]));
   assertEquals(bad.code, 2);
   assert(bad.err.includes("unknown dataset 'nope'"), bad.err);

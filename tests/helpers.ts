@@ -6,10 +6,34 @@
 import { selectBackend } from "../src/backend.ts";
 import { type ConfigValue, resolveConfig, type RunConfig } from "../src/train/config.ts";
 
-/** Sets up the wasm backend (with the training patches) once per test file. */
-export async function useWasm(): Promise<void> {
-  await selectBackend("wasm");
+/**
+ * The engine the backend, model and method tests run on: `IBML_TEST_ENGINE` (`wasm`, the
+ * default, or `tensorflow`, the native engine: `deno task test:native` after
+ * `deno task setup-native`). Asking for `tensorflow` without the setup fails the tests
+ * with the setup command; it never falls back.
+ */
+export const TEST_ENGINE: "wasm" | "tensorflow" = (() => {
+  const v = Deno.env.get("IBML_TEST_ENGINE") ?? "wasm";
+  if (v !== "wasm" && v !== "tensorflow") {
+    throw new Error(`IBML_TEST_ENGINE must be wasm or tensorflow, got '${v}'`);
+  }
+  return v;
+})();
+
+/**
+ * Float tolerance scale for the engine under test: 1 on wasm; on the native engine,
+ * whose kernels (oneDNN/Eigen) sum in another order, comparisons against hand-computed or
+ * wasm-computed references allow this many times the wasm tolerance.
+ */
+export const ENGINE_TOL = TEST_ENGINE === "tensorflow" ? 10 : 1;
+
+/** Sets up the test engine ({@link TEST_ENGINE}; with the training patches). */
+export async function useTestEngine(): Promise<void> {
+  await selectBackend(TEST_ENGINE);
 }
+
+/** The old name of {@link useTestEngine}: runs on {@link TEST_ENGINE}, wasm by default. */
+export const useWasm: () => Promise<void> = useTestEngine;
 
 /** Small stand-in sizes so a run takes a fraction of a second per epoch. */
 export const TINY_DATA = ["data.train_size=240", "data.test_size=120", "data.val_size=60"];

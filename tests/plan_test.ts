@@ -5,6 +5,9 @@ import { expandRuns } from "../src/experiment/expand.ts";
 import { loadExperiment } from "../src/experiment/catalog.ts";
 import { fakeDeps, spec } from "./fixtures/fake_runner.ts";
 
+/** The fields a finished record must have (report/record_check.ts). */
+const RECORD = { method: "concat", dataset: "crema-d", seed: 0, final: {}, best: {} };
+
 Deno.test("plan: runs with the same config hash are done, others to do, unknown methods not implemented", async () => {
   const out = await Deno.makeTempDir();
   try {
@@ -13,13 +16,13 @@ Deno.test("plan: runs with the same config hash are done, others to do, unknown 
     await Deno.mkdir(done, { recursive: true });
     await Deno.writeTextFile(
       `${done}/summary.json`,
-      JSON.stringify({ config_hash: "concat.crema-d.0" }),
+      JSON.stringify({ ...RECORD, config_hash: "concat.crema-d.0" }),
     );
     const stale = runFolder(out, "t", "concat__crema-d__s1");
     await Deno.mkdir(stale, { recursive: true });
     await Deno.writeTextFile(
       `${stale}/summary.json`,
-      JSON.stringify({ config_hash: "an-older-config" }),
+      JSON.stringify({ ...RECORD, config_hash: "an-older-config" }),
     );
     const plan = await planRuns(runs, fakeDeps(["mla"]), { out });
     assert.deepEqual(plan.map((r) => r.state), ["done", "todo", "todo", "not implemented"]);

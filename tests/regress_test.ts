@@ -98,6 +98,12 @@ Deno.test("regress: failed runs and a missing reference", async () => {
       () => missing,
       /no reference .*none\.csv: create it with "main.ts regress --update"/,
     );
+    // A valid reference (regress parses it before any run starts).
+    await Deno.writeTextFile(
+      `${dir}/x.csv`,
+      "# experiment=ci\n# backend=fake\n# profile=quick\n# runs=2\nrun,key,value\n" +
+        "concat__crema-d__s0,config_hash,a\nibml__crema-d__s0,config_hash,b\n",
+    );
     const failing = await regressReference({
       experiment: CI,
       workDir: dir,

@@ -12,9 +12,14 @@ Deno.test("table: prints and writes the table in each format", async () => {
     assert.match(md.out, /^## Table 4: average discrepancy ratio during training/);
     assert.match(
       md.out,
-      /\| IBML \(ours\) \| \*\*1\.55 ± 0\.07\*\* \| \*\*1\.55 ± 0\.00\*\* \| 0\.00 \|/,
+      /\| IBML \(ours\) \| \*\*1\.55 ± 0\.07\*\* \[2\/3\] \| \*\*1\.55 ± 0\.00\*\* \| 0\.00 \|/,
     );
-    assert.equal(md.err, `wrote ${out}/tables/table4.md`);
+    // The fixture has 2 of the 3 seeds the experiment plans: every cell is marked.
+    assert.match(md.out, /Incomplete cells: 12 cells have fewer runs than the experiment plans/);
+    assert.equal(
+      md.err,
+      `wrote ${out}/tables/table4.md\nwarning: 12 cells have fewer runs than planned (marked [n/N])`,
+    );
     for (const format of ["csv", "tex"]) {
       const r = await capture(() => main(["table4", "--format", format, "--out", out]));
       assert.equal(r.code, 0);

@@ -14,7 +14,7 @@ import { type CheckReport, LOADERS } from "../data/loaders/mod.ts";
 import { DATASET_SPECS } from "../data/specs.ts";
 import { reportError, UsageError } from "./errors.ts";
 
-const USAGE = "usage: main.ts datasets check [--data-root DIR] [--dataset NAME]";
+const USAGE = "usage: main.ts datasets check [--data-root DIR] [--dataset NAME] [--cache-dir DIR]";
 
 /** One row of the check table: a report, or a dataset without a loader. */
 export type CheckRow = CheckReport | { dataset: string; status: "no loader yet" };
@@ -89,6 +89,45 @@ export function formatCheck(rows: CheckRow[]): string {
 }
 
 /**
+ * The decoding cache's size: `cache: DIR: N files, X MB (per dataset ...)`. Runs write
+ * it under `--cache-dir` (default `<out>/cache`, i.e. `results/cache`).
+ *
+ * @example
+ * ```ts ignore
+ * cacheLine("results/cache"); // "cache results/cache: 12 files, 310.2 MB (crema-d 310.2 MB)"
+ * ```
+ */
+export function cacheLine(dir: string): string {
+  const per: string[] = [];
+  let files = 0, bytes = 0;
+  const walk = (d: string): number => {
+    let total = 0;
+    for (const e of Deno.readDirSync(d)) {
+      const p = `${d}/${e.name}`;
+      if (e.isDirectory) total += walk(p);
+      else if (e.isFile) {
+        files++;
+        total += Deno.statSync(p).size;
+      }
+    }
+    return total;
+  };
+  const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+  try {
+    for (const e of [...Deno.readDirSync(dir)].sort((a, b) => a.name.localeCompare(b.name))) {
+      if (!e.isDirectory) continue;
+      const b = walk(`${dir}/${e.name}`);
+      bytes += b;
+      per.push(`${e.name} ${mb(b)}`);
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return `cache ${dir}: empty (no folder yet)`;
+    return `cache ${dir}: unreadable (${(e as Error).message})`;
+  }
+  return `cache ${dir}: ${files} files, ${mb(bytes)}${per.length ? ` (${per.join(", ")})` : ""}`;
+}
+
+/**
  * Entry point of `datasets`; returns the exit code.
  *
  * @example
@@ -105,6 +144,7 @@ export async function main(args: string[]): Promise<number> {
         options: {
           "data-root": { type: "string" },
           dataset: { type: "string" },
+          "cache-dir": { type: "string" },
           help: { type: "boolean", short: "h" },
         },
         strict: true,
@@ -132,6 +172,7 @@ export async function main(args: string[]): Promise<number> {
     const root = parsed.values["data-root"] ?? "data";
     const rows = await checkAll(root, one === undefined ? undefined : [one]);
     console.log(formatCheck(rows));
+    console.log(cacheLine(parsed.values["cache-dir"] ?? "results/cache"));
     if (one !== undefined) return rows[0].status === "found" ? 0 : 1;
     return 0;
   } catch (e) {

@@ -1,15 +1,18 @@
 /**
- * `main.ts figure <experiment> [--format svg|png] [--out DIR]`: render a figure
- * experiment (fig2 ... fig6) from its finished runs to `<out>/figures/<experiment>.<format>`.
+ * `main.ts figure <experiment> [--format svg|png|html] [--out DIR]`: render a figure
+ * experiment (fig2 ... fig6) from its finished runs to `<out>/figures/<experiment>.<format>`;
+ * `html` writes the experiment's whole report page, `<out>/reports/<experiment>.html`.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { loadExperiment } from "../experiment/catalog.ts";
+import { writeHtmlReport } from "../report/html_report.ts";
 import { type FigureFormat, isFigure, loadReport, writeFigure } from "../report/report.ts";
 import { choice, errorExitCode, FlagError } from "../runner/flags.ts";
+import { registryCheck } from "./table.ts";
 
-const USAGE = "usage: main.ts figure <experiment> [--format svg|png] [--out DIR]";
+const USAGE = "usage: main.ts figure <experiment> [--format svg|png|html] [--out DIR]";
 
 /**
  * Entry point of `figure`; returns the exit code.
@@ -43,10 +46,10 @@ export async function main(args: string[]): Promise<number> {
     if (parsed.positionals.length !== 1) {
       throw new FlagError(`expected one experiment name\n${USAGE}`);
     }
-    const format: FigureFormat = choice(
+    const format: FigureFormat | "html" = choice(
       "format",
       parsed.values.format,
-      ["svg", "png"] as const,
+      ["svg", "png", "html"] as const,
       "svg",
     );
     const out = parsed.values.out ?? "results";
@@ -61,6 +64,10 @@ export async function main(args: string[]): Promise<number> {
       throw new FlagError(
         `no finished runs under ${out}/runs/${exp.name}: run "deno task reproduce ${exp.name}" first`,
       );
+    }
+    if (format === "html") {
+      console.log(await writeHtmlReport(report, { out, implemented: await registryCheck() }));
+      return 0;
     }
     const [path] = await writeFigure(report, [format], out);
     console.log(path);

@@ -95,6 +95,19 @@ function printMoved(moved: MovedCell[], print: (line: string) => void, limit = I
 export async function regressReference(opts: RegressReferenceOptions): Promise<number> {
   const print = opts.print ?? ((l: string) => console.log(l));
   const exp = opts.experiment;
+  // Parse and validate the reference before any run starts.
+  if (!opts.update) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(opts.referencePath);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      throw new FlagError(
+        `no reference ${opts.referencePath}: create it with "main.ts regress --update"`,
+      );
+    }
+    checkReferenceText(text, opts.referencePath);
+  }
   // A fresh folder under the output root (writable with the project's permission set).
   const tmp = `${
     (opts.workDir ?? "results").replace(/\/+$/, "")
@@ -239,6 +252,63 @@ export async function regressPublished(
     `regress against published: ${checked} cells checked, ${flagged} outside mean ± ${opts.k} std`,
   );
   return flagged > 0 ? 1 : 0;
+}
+
+/**
+ * Checks a reference CSV before a regression run: it parses, has its `# experiment`,
+ * `# backend` and `# runs` lines, `# runs` distinct runs, and every per-epoch key family
+ * (`epoch<E>.x`, `method<E>.x`) of a run present for every epoch, ending in a newline: a
+ * truncated or cut reference is one error naming the file (a {@linkcode FlagError}).
+ *
+ * @example
+ * ```ts ignore
+ * checkReferenceText(await Deno.readTextFile("results/reference/ci.csv"), "results/reference/ci.csv");
+ * ```
+ */
+export function checkReferenceText(text: string, path: string): void {
+  const bad = (what: string) =>
+    new FlagError(
+      `reference ${path} is damaged (${what}); restore it from version control or re-pin it with "main.ts regress --update"`,
+    );
+  if (!text.endsWith("\n")) throw bad("it does not end with a newline: cut short");
+  let ref: ReturnType<typeof parseReference>;
+  try {
+    ref = parseReference(text);
+  } catch (e) {
+    throw bad(`not a valid CSV: ${(e as Error).message}`);
+  }
+  for (const k of ["experiment", "backend", "runs"]) {
+    if (!ref.meta[k]) throw bad(`no "# ${k}=" line`);
+  }
+  if (ref.cells.some((c) => !c.run || !c.key)) throw bad("rows without run or key");
+  const runs = new Map<string, Set<string>>();
+  for (const c of ref.cells) {
+    const keys = runs.get(c.run) ?? new Set<string>();
+    keys.add(c.key);
+    runs.set(c.run, keys);
+  }
+  if (runs.size !== Number(ref.meta.runs)) {
+    throw bad(`${runs.size} runs, its header says ${ref.meta.runs}`);
+  }
+  for (const [run, keys] of runs) {
+    if (!keys.has("config_hash")) throw bad(`run ${run} has no config_hash`);
+    const epochs = new Map<string, Set<number>>();
+    let last = 0;
+    for (const k of keys) {
+      const m = /^(epoch|method)(\d+)\.(.+)$/.exec(k);
+      if (!m) continue;
+      const family = `${m[1]}.${m[3]}`;
+      const set = epochs.get(family) ?? new Set<number>();
+      set.add(Number(m[2]));
+      epochs.set(family, set);
+      if (m[1] === "epoch") last = Math.max(last, Number(m[2]));
+    }
+    for (const [family, set] of epochs) {
+      for (let e = 1; e <= last; e++) {
+        if (!set.has(e)) throw bad(`run ${run} lacks ${family.replace(".", `${e}.`)}`);
+      }
+    }
+  }
 }
 
 /**

@@ -1,25 +1,51 @@
 /**
  * `main.ts run --method M --dataset D [--profile quick|paper] [--epochs N] [--seed S]
- *  [--set key=value ...] [--out DIR] [--backend B] [--data-root DIR]`: train one run.
+ *  [--set key=value ...] [--out DIR] [--backend B] [--data-root DIR] [--tensorboard DIR]`:
+ *  train one run (`--tensorboard`: per-epoch scalars for TensorBoard, native engine only).
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { BACKEND_REQUESTS, type BackendRequest } from "../backend.ts";
-import { runOne } from "../runner/run_one.ts";
+import { RunHeldError, runOne } from "../runner/run_one.ts";
+import { joinNegativeValues, MAX_COUNT } from "../runner/flags.ts";
+import { PARENT_PID_ENV, watchParents } from "../runner/parent_watch.ts";
+import { defaultOut } from "../runner/permissions.ts";
+import { TENSORBOARD_ENV } from "../runner/tensorboard.ts";
 import { type Profile, resolveConfig } from "../train/config.ts";
 import { reportError, UsageError } from "./errors.ts";
 
 const USAGE =
-  "usage: main.ts run --method M --dataset D [--profile quick|paper] [--epochs N] [--seed S] [--set key=value ...] [--out DIR] [--backend auto|tensorflow|wasm|webgpu|cpu] [--data-root DIR]";
+  "usage: main.ts run --method M --dataset D [--profile quick|paper] [--epochs N] [--seed S] [--set key=value ...] [--out DIR] [--backend auto|tensorflow|wasm|webgpu|cpu] [--data-root DIR] [--cache-dir DIR] [--tensorboard DIR]";
 
-function intFlag(name: string, raw: string | undefined): number | undefined {
+function intFlag(name: string, raw: string | undefined, min: number): number | undefined {
   if (raw === undefined) return undefined;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 0) {
-    throw new UsageError(`--${name} must be a non-negative integer (got '${raw}')`);
+  const v = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  const kind = min === 0 ? "a non-negative integer" : "a positive integer";
+  if (!Number.isInteger(v) || v < min) {
+    throw new UsageError(`--${name} must be ${kind} (got '${raw}')`);
+  }
+  if (v > MAX_COUNT) {
+    throw new UsageError(`--${name} must be ${kind} of at most ${MAX_COUNT} (got '${raw}')`);
   }
   return v;
+}
+
+/** A worker started by a sweep stops when the sweep is gone (parent_watch.ts). */
+function stopWithParent(): void {
+  let parent: string | undefined;
+  try {
+    parent = Deno.env.get(PARENT_PID_ENV);
+  } catch {
+    return;
+  }
+  if (!parent) return;
+  watchParents(() => {
+    console.error(
+      "error: the sweep that started this run is gone; stopping (finished epochs are kept in the checkpoint)",
+    );
+    Deno.exit(143);
+  });
 }
 
 /**
@@ -35,7 +61,7 @@ export async function main(args: string[]): Promise<number> {
     let parsed;
     try {
       parsed = parseArgs({
-        args,
+        args: joinNegativeValues(args, ["epochs", "seed"]),
         options: {
           method: { type: "string" },
           dataset: { type: "string" },
@@ -46,8 +72,10 @@ export async function main(args: string[]): Promise<number> {
           out: { type: "string" },
           backend: { type: "string" },
           "data-root": { type: "string" },
+          "cache-dir": { type: "string" },
           experiment: { type: "string" },
           "run-id": { type: "string" },
+          tensorboard: { type: "string" },
           variant: { type: "string" },
           help: { type: "boolean", short: "h" },
         },
@@ -74,17 +102,20 @@ export async function main(args: string[]): Promise<number> {
       method: v.method,
       dataset: v.dataset,
       profile: v.profile as Profile | undefined,
-      epochs: intFlag("epochs", v.epochs),
-      seed: intFlag("seed", v.seed),
+      epochs: intFlag("epochs", v.epochs, 1),
+      seed: intFlag("seed", v.seed, 0),
       sets: v.set ?? [],
       dataRoot: v["data-root"],
     });
+    stopWithParent();
     const outcome = await runOne({
       config,
-      out: v.out ?? "results",
+      out: v.out ?? defaultOut(),
       experiment: v.experiment,
       runId: v["run-id"],
       variant: v.variant ?? null,
+      cacheDir: v["cache-dir"],
+      tensorboard: v.tensorboard ?? (Deno.env.get(TENSORBOARD_ENV) || undefined),
       backend,
       log: (line) => console.error(line),
     });
@@ -107,6 +138,11 @@ export async function main(args: string[]): Promise<number> {
     console.log(`run folder: ${outcome.dir}`);
     return 0;
   } catch (e) {
+    if (e instanceof RunHeldError) {
+      // Contract (run_one.ts): a run another process holds is not an error.
+      console.log(`${e.message}; not started here`);
+      return 0;
+    }
     return reportError(e);
   }
 }

@@ -112,10 +112,24 @@ export function inspectNpz(path: string, classNames?: string[]): NpzContents {
       throw fail(name, `labels must be one-dimensional, got shape (${y.shape.join(", ")})`);
     }
     labels[s] = Int32Array.from(y.data as ArrayLike<number | bigint>, (v) => Number(v));
+    if (labels[s].length === 0) {
+      throw fail(
+        name,
+        `has 0 rows: the ${s} split is empty; every split needs at least one sample`,
+      );
+    }
   }
   // C comes from the training labels (or the class names): a test label beyond them is an error.
   const maxLabel = labels.train.reduce((m, v) => Math.max(m, v), -1);
   const numClasses = classNames?.length ?? maxLabel + 1;
+  if (numClasses < 2) {
+    throw fail(
+      "y_train",
+      `has a single class (${
+        numClasses === 1 ? "class 0 only" : "none"
+      }); classification needs at least 2 classes`,
+    );
+  }
   for (const s of splitNames) {
     const bad = labels[s].findIndex((v) => v < 0 || v >= numClasses);
     if (bad >= 0) {
@@ -163,6 +177,14 @@ export function inspectNpz(path: string, classNames?: string[]): NpzContents {
         throw fail(name, `has ${a.shape[0] ?? 0} rows but y_${s} has ${labels[s].length} labels`);
       }
       const d = a.shape.slice(1).reduce((p, q) => p * q, 1);
+      if (d === 0) {
+        throw fail(
+          name,
+          `has 0 features per sample (shape (${
+            a.shape.join(", ")
+          })); every modality needs at least one feature`,
+        );
+      }
       if (dims[m] === undefined) dims[m] = d;
       else if (dims[m] !== d) {
         throw fail(name, `has ${d} features per sample but ${m}_train has ${dims[m]}`);

@@ -57,7 +57,10 @@ export function datasetDefaults(spec: DatasetSpec, profile: string): Record<stri
  * const ds = await loadDataset(cfg);
  * ```
  */
-export function loadDataset(cfg: RunConfig): Promise<Dataset> {
+export function loadDataset(
+  cfg: RunConfig,
+  opts: { cacheRoot?: string } = {},
+): Promise<Dataset> {
   if (cfg.data.name.startsWith("npz:")) {
     const names = (cfg.data.class_names as string[]).length
       ? cfg.data.class_names as string[]
@@ -87,7 +90,10 @@ export function loadDataset(cfg: RunConfig): Promise<Dataset> {
       ),
     );
   }
-  return loader.load(cfg, String(cfg.data.cache || `results/cache/${spec.name}`));
+  // The decoding cache: data.cache when set, else <cache root>/<dataset> (the cache root is
+  // `--cache-dir`, default <out>/cache; see runner/run_one.ts).
+  const root = (opts.cacheRoot ?? "results/cache").replace(/\/+$/, "");
+  return loader.load(cfg, String(cfg.data.cache || `${root}/${spec.name}`));
 }
 
 /**

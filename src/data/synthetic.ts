@@ -19,6 +19,7 @@ import { type DatasetSpec, lazyOf } from "./specs.ts";
 import type { Dataset } from "./types.ts";
 import { type HostSplit, MemorySplit } from "./memory.ts";
 import { Rng, seedFor } from "../rng.ts";
+import { ConfigError } from "../train/config_error.ts";
 
 /** The documented knobs of a stand-in (all settable with `--set data.<knob>=value`). */
 export interface SyntheticKnobs {
@@ -186,20 +187,22 @@ export function validateKnobs(k: SyntheticKnobs): void {
   ] as const;
   for (const key of positiveInt) {
     if (!Number.isInteger(k[key]) || k[key] <= 0) {
-      throw new Error(`data.${key} must be a positive integer (got ${k[key]})`);
+      throw new ConfigError(`data.${key} must be a positive integer (got ${k[key]})`);
     }
   }
   if (!Number.isInteger(k.val_size) || k.val_size < 0) {
-    throw new Error(`data.val_size must be a non-negative integer (got ${k.val_size})`);
+    throw new ConfigError(`data.val_size must be a non-negative integer (got ${k.val_size})`);
   }
   if (!Number.isInteger(k.lazy_depth) || k.lazy_depth < 0) {
-    throw new Error(`data.lazy_depth must be a non-negative integer (got ${k.lazy_depth})`);
+    throw new ConfigError(`data.lazy_depth must be a non-negative integer (got ${k.lazy_depth})`);
   }
   if (!(k.merged_share >= 0 && k.merged_share <= 1)) {
-    throw new Error(`data.merged_share must be in [0, 1] (got ${k.merged_share})`);
+    throw new ConfigError(
+      `data.merged_share must be in [0, 1] (got ${k.merged_share}): set it with --set data.merged_share=0.5`,
+    );
   }
   for (const key of ["snr_strong", "snr_lazy"] as const) {
-    if (!(k[key] > 0)) throw new Error(`data.${key} must be > 0 (got ${k[key]})`);
+    if (!(k[key] > 0)) throw new ConfigError(`data.${key} must be > 0 (got ${k[key]})`);
   }
 }
 

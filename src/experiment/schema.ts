@@ -22,6 +22,7 @@ import {
   type CompareOp,
   type Entry,
   type Experiment,
+  type LauncherSettings,
   type MetricRef,
   type Profile,
   PROFILES,
@@ -30,6 +31,7 @@ import {
   REPORT_KINDS,
   type ReportKind,
   type ReportSpec,
+  type SlurmOptionMap,
   type TableColumn,
   type TableRow,
 } from "./types.ts";
@@ -401,6 +403,7 @@ export function parseExperiment(text: string, file: string, name?: string): Expe
       "claims",
       "notes",
       "feature_datasets",
+      "launcher",
     ],
     ["title", "methods", "datasets", "seeds", "profiles", "report"],
   );
@@ -431,6 +434,7 @@ export function parseExperiment(text: string, file: string, name?: string): Expe
     ids.add(cl.id);
   });
   const notes = top.notes === undefined ? [] : c.strList(top.notes, ["notes"], "a list of strings");
+  const launcher = parseLauncher(c, top.launcher);
   const base = file.split(/[\\/]/).pop() ?? file;
   return {
     name: name ?? base.replace(/\.ya?ml$/, ""),
@@ -446,7 +450,65 @@ export function parseExperiment(text: string, file: string, name?: string): Expe
     report,
     claims,
     notes,
+    ...(launcher ? { launcher } : {}),
   };
+}
+
+/** Keys of `launcher.slurm` and the `sbatch` option each one sets. */
+const SLURM_KEYS: Record<string, string> = {
+  partition: "partition",
+  account: "account",
+  time: "time",
+  mem: "mem",
+  gpus: "gpus",
+  cpus_per_task: "cpus-per-task",
+};
+
+/**
+ * `launcher: {slurm: {partition, account, time, mem, gpus, cpus_per_task, extra}}`: each
+ * option is one value or `{quick: v, paper: v}`; `extra` lists `#SBATCH` lines.
+ */
+function parseLauncher(c: Checker, v: unknown): LauncherSettings | undefined {
+  if (v === undefined || v === null) return undefined;
+  const top = c.obj(v, ["launcher"], ["slurm"], ["slurm"]);
+  const p: FieldPath = ["launcher", "slurm"];
+  const o = c.obj(top.slurm, p, [...Object.keys(SLURM_KEYS), "extra"], []);
+  const options: Record<Profile, SlurmOptionMap> = { quick: {}, paper: {} };
+  for (const [key, option] of Object.entries(SLURM_KEYS)) {
+    const raw = o[key];
+    if (raw === undefined || raw === null) continue;
+    const perProfile = isObj(raw)
+      ? c.obj(raw, [...p, key], PROFILES, [])
+      : { quick: raw, paper: raw };
+    for (const profile of PROFILES) {
+      const value = perProfile[profile];
+      if (value === undefined || value === null) continue;
+      const path: FieldPath = isObj(raw) ? [...p, key, profile] : [...p, key];
+      options[profile][option] = slurmValue(c, key, value, path);
+    }
+  }
+  const extra = o.extra === undefined || o.extra === null
+    ? []
+    : c.strList(o.extra, [...p, "extra"], 'a list of "#SBATCH --option=value" lines').map(
+      (line, i) => {
+        const t = line.trim();
+        const full = t.startsWith("#SBATCH") ? t : `#SBATCH ${t}`;
+        if (!/^#SBATCH --?[A-Za-z]/.test(full) || /[\n\r]/.test(full)) {
+          c.src.fail([...p, "extra", i], 'an "#SBATCH --option=value" line', line);
+        }
+        return full;
+      },
+    );
+  return { slurm: { options, extra } };
+}
+
+function slurmValue(c: Checker, key: string, v: unknown, path: FieldPath): string {
+  if (key === "gpus") return String(c.int(v, path, 0, "a number of GPUs per task (0 or more)"));
+  if (key === "cpus_per_task") return String(c.int(v, path, 1, "a positive integer"));
+  if (typeof v === "number" && Number.isFinite(v)) return String(v);
+  const s = c.str(v, path, "a string (or {quick: ..., paper: ...})");
+  if (/\s/.test(s.trim())) c.src.fail(path, "a value without spaces", v);
+  return s.trim();
 }
 
 /**

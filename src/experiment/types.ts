@@ -186,6 +186,29 @@ export interface Experiment {
   claims: Claim[];
   /** Notes printed under the report (e.g. anomalies of the published numbers). */
   notes: string[];
+  /** Cluster settings of the `launcher:` block (absent when the file has none). */
+  launcher?: LauncherSettings;
+}
+
+/**
+ * `sbatch` options of one profile, by long option name without the dashes
+ * (`partition`, `time`, `mem`, `account`, `cpus-per-task`, and `gpus`, which the
+ * launcher writes as `--gres=gpu:N`); `null` for an option without a value.
+ */
+export type SlurmOptionMap = Record<string, string | null>;
+
+/** The Slurm part of an experiment's `launcher:` block, resolved per profile. */
+export interface SlurmSettings {
+  /** Options per profile. */
+  options: Record<Profile, SlurmOptionMap>;
+  /** Extra `#SBATCH` lines, written as given (after the options). */
+  extra: string[];
+}
+
+/** An experiment's `launcher:` block. */
+export interface LauncherSettings {
+  /** Slurm settings. */
+  slurm: SlurmSettings;
 }
 
 /** One run of an expanded experiment. */

@@ -13,11 +13,12 @@
  * | what | backends | how |
  * |---|---|---|
  * | `Identity` | wasm | shares the buffer (reference count) instead of copying it, as cpu does |
- * | gradient saves | wasm, cpu | `engine.clone` shares instead of running Identity (src/kernels/engine.ts) |
+ * | gradient saves | wasm, cpu, tensorflow | `engine.clone` shares instead of running Identity, which copies on native (src/kernels/engine.ts) |
  * | SGD update | wasm, cpu | fused, in place (src/train/fused_sgd.ts) |
  * | `Max` over non-innermost axes, `Equal` (broadcast), `GatherV2`, `Unpack`, `SplitV` | wasm | one pass over memory (src/kernels/tensor_ops.ts) |
  * | `Add`, `Sub`, `Multiply`, `RealDiv` of at most 4096 float32 outputs | wasm | one JS loop instead of an XNNPACK operator per call (src/kernels/tensor_ops.ts) |
  * | Relu, LeakyRelu gradients | wasm, cpu | one branch-free pass (kernel `IbmlReluGrad`) instead of 3 kernels |
+ * | Relu, LeakyRelu gradients | tensorflow | TensorFlow's `ReluGrad` / `LeakyReluGrad` op (src/kernels/native_ops.ts) |
  *
  * **wasm** (deterministic, machine-independent; summation order differs from stock, so the
  * last bits of a run's numbers do):
@@ -49,7 +50,8 @@ import * as tf from "@tensorflow/tfjs";
 import { blasStatus, loadBlas } from "./blas.ts";
 import { blasConvKernels, conv2dGradient, maxPoolGradKernel } from "./conv.ts";
 import { blasBatchMatMul, untransposedBatchMatMul } from "./matmul.ts";
-import { installSharedSaves } from "./engine.ts";
+import { installEagerBackprop, installSharedSaves } from "./engine.ts";
+import { nativeReluGradKernel } from "./native_ops.ts";
 import {
   SOFTMAX_CE,
   SOFTMAX_CE_GRAD,
@@ -197,6 +199,7 @@ export function installFastKernels(): FastKernelStatus {
 
   // 1. Bitwise-identical replacements (always).
   const saves = installSharedSaves();
+  const eager = installEagerBackprop();
   if (hasWasm) {
     replace("Identity", "wasm", sharedIdentity);
     replace("Max", "wasm", reduceKernel("max", current("Max", "wasm").kernelFunc));
@@ -219,9 +222,17 @@ export function installFastKernels(): FastKernelStatus {
     tf.registerKernel({ kernelName: RELU_GRAD, backendName: be, kernelFunc: reluGradKernel });
     note(be, "Relu/LeakyRelu grad");
   }
+  // The native engine: TensorFlow's own fused ReluGrad/LeakyReluGrad (src/kernels/native_ops.ts).
+  tf.registerKernel({
+    kernelName: RELU_GRAD,
+    backendName: "tensorflow",
+    kernelFunc: nativeReluGradKernel,
+  });
+  note("tensorflow", "Relu/LeakyRelu grad (TF ReluGrad)");
+  const reluBackends = [...jsBackends, "tensorflow"];
   for (const k of ["Relu", "LeakyRelu"] as const) {
     tf.registerGradient(
-      reluGradient(k, tf.getGradient(k), () => jsBackends.includes(tf.getBackend())),
+      reluGradient(k, tf.getGradient(k), () => reluBackends.includes(tf.getBackend())),
     );
   }
 
@@ -293,7 +304,7 @@ export function installFastKernels(): FastKernelStatus {
     kernels,
     summary: `${mode} kernels, ${numerics} (${where}; fused SGD${
       saves ? ", shared gradient saves" : ""
-    }; BLAS: ${blasStatus()})`,
+    }${eager ? ", eager backprop frees on native" : ""}; BLAS: ${blasStatus()})`,
   };
   return status;
 }

@@ -393,9 +393,12 @@ export function reluGradient(
   previous: tf.GradConfig,
   active: () => boolean,
 ): tf.GradConfig {
+  // Relu saves its OUTPUT, not its input: y > 0 exactly where x > 0, so the gradient is the
+  // same bit for bit, and the input (a BatchNorm output, say) need not outlive the forward
+  // pass (the next layer keeps y anyway), one activation-sized tensor less per ReLU.
   return {
     kernelName,
-    inputsToSave: ["x"],
+    ...(kernelName === "Relu" ? { outputsToSave: [true] } : { inputsToSave: ["x"] }),
     gradFunc: (dy, saved, attrs) => {
       const [x] = saved;
       if (!active() || x.dtype !== "float32" || (dy as tf.Tensor).dtype !== "float32") {

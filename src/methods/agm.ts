@@ -37,8 +37,11 @@ import {
   gradsOf,
   scaleGradient,
 } from "../train/grads.ts";
+import type { Batch } from "../data/types.ts";
+import { runSliced } from "../train/micro_batch.ts";
 import { buildFusionModel } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
+import type { StepContext, StepOutput } from "./types.ts";
 
 /** The fused logits and the Shapley-style contributions of one forward. */
 export interface Contributions {
@@ -69,11 +72,12 @@ export function agmContributions(
     const fuse = (x: Record<string, tf.Tensor>, mode: boolean) =>
       model.head.fuse(model.encode(x, mode));
     const T = fuse(inputs, training);
-    // only[m]: f with every other modality's input zeroed (eval mode).
+    // only[m]: f with every other modality's input zeroed (eval mode). The batch's other
+    // inputs (e.g. `text_mask` for the Bi-GRU) are kept: only the modality tensors change.
     const only: Record<string, tf.Tensor2D> = {};
     for (const m of mods) {
-      const x: Record<string, tf.Tensor> = {};
-      for (const n of mods) x[n] = n === m ? inputs[n] : tf.zerosLike(inputs[n]);
+      const x: Record<string, tf.Tensor> = { ...inputs };
+      for (const n of mods) if (n !== m) x[n] = tf.zerosLike(inputs[n]);
       only[m] = fuse(x, false);
     }
     const [a, b] = mods;
@@ -298,48 +302,85 @@ export const agm: MethodEntry = {
       ...mods.map((m) => `running_${m}`),
       "clipped",
     ];
+    // One step on `batch` (a whole batch, or one slice of a micro-batched step when `defer`
+    // is given: then S^ is not updated here but the slice's weighted S_m is added to
+    // `defer.pending` for the one update after the last slice).
+    const sliceStep = (
+      batch: Batch,
+      step: StepContext,
+      defer: { pending: Record<string, tf.Scalar>; weight: number } | null,
+    ): StepOutput => {
+      const t = step.iteration + 1; // the official 1-based global iteration
+      const active = start <= step.protocolEpoch && step.protocolEpoch <= end;
+      const r = gradsOf(model.params(), () => {
+        const c = agmContributions(model, batch.inputs, true);
+        // Numbers only (no gradient): S_m, then k_m from the old means, then the update.
+        const coef = noGrad(() => {
+          const S: Record<string, tf.Scalar> = {};
+          for (const m of mods) S[m] = contributionLoss(c.contributions[m], batch.labels);
+          if (!defer) return { S, ...state.next(S, t, alpha, cap) };
+          return {
+            S,
+            ...agmCoefficients(S, state.running as Record<string, tf.Scalar>, alpha, cap),
+          };
+        });
+        const scales = active ? coef.k : state.scales;
+        const out = modulatedOutput(c.contributions, scales);
+        return {
+          loss: crossEntropy(out, batch.labels),
+          aux: { fused: c.fused, unimodal: c.contributions, S: coef.S, k: coef.k },
+        };
+      });
+      const { S, k } = r.aux;
+      if (defer) {
+        for (const m of mods) {
+          const prev = defer.pending[m];
+          defer.pending[m] = tf.tidy(() => {
+            const w = tf.mul(S[m], defer.weight) as tf.Scalar;
+            return prev ? tf.add(prev, w) as tf.Scalar : w;
+          });
+          prev?.dispose();
+        }
+      }
+      if (active) { for (const m of mods) state.scales[m].assign(k[m]); }
+      const clip = agmClip(r.grads, kernelName, clipThreshold, clipNorm);
+      step.optimizer.step(clip.grads, step.lr);
+      disposeGrads(clip.grads);
+      const logs: Record<string, tf.Scalar> = { clipped: clip.clipped };
+      for (const m of mods) {
+        logs[`k_${m}`] = k[m];
+        logs[`scale_${m}`] = state.scales[m].clone() as tf.Scalar;
+        logs[`loss_${m}`] = S[m];
+        logs[`running_${m}`] = state.running[m].clone() as tf.Scalar;
+      }
+      return { loss: r.loss, fused: r.aux.fused, unimodal: r.aux.unimodal, logs };
+    };
     return {
       name: "agm",
       modalities: mods,
       logNames,
       params: () => model.params(),
       buffers: () => model.buffers(),
-      trainStep(batch, step) {
-        const t = step.iteration + 1; // the official 1-based global iteration
-        const active = start <= step.protocolEpoch && step.protocolEpoch <= end;
-        const r = gradsOf(model.params(), () => {
-          const c = agmContributions(model, batch.inputs, true);
-          // Numbers only (no gradient): S_m, then k_m from the old means, then the update.
-          const coef = noGrad(() => {
-            const S: Record<string, tf.Scalar> = {};
-            for (const m of mods) S[m] = contributionLoss(c.contributions[m], batch.labels);
-            return { S, ...state.next(S, t, alpha, cap) };
-          });
-          const scales = active ? coef.k : state.scales;
-          const out = modulatedOutput(c.contributions, scales);
-          return {
-            loss: crossEntropy(out, batch.labels),
-            aux: { fused: c.fused, unimodal: c.contributions, S: coef.S, k: coef.k },
-          };
-        });
-        const { S, k } = r.aux;
-        if (active) { for (const m of mods) state.scales[m].assign(k[m]); }
-        const clip = agmClip(r.grads, kernelName, clipThreshold, clipNorm);
-        step.optimizer.step(clip.grads, step.lr);
-        disposeGrads(clip.grads);
-        const logs: Record<string, tf.Scalar> = { clipped: clip.clipped };
+      trainStep: (batch, step) => Promise.resolve(sliceStep(batch, step, null)),
+      // Micro-batches: every slice takes k from the same running means (those before the
+      // step), and the means are updated ONCE per optimizer step, with the whole batch's S_m
+      // (the size-weighted mean of the slices' S_m), as one official iteration does.
+      async trainStepSliced(batch, step, size) {
+        const pending: Record<string, tf.Scalar> = {};
+        const out = await runSliced(
+          batch,
+          size,
+          step,
+          (part, c) =>
+            Promise.resolve(sliceStep(part, c, { pending, weight: part.size / batch.size })),
+        );
+        state.update(pending, step.iteration + 1);
         for (const m of mods) {
-          logs[`k_${m}`] = k[m];
-          logs[`scale_${m}`] = state.scales[m].clone() as tf.Scalar;
-          logs[`loss_${m}`] = S[m];
-          logs[`running_${m}`] = state.running[m].clone() as tf.Scalar;
+          pending[m].dispose();
+          out.logs[`running_${m}`].dispose();
+          out.logs[`running_${m}`] = state.running[m].clone() as tf.Scalar;
         }
-        return Promise.resolve({
-          loss: r.loss,
-          fused: r.aux.fused,
-          unimodal: r.aux.unimodal,
-          logs,
-        });
+        return out;
       },
       predict(inputs) {
         const c = agmContributions(model, inputs, false);

@@ -46,6 +46,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Batch } from "../data/types.ts";
 import type { FusionModel } from "../models/model.ts";
 import { ConfigError } from "../train/config_error.ts";
 import {
@@ -58,10 +59,12 @@ import {
   scaleGradient,
   stopGradient,
 } from "../train/grads.ts";
+import { runSliced } from "../train/micro_batch.ts";
 import { stepLr } from "../train/schedule.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import { startSteppedLr } from "./dgl.ts";
 import type { MethodEntry } from "./entry.ts";
+import type { StepContext, StepOutput } from "./types.ts";
 
 /** How the encoder-gradient weights w_m are chosen (see the module doc). */
 export type OmegaMode = "lagged" | "current" | "off";
@@ -273,6 +276,40 @@ export const arl: MethodEntry = {
       ...mods.map((m) => `loss_${m}`),
       "grad_norm",
     ];
+    // One step on `batch` (or on one slice; `store`: write this batch's omega for the next).
+    const sliceStep = (batch: Batch, step: StepContext, store: boolean): StepOutput => {
+      const active = step.protocolEpoch > Number(p.start); // `epoch > args.start`
+      const r = arlGrads(model, batch.inputs, batch.labels, {
+        active,
+        gamma: Number(p.gamma),
+        T: Number(p.T),
+        hMin: Number(p.h_min),
+        mode,
+        previous: previous as unknown as tf.Tensor1D,
+      });
+      const norm = globalNorm(r.grads);
+      let grads = r.grads;
+      if (clipNorm > 0) grads = clipGlobalNorm(grads, clipNorm);
+      step.optimizer.step(grads, step.lr);
+      disposeGrads(grads);
+      // The official step writes omega in the gamma phase and 0.5 before it.
+      if (store) tf.tidy(() => previous.assign(active ? r.omega : tf.fill([mods.length], 0.5)));
+      const logs: Record<string, tf.Scalar | number> = {
+        gamma_phase: active ? 1 : 0,
+        loss_fusion: r.lossFused,
+        grad_norm: norm,
+      };
+      const omegas = tf.unstack(r.omega) as tf.Scalar[];
+      const mults = tf.unstack(r.multiplier) as tf.Scalar[];
+      mods.forEach((m, i) => {
+        logs[`omega_${m}`] = omegas[i];
+        logs[`multiplier_${m}`] = mults[i];
+        logs[`loss_${m}`] = r.lossUnimodal[m];
+      });
+      r.omega.dispose();
+      r.multiplier.dispose();
+      return { loss: r.loss, fused: r.fused, unimodal: r.unimodal, logs };
+    };
     return {
       name: "arl",
       modalities: mods,
@@ -286,38 +323,26 @@ export const arl: MethodEntry = {
           ? startSteppedLr(base, t.lr_step, t.lr_gamma, epochs, t.protocol_epochs, epoch)
           : stepLr(base, t.lr_step, t.lr_gamma, epochs, t.protocol_epochs, epoch);
       },
-      trainStep(batch, step) {
-        const active = step.protocolEpoch > Number(p.start); // `epoch > args.start`
-        const r = arlGrads(model, batch.inputs, batch.labels, {
-          active,
-          gamma: Number(p.gamma),
-          T: Number(p.T),
-          hMin: Number(p.h_min),
-          mode,
-          previous: previous as unknown as tf.Tensor1D,
-        });
-        const norm = globalNorm(r.grads);
-        let grads = r.grads;
-        if (clipNorm > 0) grads = clipGlobalNorm(grads, clipNorm);
-        step.optimizer.step(grads, step.lr);
-        disposeGrads(grads);
-        // The official step writes omega in the gamma phase and 0.5 before it.
-        tf.tidy(() => previous.assign(active ? r.omega : tf.fill([mods.length], 0.5)));
-        const logs: Record<string, tf.Scalar | number> = {
-          gamma_phase: active ? 1 : 0,
-          loss_fusion: r.lossFused,
-          grad_norm: norm,
-        };
-        const omegas = tf.unstack(r.omega) as tf.Scalar[];
-        const mults = tf.unstack(r.multiplier) as tf.Scalar[];
-        mods.forEach((m, i) => {
-          logs[`omega_${m}`] = omegas[i];
-          logs[`multiplier_${m}`] = mults[i];
-          logs[`loss_${m}`] = r.lossUnimodal[m];
-        });
-        r.omega.dispose();
-        r.multiplier.dispose();
-        return Promise.resolve({ loss: r.loss, fused: r.fused, unimodal: r.unimodal, logs });
+      trainStep: (batch, step) => Promise.resolve(sliceStep(batch, step, true)),
+      // Micro-batches: every slice reads the previous STEP's weights; after the step the
+      // stored omega is the size-weighted mean of the slices' omegas (the logged value), so
+      // the next step's slices all use it, as the next official iteration would.
+      async trainStepSliced(batch, step, size) {
+        const out = await runSliced(
+          batch,
+          size,
+          step,
+          (part, c) => Promise.resolve(sliceStep(part, c, false)),
+        );
+        const active = step.protocolEpoch > Number(p.start);
+        tf.tidy(() =>
+          previous.assign(
+            active
+              ? tf.stack(mods.map((m) => out.logs[`omega_${m}`])) as tf.Tensor1D
+              : tf.fill([mods.length], 0.5),
+          )
+        );
+        return out;
       },
       predict: (inputs) => predictFusion(model, inputs),
       state: () => ({ json: null, tensors: { previous_weights: previous } }),

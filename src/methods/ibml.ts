@@ -19,8 +19,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Batch } from "../data/types.ts";
+import type { Batch, DatasetInfo } from "../data/types.ts";
 import type { FusionOutput } from "../models/model.ts";
+import { ConfigError } from "../train/config_error.ts";
 import { ibmlWarmupLr, stepLr } from "../train/schedule.ts";
 import { crossEntropy } from "../train/grads.ts";
 import { buildFusionModel, plainStep, predictFusion } from "./common.ts";
@@ -134,9 +135,21 @@ export function bioLoss(out: FusionOutput, labels: tf.Tensor1D, s: Strengths): t
  * correctly-predicted samples of the stronger modality (a_m > 1), each with probability
  * min(a_m, lambda) / lambda. Also returns the share of noised samples per modality.
  *
+ * What is noised follows the official entry points (research note ibml-official.md, TCM):
+ * - by default the whole per-sample tensor, with std = the unbiased std of all elements of
+ *   the batch tensor;
+ * - a text modality (the batch carries `<m>_mask`): std over `x[:, :min(length)]`, every
+ *   sample truncated to the batch's shortest text (`main_VL.py`), so the zero padding does not
+ *   shrink it; the field covers the padded shape (the Bi-GRU ignores the padded steps);
+ * - `views[m]` (ModelNet40's [B, 4, H, W, C] views: [0, 1]): one field of one view's shape,
+ *   std of the first listed view's batch, added to each listed view under its own
+ *   independent Bernoulli mask (`main_ModelNet.py`); other views are never noised.
+ *   `noised` is then the mean share over the listed views.
+ *
  * @example
  * ```ts ignore
  * const { inputs, noised } = tcmNoise(batch, s, 10, ctx);
+ * const mn = tcmNoise(batch, s, 40, ctx, { image: [0, 1] }); // ModelNet40
  * ```
  */
 export function tcmNoise(
@@ -144,9 +157,20 @@ export function tcmNoise(
   s: Strengths,
   lambda: number,
   ctx: StepContext,
+  views: Record<string, number[]> = {},
 ): { inputs: Record<string, tf.Tensor>; noised: Record<string, tf.Scalar> } {
   const inputs: Record<string, tf.Tensor> = {};
   const noised: Record<string, tf.Scalar> = {};
+  // Shortest text length per masked modality (one read-back per text modality and step).
+  const prefix: Record<string, number> = {};
+  for (const m of Object.keys(s.a)) {
+    const mask = batch.inputs[`${m}_mask`];
+    if (mask) prefix[m] = Math.max(1, tf.tidy(() => tf.min(tf.sum(mask, 1))).dataSync()[0]);
+  }
+  const unbiasedStd = (t: tf.Tensor) => {
+    const mean = tf.mean(t);
+    return tf.sqrt(tf.div(tf.sum(tf.square(tf.sub(t, mean))), Math.max(t.size - 1, 1)));
+  };
   tf.tidy(() => {
     for (const [m, x] of Object.entries(batch.inputs)) {
       const a = s.a[m];
@@ -154,22 +178,73 @@ export function tcmNoise(
         inputs[m] = tf.keep(x.clone());
         continue;
       }
-      const n = x.size;
-      const mean = tf.mean(x);
-      const std = tf.sqrt(tf.div(tf.sum(tf.square(tf.sub(x, mean))), Math.max(n - 1, 1)));
+      const p = tf.div(tf.minimum(a, lambda), lambda);
+      const gate = tf.mul(s.correct[m], tf.step(tf.sub(a, 1))); // correct and stronger
+      const draw = (purpose: (string | number)[]) =>
+        tf.mul(
+          gate,
+          tf.step(tf.sub(p, tf.randomUniform([batch.size], 0, 1, "float32", ctx.seed(...purpose)))),
+        );
+      const listed = views[m];
+      if (listed && listed.length) {
+        // x [B, V, ...]: one field of one view's shape, std of the first listed view.
+        const [, V, ...rest] = x.shape;
+        const one = (v: number) => tf.slice(x, [0, v], [batch.size, 1]);
+        const std = unbiasedStd(one(listed[0]));
+        const field = tf.mul(
+          tf.randomNormal(rest, 0, 1, "float32", ctx.seed("tcm-field", m)),
+          std,
+        );
+        const masks: tf.Tensor[] = [];
+        const parts: tf.Tensor[] = [];
+        for (let v = 0; v < V; v++) {
+          const xv = one(v);
+          if (!listed.includes(v)) {
+            parts.push(xv);
+            continue;
+          }
+          const mask = draw(["tcm-u", m, v]);
+          masks.push(mask);
+          const shape = [batch.size, 1, ...rest.map(() => 1)];
+          parts.push(tf.add(xv, tf.mul(tf.reshape(mask, shape), tf.expandDims(field, 0))));
+        }
+        inputs[m] = tf.keep(tf.concat(parts, 1));
+        noised[m] = tf.keep(tf.mean(tf.stack(masks)));
+        continue;
+      }
+      const sample = prefix[m] !== undefined
+        ? tf.slice(x, [0, 0], [batch.size, Math.min(prefix[m], x.shape[1]!)])
+        : x;
       const field = tf.mul(
         tf.randomNormal(x.shape.slice(1), 0, 1, "float32", ctx.seed("tcm-field", m)),
-        std,
+        unbiasedStd(sample),
       );
-      const u = tf.randomUniform([batch.size], 0, 1, "float32", ctx.seed("tcm-u", m));
-      const p = tf.div(tf.minimum(a, lambda), lambda);
-      const mask = tf.mul(tf.mul(s.correct[m], tf.step(tf.sub(p, u))), tf.step(tf.sub(a, 1)));
+      const mask = draw(["tcm-u", m]);
       const maskShape = [batch.size, ...x.shape.slice(1).map(() => 1)];
       inputs[m] = tf.keep(tf.add(x, tf.mul(tf.reshape(mask, maskShape), field)));
       noised[m] = tf.keep(tf.mean(mask));
     }
   });
   return { inputs, noised };
+}
+
+/**
+ * The views TCM noises per modality: ModelNet40's multi-view image input ([V, H, W, C] per
+ * sample in the paper profile) gets views 1 and 2 (indices 0, 1), as `main_ModelNet.py`;
+ * every other input is noised whole.
+ *
+ * @example
+ * ```ts ignore
+ * tcmViews(info); // { image: [0, 1] } for ModelNet40 (paper profile), else {}
+ * ```
+ */
+export function tcmViews(info: DatasetInfo): Record<string, number[]> {
+  if (info.name !== "modelnet40") return {};
+  const out: Record<string, number[]> = {};
+  for (const m of info.modalities) {
+    if ((info.inputShapes[m] ?? []).length === 4) out[m] = [0, 1];
+  }
+  return out;
 }
 
 /**
@@ -202,6 +277,11 @@ export const ibml: MethodEntry = {
     tcm: true,
     warmup: true,
     lambda: spec.name === "modelnet40" ? 40 : 10,
+    // The base lr lr0 of the schedule, absolute: the official 1e-3 in every profile (the
+    // warm-up ramps to 10 lr0 = 1e-2). It does not follow train.lr: the quick profile's 1e-2
+    // base would put the warm-up peak at 0.1, which collapses training (docs/methods.md,
+    // "Learning rates").
+    base_lr: 1e-3,
     window_start: 0,
     window_end: 90,
   }),
@@ -209,6 +289,9 @@ export const ibml: MethodEntry = {
     const p = ctx.params;
     const model = buildFusionModel(ctx, "concat", "split");
     const bio = new BioRecords(model.modalities, ctx.numTrain, ctx.info.numClasses);
+    const noisedViews = tcmViews(ctx.info);
+    const baseLr = Number(p.base_lr);
+    if (!(baseLr > 0)) throw new ConfigError(`method.base_lr must be > 0 (got ${p.base_lr})`);
     const logNames = [
       ...model.modalities.map((m) => `a_${m}`),
       ...model.modalities.map((m) => `bio_${m}`),
@@ -220,10 +303,10 @@ export const ibml: MethodEntry = {
       logNames,
       params: () => model.params(),
       buffers: () => model.buffers(),
-      learningRate(epoch, base, epochs) {
+      learningRate(epoch, _trainLr, epochs) {
         const protocol = ctx.config.train.protocol_epochs;
-        return p.warmup ? ibmlWarmupLr(base, epoch, epochs, protocol) : stepLr(
-          base,
+        return p.warmup ? ibmlWarmupLr(baseLr, epoch, epochs, protocol) : stepLr(
+          baseLr,
           ctx.config.train.lr_step,
           ctx.config.train.lr_gamma,
           epochs,
@@ -234,7 +317,9 @@ export const ibml: MethodEntry = {
       trainStep(batch, step) {
         const active = inWindow(step.protocolEpoch, Number(p.window_start), Number(p.window_end));
         const s = bio.strengths(batch, step.epoch);
-        const tcm = active && p.tcm ? tcmNoise(batch, s, Number(p.lambda), step) : null;
+        const tcm = active && p.tcm
+          ? tcmNoise(batch, s, Number(p.lambda), step, noisedViews)
+          : null;
         const out = plainStep(
           model,
           batch,

@@ -28,12 +28,16 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Batch } from "../data/types.ts";
 import type { Param } from "../models/params.ts";
 import { ConfigError } from "../train/config_error.ts";
 import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../train/grads.ts";
 import { rho } from "../train/metrics.ts";
+import { runSliced, type StepOptimizer } from "../train/micro_batch.ts";
+import { stepLr } from "../train/schedule.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
+import type { StepContext, StepOutput } from "./types.ts";
 
 /**
  * The prime-learning-window statistic k at the start of an epoch: the relative change of
@@ -180,6 +184,9 @@ export const inforeg: MethodEntry = {
     threshold: 0.05,
     beta_strong: 0.95,
     beta_lazy: 0.1,
+    // lr = lr_scale x train.lr: the official SGD lr is 2e-3 (main.py), i.e. 2 x the paper
+    // profile's shared base 1e-3 (docs/methods.md, "Learning rates").
+    lr_scale: 2,
   }),
   create(ctx) {
     const p = ctx.params;
@@ -202,6 +209,8 @@ export const inforeg: MethodEntry = {
       ctx.config.train.protocol_epochs,
     );
     const threshold = Number(p.threshold);
+    const lrScale = Number(p.lr_scale);
+    if (!(lrScale > 0)) throw new ConfigError(`method.lr_scale must be > 0 (got ${lrScale})`);
     const c: BetaConstants = { strong: Number(p.beta_strong), lazy: Number(p.beta_lazy) };
     const model = buildFusionModel(ctx, "concat", "split");
     const encParams = { [strong]: model.encoderParams(strong), [lazy]: model.encoderParams(lazy) };
@@ -215,6 +224,57 @@ export const inforeg: MethodEntry = {
     let k = 1;
     let gateOpen = true;
     const logNames = [`beta_${strong}`, `beta_${lazy}`, "gate", "k", "fim"];
+    // One step on `batch` (or one slice of a micro-batched step, `trace` false).
+    const sliceStep = (batch: Batch, step: StepContext, trace: boolean): StepOutput => {
+      if (step.epoch !== anchoredEpoch) {
+        // Start of an epoch: theta0 <- theta, and the gate from the trace history.
+        for (const m of mods) {
+          for (const q of encParams[m]) {
+            tf.tidy(() => anchors.get(q.name)!.assign(tf.clone(q.variable)));
+          }
+        }
+        anchoredEpoch = step.epoch;
+        k = primeWindowChange(history, window);
+        gateOpen = k > threshold;
+      }
+      const r = gradsOf(model.params(), () => {
+        const out = model.forward(batch.inputs, true);
+        const loss = tf.addN([
+          crossEntropy(out.fused, batch.labels),
+          crossEntropy(out.unimodal[strong], batch.labels),
+          crossEntropy(out.unimodal[lazy], batch.labels),
+        ]) as tf.Scalar;
+        return { loss, aux: { fused: out.fused, unimodal: out.unimodal } };
+      });
+      const beta = tf.tidy(() =>
+        infoRegBetas(
+          rho(r.aux.unimodal[strong], batch.labels),
+          rho(r.aux.unimodal[lazy], batch.labels),
+          gateOpen,
+          c,
+        )
+      );
+      let grads = addProximal(r.grads, encParams[strong], anchors, beta.strong);
+      grads = addProximal(grads, encParams[lazy], anchors, beta.lazy);
+      // The trace of the step's final gradient; under micro-batches it is taken once, on
+      // the accumulated gradient, by `trainStepSliced` (`trace` false here).
+      const fimStep = trace ? fisherTraceStep(grads, encParams[strong]) : 0;
+      if (typeof fimStep !== "number") tf.tidy(() => fim.assign(tf.add(fim, fimStep)));
+      step.optimizer.step(grads, step.lr);
+      disposeGrads(grads);
+      return {
+        loss: r.loss,
+        fused: r.aux.fused,
+        unimodal: r.aux.unimodal,
+        logs: {
+          [`beta_${strong}`]: beta.strong,
+          [`beta_${lazy}`]: beta.lazy,
+          gate: gateOpen ? 1 : 0,
+          k,
+          fim: fimStep,
+        },
+      };
+    };
     return {
       name: "inforeg",
       modalities: model.modalities,
@@ -222,55 +282,31 @@ export const inforeg: MethodEntry = {
       summaryExtras: { inforeg_window_epochs: window },
       params: () => model.params(),
       buffers: () => model.buffers(),
-      trainStep(batch, step) {
-        if (step.epoch !== anchoredEpoch) {
-          // Start of an epoch: theta0 <- theta, and the gate from the trace history.
-          for (const m of mods) {
-            for (const q of encParams[m]) {
-              tf.tidy(() => anchors.get(q.name)!.assign(tf.clone(q.variable)));
-            }
-          }
-          anchoredEpoch = step.epoch;
-          k = primeWindowChange(history, window);
-          gateOpen = k > threshold;
-        }
-        const r = gradsOf(model.params(), () => {
-          const out = model.forward(batch.inputs, true);
-          const loss = tf.addN([
-            crossEntropy(out.fused, batch.labels),
-            crossEntropy(out.unimodal[strong], batch.labels),
-            crossEntropy(out.unimodal[lazy], batch.labels),
-          ]) as tf.Scalar;
-          return { loss, aux: { fused: out.fused, unimodal: out.unimodal } };
-        });
-        const beta = tf.tidy(() =>
-          infoRegBetas(
-            rho(r.aux.unimodal[strong], batch.labels),
-            rho(r.aux.unimodal[lazy], batch.labels),
-            gateOpen,
-            c,
-          )
-        );
-        let grads = addProximal(r.grads, encParams[strong], anchors, beta.strong);
-        grads = addProximal(grads, encParams[lazy], anchors, beta.lazy);
-        const fimStep = fisherTraceStep(grads, encParams[strong]);
-        tf.tidy(() => {
-          fim.assign(tf.add(fim, fimStep));
-        });
-        step.optimizer.step(grads, step.lr);
-        disposeGrads(grads);
-        return Promise.resolve({
-          loss: r.loss,
-          fused: r.aux.fused,
-          unimodal: r.aux.unimodal,
-          logs: {
-            [`beta_${strong}`]: beta.strong,
-            [`beta_${lazy}`]: beta.lazy,
-            gate: gateOpen ? 1 : 0,
-            k,
-            fim: fimStep,
+      learningRate(epoch, base, epochs) {
+        const t = ctx.config.train;
+        return stepLr(lrScale * base, t.lr_step, t.lr_gamma, epochs, t.protocol_epochs, epoch);
+      },
+      trainStep: (batch, step) => Promise.resolve(sliceStep(batch, step, true)),
+      // Micro-batches: the trace contribution is the step's, from the accumulated gradient
+      // the optimizer receives (sum of mean g^2 over the strong encoder's kernels), once.
+      async trainStepSliced(batch, step, size) {
+        let fimStep: tf.Scalar | null = null;
+        const target: StepOptimizer = {
+          step(grads, lr) {
+            fimStep = fisherTraceStep(grads, encParams[strong]);
+            tf.tidy(() => fim.assign(tf.add(fim, fimStep!)));
+            step.optimizer.step(grads, lr);
           },
-        });
+        };
+        const out = await runSliced(
+          batch,
+          size,
+          { ...step, optimizer: target },
+          (part, c) => Promise.resolve(sliceStep(part, c, false)),
+        );
+        out.logs.fim.dispose();
+        out.logs.fim = fimStep ?? tf.scalar(0);
+        return out;
       },
       async onEpochEnd() {
         history.push((await fim.data())[0]);

@@ -40,7 +40,11 @@ import { Linear } from "../models/linear.ts";
 import type { Encoder } from "../models/encoder.ts";
 import { ConfigError } from "../train/config.ts";
 import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../train/grads.ts";
+import type { Batch } from "../data/types.ts";
+import { disposeBatch } from "../data/types.ts";
+import { sliceBatch } from "../train/micro_batch.ts";
 import type { MethodEntry } from "./entry.ts";
+import type { StepContext, StepOutput } from "./types.ts";
 
 /** How the projector changes the shared head's kernel gradient. */
 export type ProjectionMode = "replace" | "off" | "additive";
@@ -224,26 +228,57 @@ export const mla: MethodEntry = {
     const buffers = () => mods.flatMap((m) => encoders[m].buffers());
     const logNames = [...mods.map((m) => `loss_${m}`), ...mods.map((m) => `proj_ratio_${m}`)];
 
-    return {
-      name: "mla",
-      modalities: mods,
-      logNames,
-      params,
-      buffers,
-      trainStep(batch, step) {
-        const logits: Record<string, tf.Tensor2D> = {};
-        const losses: Record<string, tf.Scalar> = {};
-        const logs: Record<string, tf.Scalar> = {};
-        const alpha = mlaAlpha(alphaBase, step.step, step.stepsPerEpoch);
+    // One batch: for each modality in turn, the gradient of L_m over the batch (the
+    // size-weighted sum of its slices' gradients when `size` > 0), the projection from the
+    // batch's mean feature, then ONE optimizer step, before the next modality's forward.
+    const runBatch = (batch: Batch, step: StepContext, size: number): StepOutput => {
+      const parts = size > 0 && size < batch.size ? sliceBatch(batch, size) : [batch];
+      const logits: Record<string, tf.Tensor2D> = {};
+      const losses: Record<string, tf.Scalar> = {};
+      const logs: Record<string, tf.Scalar> = {};
+      const alpha = mlaAlpha(alphaBase, step.step, step.stepsPerEpoch);
+      try {
         mods.forEach((m, i) => {
-          const r = gradsOf([...encoders[m].params(), ...head.params()], () => {
-            const f = encoders[m].forward(batch.inputs[m], true, batch.inputs);
-            const z = head.apply(f);
-            return { loss: crossEntropy(z, batch.labels), aux: { f, z } };
-          });
-          let grads: Grads = r.grads;
+          let grads: Grads = new Map();
+          let featMean: tf.Tensor2D | null = null;
+          let loss: tf.Scalar | null = null;
+          const zs: tf.Tensor2D[] = [];
+          for (const part of parts) {
+            const w = part.size / batch.size;
+            const r = gradsOf([...encoders[m].params(), ...head.params()], () => {
+              const f = encoders[m].forward(part.inputs[m], true, part.inputs);
+              const z = head.apply(f);
+              return { loss: crossEntropy(z, part.labels), aux: { f, z } };
+            });
+            if (parts.length === 1) {
+              grads = r.grads;
+              featMean = tf.mean(r.aux.f, 0, true) as tf.Tensor2D;
+              loss = r.loss;
+            } else {
+              const next: Grads = new Map();
+              for (const [name, g] of r.grads) {
+                const prev = grads.get(name);
+                next.set(name, tf.tidy(() => prev ? tf.add(prev, tf.mul(g, w)) : tf.mul(g, w)));
+              }
+              disposeGrads(grads);
+              disposeGrads(r.grads);
+              grads = next;
+              const prevF: tf.Tensor2D | null = featMean, prevL: tf.Scalar | null = loss;
+              featMean = tf.tidy(() => {
+                const mf = tf.mul(tf.mean(r.aux.f, 0, true), w) as tf.Tensor2D;
+                return prevF ? tf.add(prevF, mf) as tf.Tensor2D : mf;
+              });
+              loss = tf.tidy(() => {
+                const l = tf.mul(r.loss, w) as tf.Scalar;
+                return prevL ? tf.add(prevL, l) as tf.Scalar : l;
+              });
+              tf.dispose([prevF, prevL, r.loss].filter((t) => t !== null) as tf.Tensor[]);
+            }
+            r.aux.f.dispose();
+            zs.push(r.aux.z);
+          }
           if (expCount !== 0 && projection !== "off") {
-            const next = projectorUpdate(P, r.aux.f, alpha);
+            const next = projectorUpdate(P, featMean!, alpha);
             P.assign(next);
             next.dispose();
             const g = grads.get(kernelName)! as tf.Tensor2D;
@@ -256,6 +291,7 @@ export const mla: MethodEntry = {
           } else {
             logs[`proj_ratio_${m}`] = tf.scalar(1);
           }
+          featMean!.dispose();
           if (coast) {
             // torch 1.8: zero_grad() left zeros on the encoders stepped before (not None).
             grads = new Map(grads);
@@ -265,18 +301,33 @@ export const mla: MethodEntry = {
           }
           step.optimizer.step(grads, step.lr);
           disposeGrads(grads);
-          r.aux.f.dispose();
-          logits[m] = r.aux.z;
-          losses[m] = r.loss;
+          logits[m] = zs.length === 1 ? zs[0] : tf.concat(zs) as tf.Tensor2D;
+          if (zs.length > 1) tf.dispose(zs);
+          losses[m] = loss!;
           expCount++;
         });
-        const loss = tf.tidy(() =>
-          tf.addN(mods.map((m, i) => tf.mul(losses[m], fixed[i]))) as tf.Scalar
-        );
-        for (const m of mods) logs[`loss_${m}`] = losses[m];
-        const fused = fuseLogits(logits, fusion, fixed);
-        return Promise.resolve({ loss, fused, unimodal: logits, logs });
-      },
+      } finally {
+        if (parts.length > 1) { for (const part of parts) disposeBatch(part); }
+      }
+      const loss = tf.tidy(() =>
+        tf.addN(mods.map((m, i) => tf.mul(losses[m], fixed[i]))) as tf.Scalar
+      );
+      for (const m of mods) logs[`loss_${m}`] = losses[m];
+      const fused = fuseLogits(logits, fusion, fixed);
+      return { loss, fused, unimodal: logits, logs };
+    };
+
+    return {
+      name: "mla",
+      modalities: mods,
+      logNames,
+      params,
+      buffers,
+      trainStep: (batch, step) => Promise.resolve(runBatch(batch, step, 0)),
+      // Each modality's step must see the head after the previous modality's update, so MLA
+      // runs its own micro-batches: per modality, the slices' gradients are accumulated
+      // and applied before the next modality's pass (one accumulated step per modality).
+      trainStepSliced: (batch, step, size) => Promise.resolve(runBatch(batch, step, size)),
       predict(inputs) {
         const unimodal: Record<string, tf.Tensor2D> = {};
         for (const m of mods) {

@@ -5,7 +5,8 @@
  * logits g_m = f_m W_m + b/2 (main_Prototype_grad.py `train_epoch`, concat branch).
  *
  * Prototypes (`calculate_prototype`): P^m_c = mean of the eval-mode encoder features f_m of
- * the class-c samples in a seeded ~10% sample of the training batches; computed before
+ * the class-c samples in a seeded ~10% sample of the training batches, drawn with the
+ * training augmentation as the official train loader does; computed before
  * epoch 0 and after every epoch, then P <- (1 - mu) P_new + mu P_old for 0-based epochs >= 1
  * (the official `if epoch <= 0` skips the momentum for the initial and the epoch-0 update).
  *
@@ -248,7 +249,8 @@ function createPmr(ctx: MethodContext, name: string, withBio: boolean): Method {
   const refresh = (e: EpochContext) =>
     protos.update(
       encodeEval,
-      e.trainBatches(Number(p.proto_fraction), "pmr-prototypes"),
+      // The official `calculate_prototype` iterates the augmented train loader (eval mode).
+      e.trainBatches(Number(p.proto_fraction), "pmr-prototypes", { augment: true }),
       e.epoch >= 1 ? mu : null,
     );
   const logNames = [

@@ -82,8 +82,12 @@ export interface EpochContext {
   protocolEpoch: number;
   /** Seeded randomness for this epoch end. */
   seed(...purpose: (string | number)[]): number;
-  /** Draws training batches in eval mode (e.g. PMR's prototypes). */
-  trainBatches(fraction: number, purpose: string): Iterable<Batch>;
+  /**
+   * Draws a seeded sample of `fraction` of the training batches (e.g. PMR's prototypes);
+   * `augment: true` draws them with the training augmentation (the official train loader),
+   * otherwise un-augmented. The method chooses the mode its model runs in.
+   */
+  trainBatches(fraction: number, purpose: string, opts?: { augment?: boolean }): Iterable<Batch>;
 }
 
 /** Checkpointable method state. */
@@ -106,6 +110,14 @@ export interface Method {
   buffers(): tf.Variable[];
   /** One training step: forward, loss, gradients, update. */
   trainStep(batch: Batch, ctx: StepContext): Promise<StepOutput>;
+  /**
+   * One training step over micro-batches of `size` samples, for a method whose optimizer
+   * steps within one batch must each see the previous one (MLA: the visual step reads the
+   * head after the audio update). The trainer calls it instead of running `trainStep` per
+   * slice with one accumulated update (src/train/micro_batch.ts); the method applies each of
+   * its steps to the whole batch's accumulated gradient itself.
+   */
+  trainStepSliced?(batch: Batch, ctx: StepContext, size: number): Promise<StepOutput>;
   /** Eval-mode logits for a batch's inputs. */
   predict(inputs: Record<string, tf.Tensor>): Prediction;
   /** The method's own learning-rate schedule (default: StepLR from the config). */

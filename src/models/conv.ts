@@ -106,7 +106,7 @@ export class Conv2d {
   /** The convolution (plus bias). */
   apply(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      const y = tf.conv2d(x, this.kernel.variable as tf.Tensor4D, this.stride, this.pad);
+      const y = conv2dSymmetric(x, this.kernel.variable as tf.Tensor4D, this.stride, this.pad);
       return this.bias ? tf.add(y, this.bias.variable) : y;
     });
   }
@@ -187,7 +187,49 @@ export class Dense {
  * ```
  */
 export function maxPool2d(x: tf.Tensor4D, size: number, stride: number, pad = 0): tf.Tensor4D {
-  return tf.maxPool(x, size, stride, pad === 0 ? "valid" : pad);
+  if (pad === 0) return tf.maxPool(x, size, stride, "valid");
+  if (explicitPaddingSupported()) return tf.maxPool(x, size, stride, pad);
+  return tf.tidy(() => tf.maxPool(padHW(x, pad, -Infinity), size, stride, "valid"));
+}
+
+/**
+ * Whether the active backend's conv/pool kernels take explicit padding. The native
+ * engine's (TensorFlow's Conv2D/MaxPool via tfjs-node) accept only "valid" and "same", so
+ * there the padding is an explicit `tf.pad` followed by a "valid" op: the same numbers, one
+ * extra op. wasm and cpu keep the single op (and their results bit for bit).
+ */
+function explicitPaddingSupported(): boolean {
+  return tf.getBackend() !== "tensorflow";
+}
+
+/** Pads H and W of an NHWC tensor by `pad` on every side with `value`. */
+function padHW(x: tf.Tensor4D, pad: number, value = 0): tf.Tensor4D {
+  return tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]], value);
+}
+
+/**
+ * An NHWC conv2d with PyTorch's symmetric zero padding `pad`, on every backend (see
+ * {@link explicitPaddingSupported}).
+ *
+ * @example
+ * ```ts ignore
+ * const y = conv2dSymmetric(x, kernel, 2, 3); // the ResNet stem: 7x7, stride 2, pad 3
+ * ```
+ */
+export function conv2dSymmetric(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  stride: number,
+  pad: number,
+): tf.Tensor4D {
+  if (explicitPaddingSupported()) return tf.conv2d(x, kernel, stride, pad);
+  if (pad === 0) return tf.conv2d(x, kernel, stride, "valid");
+  const k = kernel.shape[0];
+  // Stride 1 with pad (k - 1) / 2 is exactly TensorFlow's "same": no pad op needed.
+  if (stride === 1 && kernel.shape[1] === k && 2 * pad === k - 1) {
+    return tf.conv2d(x, kernel, 1, "same");
+  }
+  return tf.tidy(() => tf.conv2d(padHW(x, pad), kernel, stride, "valid"));
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Reports from run records: aggregation over seeds, tables in the paper's layout
  * (Markdown, CSV, LaTeX) beside the published numbers, claims with verdicts, figures
- * (vega-lite -> SVG -> PNG) and the regression comparison.
+ * (vega-lite -> SVG -> PNG), one HTML page per experiment (with training curves and run
+ * status) and the regression comparison.
  *
  * @example
  * ```ts ignore
@@ -27,3 +28,8 @@ export * from "./histogram.ts";
 export { renderSvg, svgToPng } from "./render.ts";
 export * from "./report.ts";
 export * from "./reference.ts";
+export * from "./training_curves.ts";
+export * from "./run_status.ts";
+export { renderIndexHtml, renderReportHtml } from "./html.ts";
+export type { HtmlIndexView, HtmlReportView } from "./html.ts";
+export * from "./html_report.ts";

@@ -6,6 +6,7 @@
  */
 import { parse } from "csv-parse/sync";
 import { parseRunId } from "../experiment/expand.ts";
+import { readSummaryChecked } from "./record_check.ts";
 
 /** Accuracies of one epoch: `fusion` and one key per modality; `null` where a run has none. */
 export type Accuracies = Record<string, number | null>;
@@ -106,10 +107,6 @@ export function parseNumericCsv(text: string): EpochRow[] {
   });
 }
 
-async function readJson(path: string): Promise<unknown> {
-  return JSON.parse(await Deno.readTextFile(path));
-}
-
 function isSummary(v: unknown): v is RunSummary {
   if (typeof v !== "object" || v === null) return false;
   const s = v as Record<string, unknown>;
@@ -129,23 +126,100 @@ function isSummary(v: unknown): v is RunSummary {
  * ```
  */
 export async function readRun(dir: string): Promise<RunRecord | undefined> {
-  let summary: unknown;
-  try {
-    summary = await readJson(`${dir}/summary.json`);
-  } catch {
-    return undefined;
+  const r = await readRunChecked(dir);
+  return "record" in r ? r.record : undefined;
+}
+
+/** A run folder whose record cannot be used: its path and what is wrong. */
+export interface RecordProblem {
+  /** Run folder. */
+  dir: string;
+  /** The file at fault. */
+  file: string;
+  /** What is wrong (corrupt JSON, missing fields, checksum mismatch). */
+  problem: string;
+}
+
+/**
+ * Reads one run folder: its record, nothing (not finished: no `summary.json`), or the
+ * problem that makes its `summary.json` unusable (see record_check.ts).
+ *
+ * @example
+ * ```ts ignore
+ * const r = await readRunChecked("results/runs/table2/ibml__crema-d__s0");
+ * if ("problem" in r) console.error(`${r.problem.file}: ${r.problem.problem}`);
+ * ```
+ */
+export async function readRunChecked(
+  dir: string,
+): Promise<{ record: RunRecord } | { problem: RecordProblem } | { unfinished: true }> {
+  const checked = await readSummaryChecked(dir);
+  if (!checked.ok) {
+    if (checked.missing) return { unfinished: true };
+    return { problem: { dir, file: `${dir}/summary.json`, problem: checked.problem } };
   }
-  if (!isSummary(summary)) return undefined;
+  const summary: unknown = checked.summary;
+  if (!isSummary(summary)) {
+    return { problem: { dir, file: `${dir}/summary.json`, problem: "missing fields" } };
+  }
   const runIdFromDir = dir.replace(/\/+$/, "").split("/").pop() ?? "";
   const parsed = parseRunId(runIdFromDir);
   return {
-    runId: runIdFromDir,
-    dir,
-    entry: parsed?.entry ?? summary.variant ?? summary.method,
-    dataset: parsed?.dataset ?? summary.dataset,
-    seed: parsed?.seed ?? summary.seed,
-    summary,
+    record: {
+      runId: runIdFromDir,
+      dir,
+      entry: parsed?.entry ?? summary.variant ?? summary.method,
+      dataset: parsed?.dataset ?? summary.dataset,
+      seed: parsed?.seed ?? summary.seed,
+      summary,
+    },
   };
+}
+
+/**
+ * Whether a folder under `runs/<experiment>/` is a run set aside by `runOne` (an older run
+ * superseded by a new config or input, or a corrupt record): not part of the experiment.
+ *
+ * @example
+ * ```ts
+ * isSetAside("ibml__crema-d__s0.replaced-0123456789abcdef"); // true
+ * ```
+ */
+export function isSetAside(name: string): boolean {
+  return /\.(replaced|corrupt)-/.test(name);
+}
+
+/**
+ * Reads every run folder of an experiment: the finished records (sorted by run id) and
+ * the folders whose record is corrupt or edited (listed, left out of every table).
+ *
+ * @example
+ * ```ts ignore
+ * const { records, problems } = await scanExperimentRuns("results", "table2");
+ * ```
+ */
+export async function scanExperimentRuns(
+  out: string,
+  experiment: string,
+): Promise<{ records: RunRecord[]; problems: RecordProblem[] }> {
+  const root = experimentRunsDir(out, experiment);
+  const records: RunRecord[] = [];
+  const problems: RecordProblem[] = [];
+  let items: Deno.DirEntry[];
+  try {
+    items = [...Deno.readDirSync(root)];
+  } catch {
+    return { records, problems };
+  }
+  for (const item of items) {
+    if (!item.isDirectory || isSetAside(item.name)) continue;
+    const r = await readRunChecked(`${root}/${item.name}`);
+    if ("record" in r) records.push(r.record);
+    else if ("problem" in r) problems.push(r.problem);
+  }
+  records.sort((a, b) => a.runId.localeCompare(b.runId));
+  problems.sort((a, b) => a.dir.localeCompare(b.dir));
+  return { records, problems };
 }
 
 /**
@@ -161,7 +235,8 @@ export function experimentRunsDir(out: string, experiment: string): string {
 }
 
 /**
- * Reads every finished run of an experiment, sorted by run id.
+ * Reads every finished run of an experiment, sorted by run id (corrupt records and runs
+ * set aside left out; {@linkcode scanExperimentRuns} lists the corrupt ones).
  *
  * @example
  * ```ts ignore
@@ -169,20 +244,7 @@ export function experimentRunsDir(out: string, experiment: string): string {
  * ```
  */
 export async function readExperimentRuns(out: string, experiment: string): Promise<RunRecord[]> {
-  const root = experimentRunsDir(out, experiment);
-  const records: RunRecord[] = [];
-  let items: Deno.DirEntry[];
-  try {
-    items = [...Deno.readDirSync(root)];
-  } catch {
-    return records;
-  }
-  for (const item of items) {
-    if (!item.isDirectory) continue;
-    const rec = await readRun(`${root}/${item.name}`);
-    if (rec) records.push(rec);
-  }
-  return records.sort((a, b) => a.runId.localeCompare(b.runId));
+  return (await scanExperimentRuns(out, experiment)).records;
 }
 
 /**

@@ -11,7 +11,7 @@ import { MetricIndex } from "./aggregate.ts";
 import { curveData, curvesSpec } from "./curves.ts";
 import { histogramData, histogramSpec } from "./histogram.ts";
 import { loadPublished, PUBLISHED_DIR } from "./published.ts";
-import { readExperimentRuns, type RunRecord } from "./records.ts";
+import { type RunRecord, scanExperimentRuns } from "./records.ts";
 import { renderSvg, svgToPng } from "./render.ts";
 import { renderCsv } from "./table_csv.ts";
 import { renderMarkdown } from "./table_md.ts";
@@ -35,6 +35,8 @@ export interface ReportOptions {
   filter?: (record: RunRecord) => boolean;
   /** Number of runs the sweep planned (the header says when fewer finished). */
   expected?: number;
+  /** Runs planned per cell (entry, dataset): cells with fewer are marked incomplete. */
+  expectedPerCell?: (entry: string, dataset: string) => number;
 }
 
 /** A loaded report. */
@@ -57,7 +59,7 @@ export interface Report {
  * ```
  */
 export async function loadReport(exp: Experiment, opts: ReportOptions = {}): Promise<Report> {
-  const all = await readExperimentRuns(opts.out ?? "results", exp.name);
+  const { records: all, problems } = await scanExperimentRuns(opts.out ?? "results", exp.name);
   const records = opts.filter ? all.filter(opts.filter) : all;
   const index = await MetricIndex.build(records, exp.report.select, exp.report.threshold);
   const published = exp.report.published
@@ -67,6 +69,8 @@ export async function loadReport(exp: Experiment, opts: ReportOptions = {}): Pro
     published,
     implemented: opts.implemented,
     expected: opts.expected,
+    expectedPerCell: opts.expectedPerCell,
+    problems,
   });
   return { experiment: exp, index, table };
 }

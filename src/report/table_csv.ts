@@ -28,6 +28,8 @@ export const TABLE_CSV_COLUMNS: readonly string[] = [
   "profile",
   "backend",
   "comparable_to_published",
+  "expected",
+  "incomplete",
 ];
 
 function num(v: number | null | undefined, digits: number): string {
@@ -68,6 +70,8 @@ export function renderCsv(model: TableModel): string {
           model.facts.profiles.join(" "),
           model.facts.backends.join(" "),
           model.hasPublished ? comparable : "",
+          c.expected === null ? "" : String(c.expected),
+          c.incomplete ? "yes" : "",
         ]);
       }
     }

@@ -6,7 +6,7 @@
  * @module
  */
 import type { ClaimResult } from "./claims.ts";
-import { meanStd, signed, type TableCell, type TableModel } from "./table_model.ts";
+import { incompleteMark, meanStd, signed, type TableCell, type TableModel } from "./table_model.ts";
 
 function esc(text: string): string {
   return text.replaceAll("|", "\\|");
@@ -19,7 +19,7 @@ function bold(text: string, on: boolean): string {
 function cellTexts(cell: TableCell, status: string, hasPublished: boolean): string[] {
   const repro = status === "not implemented"
     ? "not implemented"
-    : bold(meanStd(cell.mean, cell.std), cell.best);
+    : bold(meanStd(cell.mean, cell.std), cell.best) + incompleteMark(cell);
   if (!hasPublished) return [repro];
   const pub = cell.published
     ? bold(meanStd(cell.published.mean, cell.published.std), cell.publishedBest)

@@ -12,6 +12,7 @@ import type { MetricIndex, Stat } from "./aggregate.ts";
 import { type ClaimResult, evaluateClaims } from "./claims.ts";
 import { isPercentMetric } from "./metrics.ts";
 import type { PublishedCell, PublishedTable } from "./published.ts";
+import type { RecordProblem } from "./records.ts";
 
 /** One cell of the table. Values are in display units (percent for accuracies). */
 export interface TableCell {
@@ -29,6 +30,10 @@ export interface TableCell {
   std: number | null;
   /** Number of seeds. */
   n: number;
+  /** Number of runs the experiment plans for this cell (`null`: not known). */
+  expected: number | null;
+  /** Whether fewer than `expected` runs are behind the cell (of an entry that has runs). */
+  incomplete: boolean;
   /** Published number as printed. */
   published: PublishedCell | null;
   /** Reproduced mean minus published mean. */
@@ -94,6 +99,10 @@ export interface TableModel {
   footnotes: string[];
   /** Claim verdicts. */
   claims: ClaimResult[];
+  /** Run folders whose record is corrupt or edited (left out of the table). */
+  problems: RecordProblem[];
+  /** Number of cells with fewer runs than expected. */
+  incompleteCells: number;
 }
 
 /** The note every quick-profile output carries. */
@@ -107,6 +116,10 @@ export interface BuildTableOptions {
   implemented?: (method: string) => boolean;
   /** Number of runs planned; the header says so when fewer have finished. */
   expected?: number;
+  /** Runs planned per cell (entry, dataset); incomplete cells are marked `[n/N]`. */
+  expectedPerCell?: (entry: string, dataset: string) => number;
+  /** Corrupt or edited records found (listed in the header). */
+  problems?: RecordProblem[];
 }
 
 interface Layout {
@@ -234,12 +247,15 @@ export function buildTable(
         const percent = isPercentMetric(metric);
         const published = opts.published?.get(entry.name, col.dataset, metric) ?? null;
         const s = statCell(index.stat(entry.name, col.dataset, metric), percent);
+        const expected = opts.expectedPerCell?.(entry.name, col.dataset) ?? null;
         return {
           column: col.key,
           dataset: col.dataset,
           metric,
           percent,
           ...s,
+          expected,
+          incomplete: status === "ok" && expected !== null && s.n < expected,
           published,
           diff: s.mean !== null && published ? s.mean - published.mean : null,
           best: false,
@@ -270,6 +286,20 @@ export function buildTable(
   ];
   if (opts.expected !== undefined && facts.runs < opts.expected) {
     header.push(`Incomplete: ${facts.runs} of ${opts.expected} planned runs have finished.`);
+  }
+  const incompleteCells = groups.reduce(
+    (k, g) => k + g.rows.reduce((j, r) => j + r.cells.filter((c) => c.incomplete).length, 0),
+    0,
+  );
+  if (incompleteCells > 0) {
+    header.push(
+      `Incomplete cells: ${incompleteCells} cells have fewer runs than the experiment plans; ` +
+        `each is marked [n/N] (n of N runs).`,
+    );
+  }
+  const problems = opts.problems ?? [];
+  for (const p of problems) {
+    header.push(`Corrupt record left out: ${p.file}: ${p.problem}.`);
   }
   if (synthetic) header.push(`${SYNTHETIC_NOTE[0].toUpperCase()}${SYNTHETIC_NOTE.slice(1)}.`);
   const anyPercent = groups.some((g) => g.rows.some((r) => r.cells.some((c) => c.percent)));
@@ -334,7 +364,21 @@ export function buildTable(
     groups,
     footnotes,
     claims,
+    problems,
+    incompleteCells,
   };
+}
+
+/**
+ * The `[n/N]` mark of an incomplete cell (empty for a complete one).
+ *
+ * @example
+ * ```ts ignore
+ * incompleteMark({ ...cell, n: 2, expected: 3, incomplete: true }); // " [2/3]"
+ * ```
+ */
+export function incompleteMark(cell: TableCell): string {
+  return cell.incomplete ? ` [${cell.n}/${cell.expected}]` : "";
 }
 
 /**

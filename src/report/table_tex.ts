@@ -52,7 +52,8 @@ function diff(v: number | null): string {
 }
 
 function cells(cell: TableCell, status: string, hasPublished: boolean): string[] {
-  const repro = status === "not implemented" ? "n/i" : pm(cell.mean, cell.std, cell.best);
+  const repro = status === "not implemented" ? "n/i" : pm(cell.mean, cell.std, cell.best) +
+    (cell.incomplete ? `\\textsuperscript{[${cell.n}/${cell.expected}]}` : "");
   if (!hasPublished) return [repro];
   const pub = cell.published ? pm(cell.published.mean, cell.published.std, cell.publishedBest) : "";
   return [repro, pub, diff(cell.diff)];

@@ -1,11 +1,13 @@
 /**
- * The planner's default dependencies: config hashes exactly as `main.ts run` computes
- * them (`resolveConfig` + `configHash`) and the method registry.
+ * The planner's default dependencies: run hashes exactly as `main.ts run` computes
+ * them (`resolveConfig` + `runIdentity`: the config and its input files) and the method
+ * registry.
  *
  * @module
  */
 import { hasMethod } from "../methods/registry.ts";
-import { configHash, resolveConfig } from "../train/config.ts";
+import { resolveConfig } from "../train/config.ts";
+import { runIdentity } from "./run_hash.ts";
 import type { PlanDeps } from "./plan.ts";
 
 /**
@@ -19,7 +21,7 @@ import type { PlanDeps } from "./plan.ts";
 export function trainerDeps(): PlanDeps {
   return {
     hash: (run, dataRoot) =>
-      configHash(resolveConfig({
+      runIdentity(resolveConfig({
         method: run.method,
         dataset: run.dataset,
         profile: run.profile,
@@ -27,7 +29,7 @@ export function trainerDeps(): PlanDeps {
         epochs: run.epochs,
         sets: run.sets,
         dataRoot,
-      })),
+      })).hash,
     implemented: (method) => hasMethod(method),
   };
 }

@@ -25,13 +25,48 @@ export class FlagError extends Error {
  * positiveInt("jobs", "4"); // 4
  * ```
  */
-export function positiveInt(name: string, raw: string | undefined): number | undefined {
+export function positiveInt(
+  name: string,
+  raw: string | undefined,
+  max = MAX_COUNT,
+): number | undefined {
   if (raw === undefined) return undefined;
-  const v = Number(raw);
+  const v = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(v) || v < 1) {
     throw new FlagError(`--${name} must be a positive integer (got '${raw}')`);
   }
+  if (v > max) {
+    throw new FlagError(`--${name} must be a positive integer of at most ${max} (got '${raw}')`);
+  }
   return v;
+}
+
+/** The largest count a flag accepts (epochs, seeds, jobs). */
+export const MAX_COUNT = 1_000_000;
+
+/**
+ * Joins `--flag -1` into `--flag=-1` for the named value flags, so a negative number
+ * reaches the flag's own check instead of the option parser's "ambiguous" message.
+ *
+ * @example
+ * ```ts
+ * joinNegativeValues(["--epochs", "-1"], ["epochs"]); // ["--epochs=-1"]
+ * ```
+ */
+export function joinNegativeValues(args: string[], names: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const next = args[i + 1];
+    if (
+      a.startsWith("--") && names.includes(a.slice(2)) && next !== undefined &&
+      /^-[\d.]/.test(next)
+    ) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 /**

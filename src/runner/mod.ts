@@ -39,3 +39,21 @@ export {
 } from "./run_experiment.ts";
 export { trainerDeps } from "./defaults.ts";
 export { runOne, type RunOptions, type RunOutcome } from "./run_one.ts";
+export {
+  type LauncherChoice,
+  LAUNCHERS,
+  parseLauncherFlags,
+  reportJobFlags,
+  reportOnly,
+  slurmLaunch,
+} from "./launcher.ts";
+export { launchSlurm, type SlurmLaunch, type SlurmLaunchOptions } from "./slurm_launcher.ts";
+export {
+  type QueueEntry,
+  readSubmissions,
+  slurmStateDir,
+  type Submission,
+  waitForJobs,
+} from "./slurm.ts";
+export { parseSlurmOpts, resolveSlurmOptions, sbatchLines } from "./slurm_options.ts";
+export { collectStatus, formatStatus, type RunStatusLine, type StatusState } from "./status.ts";

@@ -6,9 +6,14 @@
  * @module
  */
 import type { RunSpec } from "../experiment/types.ts";
+import { currentHolder } from "./claim.ts";
+import { readSummaryChecked } from "../report/record_check.ts";
 
-/** State of a planned run. */
-export type RunState = "done" | "todo" | "not implemented";
+/**
+ * State of a planned run: `running elsewhere` when another live process holds its claim
+ * (`<run-dir>.lock`, see claim.ts).
+ */
+export type RunState = "done" | "todo" | "not implemented" | "running elsewhere";
 
 /** A run of the plan. */
 export interface PlannedRun extends RunSpec {
@@ -49,8 +54,8 @@ export function runFolder(out: string, experiment: string, runId: string): strin
 }
 
 /**
- * The `config_hash` of a finished run folder, or `undefined` when it has no readable
- * `summary.json` (not finished).
+ * The `config_hash` of a finished run folder, or `undefined` when it has no valid
+ * `summary.json` (not finished, or a corrupt or edited record: see record_check.ts).
  *
  * @example
  * ```ts ignore
@@ -58,12 +63,8 @@ export function runFolder(out: string, experiment: string, runId: string): strin
  * ```
  */
 export async function finishedHash(dir: string): Promise<string | undefined> {
-  try {
-    const s = JSON.parse(await Deno.readTextFile(`${dir}/summary.json`));
-    return typeof s?.config_hash === "string" ? s.config_hash : undefined;
-  } catch {
-    return undefined;
-  }
+  const r = await readSummaryChecked(dir);
+  return r.ok ? r.summary.config_hash : undefined;
 }
 
 /**
@@ -89,7 +90,11 @@ export async function planRuns(
       continue;
     }
     const configHash = deps.hash(run, opts.dataRoot);
-    const state: RunState = (await finishedHash(dir)) === configHash ? "done" : "todo";
+    const state: RunState = (await finishedHash(dir)) === configHash
+      ? "done"
+      : currentHolder(dir) !== null
+      ? "running elsewhere"
+      : "todo";
     out.push({ ...run, configHash, dir, state });
   }
   return out;

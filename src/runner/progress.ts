@@ -17,6 +17,10 @@ export interface ProgressSink {
   runFinished(runId: string, ok: boolean, seconds: number): void;
   /** The sweep ended (`interrupted`: stopped by a signal). */
   stop(interrupted?: boolean): void;
+  /** A run another process finished (counted as finished, not as done by this sweep). */
+  elsewhere?(runId: string): void;
+  /** A line of news (runs held elsewhere, waiting for them). */
+  note?(line: string): void;
 }
 
 /**
@@ -103,7 +107,7 @@ export function createProgress(
   const state = new ProgressState();
   const write = opts.write ?? ((line: string) => console.error(line));
   if (opts.quiet) {
-    return { start() {}, runStarted() {}, runFinished() {}, stop() {} };
+    return { start() {}, runStarted() {}, runFinished() {}, stop() {}, elsewhere() {}, note() {} };
   }
   if (!opts.tty) {
     return {
@@ -126,6 +130,13 @@ export function createProgress(
       },
       stop(interrupted) {
         write(summaryLine(state, interrupted));
+      },
+      elsewhere(id) {
+        state.finished++;
+        write(`[${state.finished}/${state.total}] done elsewhere ${id} (another process ran it)`);
+      },
+      note(line) {
+        write(line);
       },
     };
   }
@@ -159,6 +170,15 @@ export function createProgress(
     stop(interrupted) {
       bar.stop();
       write(summaryLine(state, interrupted));
+    },
+    elsewhere(_id) {
+      state.finished++;
+      bar.update(state.finished, payload());
+    },
+    note(line) {
+      bar.stop();
+      write(line);
+      bar.start(state.total, state.finished, payload());
     },
   };
 }

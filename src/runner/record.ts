@@ -8,6 +8,7 @@
 import { stringify } from "csv-stringify/sync";
 import * as tf from "@tensorflow/tfjs";
 import { saveCheckpoint } from "../train/checkpoint.ts";
+import { withChecksum } from "../report/record_check.ts";
 import type { InfoSamples, TrainerState, TrainSink } from "../train/trainer.ts";
 
 /** The summary.json schema. */
@@ -109,6 +110,9 @@ export class RunRecorder implements TrainSink {
     ];
   }
 
+  /** Called after each epoch's files are written (the run claim's heartbeat). */
+  heartbeat: (() => Promise<void>) | null = null;
+
   /** Path of the checkpoint folder. */
   get checkpointDir(): string {
     return `${this.dir}/checkpoint`;
@@ -128,6 +132,7 @@ export class RunRecorder implements TrainSink {
       epochs_done: state.rows.length,
       state,
     }, checkpoint());
+    await this.heartbeat?.();
   }
 
   /** Writes `info_epoch<E>.csv`: per-sample log-probabilities of the true class. */
@@ -144,9 +149,16 @@ export class RunRecorder implements TrainSink {
     );
   }
 
-  /** Writes summary.json last, atomically, and removes the checkpoint. */
+  /**
+   * Writes summary.json last, atomically, with the checksum of its content
+   * (`record_sha256`, see report/record_check.ts), and removes the checkpoints.
+   */
   async finish(summary: Summary): Promise<void> {
-    await writeTextAtomic(`${this.dir}/summary.json`, JSON.stringify(summary, null, 2) + "\n");
+    await writeTextAtomic(
+      `${this.dir}/summary.json`,
+      JSON.stringify(withChecksum(summary), null, 2) + "\n",
+    );
     await Deno.remove(this.checkpointDir, { recursive: true }).catch(() => {});
+    await Deno.remove(`${this.checkpointDir}.prev`, { recursive: true }).catch(() => {});
   }
 }

@@ -22,6 +22,8 @@ export interface RunExperimentOptions extends ExpandOptions {
   backend?: string;
   /** Data root (paper profile). */
   dataRoot?: string;
+  /** Decoding cache root (default `<out>/cache`). */
+  cacheDir?: string;
   /** Planning dependencies (config hashing, method registry). */
   deps: PlanDeps;
   /** Worker command (default `deno run -A main.ts run`). */
@@ -32,6 +34,13 @@ export interface RunExperimentOptions extends ExpandOptions {
   report?: boolean;
   /** Stop on SIGINT/SIGTERM (default true). */
   handleSignals?: boolean;
+  /** Wait for runs another process holds (default true; see runSweep). */
+  wait?: boolean;
+  /**
+   * Runs the plan instead of the local sweep (e.g. the Slurm launcher, or nothing for
+   * `reproduce --report-only`); the report is written from the run records afterwards.
+   */
+  launch?: (plan: PlannedRun[]) => Promise<SweepResult>;
 }
 
 /** What {@linkcode runExperiment} did. */
@@ -63,20 +72,33 @@ export async function runExperiment(
   const out = opts.out ?? "results";
   const runs = expandRuns(exp, opts);
   const plan = await planRuns(runs, opts.deps, { out, dataRoot: opts.dataRoot });
-  const sweep = await runSweep(plan, {
+  const sweep = opts.launch ? await opts.launch(plan) : await runSweep(plan, {
     out,
     jobs: opts.jobs,
     backend: opts.backend,
     dataRoot: opts.dataRoot,
+    cacheDir: opts.cacheDir,
     worker: opts.worker,
     progress: opts.progress,
     handleSignals: opts.handleSignals,
+    wait: opts.wait,
   });
   const files: string[] = [];
   let report: Report | undefined;
   if (opts.report !== false && !sweep.interrupted) {
     const expected = plan.filter((r) => r.state !== "not implemented").length;
-    report = await loadReport(exp, { out, implemented: opts.deps.implemented, expected });
+    const perCell = new Map<string, number>();
+    for (const r of plan) {
+      if (r.state === "not implemented") continue;
+      const key = `${r.entry}|${r.dataset}`;
+      perCell.set(key, (perCell.get(key) ?? 0) + 1);
+    }
+    report = await loadReport(exp, {
+      out,
+      implemented: opts.deps.implemented,
+      expected,
+      expectedPerCell: (e, d) => perCell.get(`${e}|${d}`) ?? 0,
+    });
     files.push(...await writeTables(report.table, ["md", "csv", "tex"], out));
     if (isFigure(exp)) files.push(...await writeFigure(report, ["svg", "png"], out));
   }

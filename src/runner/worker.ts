@@ -6,6 +6,7 @@
  */
 import type { PlannedRun } from "./plan.ts";
 import { V8_FLAGS_ARG } from "../v8_flags.ts";
+import { childPermissionFlags } from "./permissions.ts";
 
 /** Flags every worker of a sweep gets. */
 export interface WorkerFlags {
@@ -15,6 +16,8 @@ export interface WorkerFlags {
   backend?: string;
   /** Data root (paper profile). */
   dataRoot?: string;
+  /** Decoding cache folder (`--cache-dir`). */
+  cacheDir?: string;
 }
 
 /** How to start a worker. */
@@ -26,16 +29,23 @@ export interface WorkerCommand {
 }
 
 /**
- * The default worker: this Deno executable running the project's `main.ts run`.
+ * The default worker: this Deno executable running the project's `main.ts run`, with
+ * the sweep's own permission set, never a wider one (`-A` only when the sweep has every
+ * permission; under `deno run -P`: read, env, run, sys, ffi, and write access to `--out`
+ * and the project's `results/` and `docs/`; see `permissions.ts`).
  *
  * @example
- * ```ts
- * defaultWorker().prefix.slice(0, 3); // ["run", "-A", "--v8-flags=--no-liftoff"]
+ * ```ts ignore
+ * defaultWorker({ out: "results" }).prefix.slice(0, 2); // ["run", "-A"] under deno run -A
  * ```
  */
-export function defaultWorker(): WorkerCommand {
+export function defaultWorker(flags?: WorkerFlags): WorkerCommand {
   const main = new URL("../../main.ts", import.meta.url).pathname;
-  return { command: Deno.execPath(), prefix: ["run", "-A", V8_FLAGS_ARG, main, "run"] };
+  const perms = childPermissionFlags({
+    writePaths: flags ? [flags.out, ...(flags.cacheDir ? [flags.cacheDir] : [])] : [],
+    readPaths: flags?.dataRoot ? [flags.dataRoot] : [],
+  });
+  return { command: Deno.execPath(), prefix: ["run", ...perms, V8_FLAGS_ARG, main, "run"] };
 }
 
 /**
@@ -64,6 +74,7 @@ export function runArgs(run: PlannedRun, flags: WorkerFlags): string[] {
   if (run.variant !== null) args.push("--variant", run.variant);
   if (flags.backend) args.push("--backend", flags.backend);
   if (flags.dataRoot) args.push("--data-root", flags.dataRoot);
+  if (flags.cacheDir) args.push("--cache-dir", flags.cacheDir);
   return args;
 }
 
@@ -86,7 +97,8 @@ export interface WorkerHandle {
 }
 
 /**
- * Starts a worker with its output appended to `logPath`.
+ * Starts a worker with its output written to `logPath` (and `env` added to its
+ * environment).
  *
  * @example
  * ```ts ignore
@@ -94,7 +106,12 @@ export interface WorkerHandle {
  * (await w.done).code;
  * ```
  */
-export function startWorker(cmd: WorkerCommand, args: string[], logPath: string): WorkerHandle {
+export function startWorker(
+  cmd: WorkerCommand,
+  args: string[],
+  logPath: string,
+  env?: Record<string, string>,
+): WorkerHandle {
   const started = performance.now();
   Deno.mkdirSync(logPath.slice(0, logPath.lastIndexOf("/")) || ".", { recursive: true });
   const log = Deno.openSync(logPath, { write: true, create: true, truncate: true });
@@ -103,6 +120,7 @@ export function startWorker(cmd: WorkerCommand, args: string[], logPath: string)
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    env,
   }).spawn();
   let tail = "";
   const enc = new TextDecoder();

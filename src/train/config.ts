@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import type { DatasetSpec } from "../data/specs.ts";
 import { datasetDefaults, specFor } from "../data/registry.ts";
 import { getMethodEntry } from "../methods/registry.ts";
+import { type SyntheticKnobs, validateKnobs } from "../data/synthetic.ts";
 
 /** A leaf value of the configuration. */
 export type ConfigValue = number | string | boolean | number[] | string[];
@@ -293,6 +294,11 @@ function build(opts: ResolveOptions, spec: DatasetSpec): RunConfig {
         spec.modalities.join(", ")
       })`,
     );
+  }
+  if (profile === "quick" && spec.task !== "npz") {
+    // Stand-in knobs are checked here, before any run folder exists.
+    const { name: _n, ...knobs } = cfg.data;
+    validateKnobs(knobs as unknown as SyntheticKnobs);
   }
   if (!Number.isInteger(cfg.epochs) || cfg.epochs < 1) {
     throw new ConfigError(`--epochs must be a positive integer (got ${cfg.epochs})`);

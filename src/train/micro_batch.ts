@@ -21,7 +21,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Batch } from "../data/types.ts";
+import { type Batch, disposeBatch } from "../data/types.ts";
 import type { Grads } from "./grads.ts";
 import type { RunConfig } from "./config.ts";
 
@@ -152,4 +152,82 @@ export class GradAccumulator implements StepOptimizer {
     this.#sum.clear();
     this.#lr = null;
   }
+}
+
+/** What one slice's training step returns (structurally a method's `StepOutput`). */
+export interface SliceOutput {
+  /** Scalar loss of the slice. */
+  loss: tf.Scalar;
+  /** Fused logits [n, C]. */
+  fused: tf.Tensor2D;
+  /** Unimodal logits [n, C] per modality. */
+  unimodal: Record<string, tf.Tensor2D>;
+  /** Per-step logs. */
+  logs?: Record<string, tf.Scalar | number>;
+}
+
+/** What a slice's step needs from its context (structurally a method's `StepContext`). */
+export interface SliceContext {
+  /** The real optimizer (the slices get an accumulator in its place). */
+  optimizer: StepOptimizer;
+  /** Seeds for the step's randomness (the slices get `..., "micro", c` appended). */
+  seed(...purpose: (string | number)[]): number;
+}
+
+/**
+ * One training step over micro-batches: `step` runs on each slice of at most `size` samples
+ * with a {@linkcode GradAccumulator} as its optimizer, then ONE update of `ctx.optimizer`
+ * is applied. The slices' outputs are joined into one batch's worth (loss and logs: the
+ * size-weighted mean over slices; logits concatenated). Randomness inside a slice's step is
+ * drawn with `seed(..., "micro", c)`.
+ *
+ * @example
+ * ```ts ignore
+ * const out = await runSliced(batch, 16, ctx, (part, c) => method.trainStep(part, c));
+ * ```
+ */
+export async function runSliced<C extends SliceContext>(
+  batch: Batch,
+  size: number,
+  ctx: C,
+  step: (part: Batch, ctx: C) => Promise<SliceOutput>,
+): Promise<SliceOutput & { logs: Record<string, tf.Scalar> }> {
+  const acc = new GradAccumulator(ctx.optimizer);
+  const outs: SliceOutput[] = [];
+  const parts = sliceBatch(batch, size);
+  try {
+    for (const [c, part] of parts.entries()) {
+      acc.weight = part.size / batch.size;
+      outs.push(
+        await step(part, {
+          ...ctx,
+          optimizer: acc,
+          seed: (...purpose: (string | number)[]) => ctx.seed(...purpose, "micro", c),
+        }),
+      );
+    }
+    acc.apply();
+  } finally {
+    acc.dispose();
+    for (const part of parts) disposeBatch(part);
+  }
+  const weights = parts.map((p) => p.size / batch.size);
+  const joined = tf.tidy(() => {
+    const loss = tf.addN(outs.map((o, i) => tf.mul(o.loss, weights[i]))) as tf.Scalar;
+    const fused = tf.concat(outs.map((o) => o.fused)) as tf.Tensor2D;
+    const unimodal: Record<string, tf.Tensor2D> = {};
+    for (const m of Object.keys(outs[0].unimodal)) {
+      unimodal[m] = tf.concat(outs.map((o) => o.unimodal[m])) as tf.Tensor2D;
+    }
+    const logs: Record<string, tf.Scalar> = {};
+    for (const k of Object.keys(outs[0].logs ?? {})) {
+      logs[k] = tf.addN(outs.map((o, i) => tf.mul(o.logs![k], weights[i]))) as tf.Scalar;
+    }
+    return { loss, fused, unimodal, logs };
+  });
+  for (const o of outs) {
+    tf.dispose([o.loss, o.fused, ...Object.values(o.unimodal)]);
+    for (const v of Object.values(o.logs ?? {})) if (typeof v !== "number") v.dispose();
+  }
+  return joined;
 }

@@ -14,7 +14,7 @@ import type { RunConfig } from "./config.ts";
 import { correctCount, discrepancyRatio } from "./metrics.ts";
 import { stepLr } from "./schedule.ts";
 import { Sgd } from "./sgd.ts";
-import { GradAccumulator, sliceBatch, type StepOptimizer } from "./micro_batch.ts";
+import { runSliced, type StepOptimizer } from "./micro_batch.ts";
 import { EpochSums, type StepValue } from "./epoch_sums.ts";
 
 /** One row of epochs.csv (accuracies are fractions; null where a run has no such output). */
@@ -226,8 +226,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     epochs: E,
     protocolEpoch: (epoch * protocol) / E,
     seed: (...purpose) => seedFor(config.seed, "epoch-end", epoch, ...purpose),
-    trainBatches: (fraction, purpose) =>
-      sampleBatches(dataset.train, B, fraction, seedFor(config.seed, purpose, epoch)),
+    trainBatches: (fraction, purpose, o) =>
+      sampleBatches(dataset.train, B, fraction, seedFor(config.seed, purpose, epoch), o?.augment),
   });
   if (start === 0) await method.onTrainStart?.(epochContext(-1));
 
@@ -247,7 +247,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       });
       const ctx = stepContext(config, { epoch, step, stepsPerEpoch, lr, optimizer });
       const out = micro > 0 && micro < batch.size
-        ? await microBatchStep(method, batch, ctx, optimizer, micro)
+        ? (method.trainStepSliced
+          ? await method.trainStepSliced(batch, ctx, micro)
+          : await microBatchStep(method, batch, ctx, micro))
         : await method.trainStep(batch, ctx);
       const correct = correctCount(out.fused, batch.labels);
       const ratio = twoModal
@@ -366,64 +368,34 @@ export function stepContext(
 }
 
 /**
- * One training step over micro-batches (src/train/micro_batch.ts): the method steps on
- * each slice with an accumulating optimizer, then one real update is applied. The slices'
- * outputs are joined back into one batch's worth (loss: size-weighted mean; logs: mean
- * over slices weighted by size), so the epoch metrics are computed as for a whole batch.
- * Randomness inside the method's step is drawn per slice (`seed(..., "micro", c)`).
+ * One training step over micro-batches (src/train/micro_batch.ts `runSliced`): the method
+ * steps on each slice with an accumulating optimizer, then one real update is applied; the
+ * slices' outputs are joined back into one batch's worth, so the epoch metrics are computed
+ * as for a whole batch. Randomness inside the method's step is drawn per slice.
  */
-async function microBatchStep(
+function microBatchStep(
   method: Method,
   batch: Batch,
   ctx: StepContext,
-  optimizer: Sgd,
   size: number,
 ): Promise<StepOutput> {
-  const acc = new GradAccumulator(optimizer);
-  const outs: StepOutput[] = [];
-  const parts = sliceBatch(batch, size);
-  try {
-    for (const [c, part] of parts.entries()) {
-      acc.weight = part.size / batch.size;
-      outs.push(
-        await method.trainStep(part, {
-          ...ctx,
-          optimizer: acc,
-          seed: (...purpose) => ctx.seed(...purpose, "micro", c),
-        }),
-      );
-    }
-    acc.apply();
-  } finally {
-    acc.dispose();
-    for (const part of parts) disposeBatch(part);
-  }
-  const weights = parts.map((p) => p.size / batch.size);
-  const joined = tf.tidy(() => {
-    const loss = tf.addN(outs.map((o, i) => tf.mul(o.loss, weights[i]))) as tf.Scalar;
-    const fused = tf.concat(outs.map((o) => o.fused)) as tf.Tensor2D;
-    const unimodal: Record<string, tf.Tensor2D> = {};
-    for (const m of Object.keys(outs[0].unimodal)) {
-      unimodal[m] = tf.concat(outs.map((o) => o.unimodal[m])) as tf.Tensor2D;
-    }
-    const logs: Record<string, tf.Scalar> = {};
-    for (const k of Object.keys(outs[0].logs ?? {})) {
-      logs[k] = tf.addN(outs.map((o, i) => tf.mul(o.logs![k], weights[i]))) as tf.Scalar;
-    }
-    return { loss, fused, unimodal, logs };
-  });
-  for (const o of outs) disposeStep(o);
-  return joined;
+  return runSliced(batch, size, ctx, (part, c) => method.trainStep(part, c));
 }
 
-/** Seeded sample of `fraction` of the training batches, eval mode (e.g. PMR prototypes). */
-function* sampleBatches(split: Split, B: number, fraction: number, seed: number): Iterable<Batch> {
+/** Seeded sample of `fraction` of the training batches (augmented if `augment`). */
+function* sampleBatches(
+  split: Split,
+  B: number,
+  fraction: number,
+  seed: number,
+  augment = false,
+): Iterable<Batch> {
   const order = new Rng(seed).permutation(split.size);
   const steps = Math.max(1, Math.round(Math.ceil(split.size / B) * fraction));
   for (let s = 0; s < steps; s++) {
     const idx = order.subarray(s * B, Math.min(split.size, (s + 1) * B));
     if (idx.length === 0) break;
-    yield split.batch(idx, { train: false, seed });
+    yield split.batch(idx, { train: augment, seed: augment ? seedFor(seed, "augment", s) : seed });
   }
 }
 

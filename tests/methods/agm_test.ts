@@ -1,4 +1,8 @@
-import { useWasm } from "../helpers.ts";
+import { tinyConfig, useWasm } from "../helpers.ts";
+import { loadDataset } from "../../src/data/registry.ts";
+import { methodContext } from "../../src/methods/context.ts";
+import { getMethodEntry } from "../../src/methods/registry.ts";
+import { train } from "../../src/train/trainer.ts";
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals } from "../assert.ts";
 import {
@@ -311,4 +315,67 @@ Deno.test("agm: options alpha, cap, clip_threshold, clip_norm reach the method",
 Deno.test("agm: short training run on the crema-d stand-in writes a complete record", async () => {
   await useWasm();
   await checkShortRun("agm");
+});
+
+/**
+ * An identity encoder that, like the Bi-GRU, needs an auxiliary input (`<m>_mask`) from the
+ * batch's full inputs: it multiplies the features by the mask and throws without it.
+ */
+class MaskedEncoder extends TestEncoder {
+  override forward(x: tf.Tensor, training: boolean, inputs?: Record<string, tf.Tensor>) {
+    const mask = inputs?.[`${this.modality}_mask`];
+    if (!mask) throw new Error(`${this.modality}: the inputs lack '${this.modality}_mask'`);
+    super.forward(x, training);
+    return tf.mul(x, mask) as tf.Tensor2D;
+  }
+}
+
+Deno.test("agm: the zeroed passes keep the batch's auxiliary inputs (text_mask) and zero only one modality", async () => {
+  await useWasm();
+  const enc = { audio: new TestEncoder("audio", 2), visual: new MaskedEncoder("visual", 2) };
+  const net = model(enc, W, B);
+  const b = batchOf(X, [0, 2]);
+  const mask = tf.tensor2d([[1, 0], [1, 1]]);
+  const inputs = { ...b.inputs, visual_mask: mask };
+  const c = agmContributions(net, inputs, true);
+  // Identity encoders, the visual one masked: f(0, v) = (x_v * mask) W_v + b, so
+  // m_v = (x_v * mask) W_v + b/2 and m_a = x_a W_a + b/2.
+  const xv = tf.mul(tf.tensor2d(X.visual), mask);
+  const half = tf.mul(tf.tensor1d(B), 0.5);
+  near(
+    await c.contributions.visual.array(),
+    await tf.add(tf.matMul(xv, tf.tensor2d(W.slice(2))), half).array(),
+    1e-5,
+    "m_v",
+  );
+  near(
+    await c.contributions.audio.array(),
+    await tf.add(tf.matMul(tf.tensor2d(X.audio), tf.tensor2d(W.slice(0, 2))), half).array(),
+    1e-5,
+    "m_a",
+  );
+});
+
+Deno.test("agm: under micro-batches the cumulative means S^ take one update per optimizer step, on whole-batch S", async () => {
+  await useWasm();
+  // 240 samples, batch 64: 4 steps per epoch; slices of 16.
+  const cfg = tinyConfig("agm", 1);
+  const dataset = await loadDataset(cfg);
+  const method = getMethodEntry("agm").create(methodContext(cfg, dataset.info, dataset.train));
+  const result = await train({ config: cfg, dataset, method, microBatch: 16 });
+  const saved = method.state!();
+  // loss_<m> in method.csv is the epoch mean over steps of the step's (whole-batch) S_m; after
+  // one epoch of t = 1..4 updates S^ = (S_1 + ... + S_4) / 4, i.e. exactly that mean.
+  for (const m of ["audio", "visual"]) {
+    const running = (await saved.tensors[`running_${m}`].data())[0];
+    const mean = result.methodRows[0][`loss_${m}`];
+    assertAlmostEquals(
+      running,
+      mean,
+      1e-5,
+      `S^_${m} ${running} vs the mean of the steps' S ${mean}`,
+    );
+  }
+  method.dispose();
+  dataset.dispose();
 });

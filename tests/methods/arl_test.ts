@@ -375,3 +375,30 @@ Deno.test("arl: clip_norm 40 bounds the update, MultiStepLR stepped at epoch sta
   close(lrOf([]), [1e-3, 1e-4, 1e-4]);
   close(lrOf(["method.sched_at_start=false"]), [1e-3, 1e-3, 1e-4]);
 });
+
+Deno.test("arl: under micro-batches every slice of a step uses the previous STEP's omega (not the previous slice's)", async () => {
+  await useWasm();
+  // One step per epoch (64 samples, batch 64) in slices of 16; gamma phase from the start.
+  const cfg = tinyConfig("arl", 3, ["data.train_size=64", "method.start=-1"]);
+  const dataset = await loadDataset(cfg);
+  const method = arl.create(methodContext(cfg, dataset.info, dataset.train));
+  const result = await train({ config: cfg, dataset, method, microBatch: 16 });
+  const rows = result.methodRows;
+  // Step 1 uses the initial 0.5; step e uses 1 + the omega of step e - 1 (its batch's omega,
+  // logged as the size-weighted mean over the slices).
+  for (const m of ["audio", "visual"]) {
+    assertAlmostEquals(rows[0][`multiplier_${m}`], 1.5, 1e-6);
+    for (const e of [1, 2]) {
+      assertAlmostEquals(
+        rows[e][`multiplier_${m}`],
+        1 + rows[e - 1][`omega_${m}`],
+        1e-5,
+        `epoch ${e + 1} ${m}: multiplier vs 1 + the previous step's omega`,
+      );
+    }
+  }
+  const saved = await method.state!().tensors.previous_weights.data();
+  assertAlmostEquals(saved[0], rows[2].omega_audio, 1e-5);
+  method.dispose();
+  dataset.dispose();
+});

@@ -1,18 +1,20 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals } from "../assert.ts";
-import type { Batch } from "../../src/data/types.ts";
+import type { Batch, DatasetInfo } from "../../src/data/types.ts";
 import {
   bioLoss,
   BioRecords,
   disposeStrengths,
   inWindow,
   tcmNoise,
+  tcmViews,
 } from "../../src/methods/ibml.ts";
 import type { StepContext } from "../../src/methods/types.ts";
 import { seedFor } from "../../src/rng.ts";
 import { crossEntropy } from "../../src/train/grads.ts";
 import { ibmlWarmupLr } from "../../src/train/schedule.ts";
 import { useWasm } from "../helpers.ts";
+import { createWith, TestEncoder } from "./pace_fixtures.ts";
 
 /** A batch of the given inputs with labels y and split positions 0..B-1. */
 function batchOf(inputs: Record<string, tf.Tensor>, y: number[]): Batch {
@@ -152,4 +154,117 @@ Deno.test("ibml: modulation window and warmup schedule follow the official code"
   assertAlmostEquals(used(36), 1e-3, 1e-12);
   assertAlmostEquals(used(70), 1e-3, 1e-12);
   assertAlmostEquals(used(71), 1e-4, 1e-12);
+});
+
+/** Unbiased std of all elements of `x`. */
+async function unbiasedStd(x: tf.Tensor): Promise<number> {
+  return Math.sqrt((await tf.moments(x).variance.data())[0] * x.size / (x.size - 1));
+}
+
+Deno.test("ibml: ModelNet40 TCM noises views 1-2 only, one field with view 1's std, independent masks", async () => {
+  await useWasm();
+  const B = 400, H = 3, C = 3; // 4 views per sample
+  const bio = new BioRecords(["image", "points"], B, 2);
+  // image recorded correct with p(y) 0.9, points 0.3: a_image = 1.5 > 1, image is noised.
+  bio.records.image.assign(tf.tile(tf.tensor2d([[0.9, 0.1]]), [B, 1]));
+  bio.records.points.assign(tf.tile(tf.tensor2d([[0.3, 0.7]]), [B, 1]));
+  // Views with very different spreads, so the std of view 1 differs from the std of all.
+  const views = [1, 4, 9, 16].map((s, v) =>
+    tf.mul(tf.randomNormal([B, 1, H, H, C], 0, 1, "float32", 20 + v), s)
+  );
+  const x = tf.concat(views, 1);
+  const b = batchOf({ image: x, points: tf.zeros([B, 5, 3]) }, new Array(B).fill(0));
+  const s = bio.strengths(b, 1);
+  // lambda 2: p = 0.75, so a shared mask would noise both views of the same samples.
+  const { inputs, noised } = tcmNoise(b, s, 2, stepCtx(), { image: [0, 1] });
+  const d = await tf.sub(inputs.image, x).array() as number[][][][][];
+  const hit = (k: number, v: number) => d[k][v].flat(2).some((e) => e !== 0);
+  for (let k = 0; k < B; k++) {
+    assert(!hit(k, 2) && !hit(k, 3), `sample ${k}: views 3-4 are never noised`);
+  }
+  const m0 = Array.from({ length: B }, (_, k) => hit(k, 0));
+  const m1 = Array.from({ length: B }, (_, k) => hit(k, 1));
+  const share = (m: boolean[]) => m.filter(Boolean).length / B;
+  assertAlmostEquals(share(m0), 0.75, 0.07);
+  assertAlmostEquals(share(m1), 0.75, 0.07);
+  assert(m0.some((h, k) => h !== m1[k]), "the two views have independent masks");
+  // The same field on both views, of one view's shape, scaled by view 1's std.
+  const k0 = m0.findIndex((h, k) => h && m1[k]);
+  const [f0, f1] = [d[k0][0].flat(2), d[k0][1].flat(2)];
+  f0.forEach((v, j) => assertAlmostEquals(v, f1[j], 1e-3 * Math.abs(v) + 1e-4));
+  const std1 = await unbiasedStd(tf.slice(x, [0, 0], [B, 1]));
+  const unit = await tf.randomNormal(
+    [H, H, C],
+    0,
+    1,
+    "float32",
+    stepCtx().seed("tcm-field", "image"),
+  )
+    .data();
+  const field = d[k0][0].flat(2);
+  field.forEach((v, j) => assertAlmostEquals(v, unit[j] * std1, 1e-3 * std1));
+  assertAlmostEquals((await noised.image.data())[0], 0.75, 0.07);
+  bio.dispose();
+});
+
+Deno.test("ibml: text TCM takes the std over the batch's shortest-length prefix (not the zero padding)", async () => {
+  await useWasm();
+  const B = 3, L = 6, E = 4;
+  const bio = new BioRecords(["text", "image"], B, 2);
+  bio.records.text.assign(tf.tile(tf.tensor2d([[0.9, 0.1]]), [B, 1]));
+  bio.records.image.assign(tf.tile(tf.tensor2d([[0.3, 0.7]]), [B, 1]));
+  // Lengths 2, 6, 4: padded with zeros after each text's length.
+  const lengths = [2, 6, 4];
+  const mask = tf.tensor2d(lengths.map((n) => Array.from({ length: L }, (_, j) => j < n ? 1 : 0)));
+  const raw = tf.add(tf.mul(tf.randomNormal([B, L, E], 0, 1, "float32", 5), 3), 1);
+  const text = tf.mul(raw, tf.expandDims(mask, 2));
+  const b = batchOf({ text, text_mask: mask, image: tf.zeros([B, 2]) }, [0, 0, 0]);
+  const s = bio.strengths(b, 1);
+  const { inputs } = tcmNoise(b, s, 1, stepCtx()); // p = 1: every sample noised
+  // The mask is passed through untouched.
+  assertEquals(await inputs.text_mask.array(), await mask.array());
+  const d = await tf.sub(inputs.text, text).array() as number[][][];
+  const std = await unbiasedStd(tf.slice(text, [0, 0, 0], [B, 2, E])); // cap[:, :min(len)]
+  const unit = await tf.randomNormal([L, E], 0, 1, "float32", stepCtx().seed("tcm-field", "text"))
+    .data();
+  d[1].flat().forEach((v, j) => assertAlmostEquals(v, unit[j] * std, 1e-4 * std));
+  bio.dispose();
+});
+
+Deno.test("ibml: TCM views are ModelNet40's multi-view image input only", () => {
+  const info = (name: string, shapes: Record<string, number[]>): DatasetInfo => ({
+    name,
+    modalities: Object.keys(shapes),
+    strong: Object.keys(shapes)[0],
+    lazy: Object.keys(shapes)[1],
+    numClasses: 2,
+    hasVal: false,
+    inputShapes: shapes,
+    kind: "synthetic",
+  });
+  assertEquals(tcmViews(info("modelnet40", { image: [4, 112, 112, 3], points: [1024, 3] })), {
+    image: [0, 1],
+  });
+  // The quick profile's stand-in features, and CREMA-D's frames (also [T, H, W, C]): whole.
+  assertEquals(tcmViews(info("modelnet40", { image: [64], points: [64] })), {});
+  assertEquals(tcmViews(info("crema-d", { audio: [257, 188, 1], visual: [3, 224, 224, 3] })), {});
+});
+
+Deno.test("ibml: base lr is the official 1e-3 in every profile (warm-up peak 1e-2), whatever train.lr", async () => {
+  await useWasm();
+  const enc = { audio: new TestEncoder("audio", 2), visual: new TestEncoder("visual", 2) };
+  // The quick profile's train.lr is 1e-2 (the trainer passes it as `base`).
+  for (const base of [1e-2, 1e-3]) {
+    const m = createWith("ibml", enc, 3, [], 100);
+    const lrs = Array.from({ length: 100 }, (_, e) => m.learningRate!(e, base, 100));
+    assertAlmostEquals(lrs[0], 1e-3, 1e-12);
+    assertAlmostEquals(Math.max(...lrs), 1e-2, 1e-12); // 10 x the official base
+    assertAlmostEquals(lrs[50], 1e-3, 1e-12);
+    assertAlmostEquals(lrs[99], 1e-4, 1e-12);
+    m.dispose();
+  }
+  const custom = createWith("ibml", enc, 3, ["method.base_lr=5e-4", "method.warmup=false"], 100);
+  assertAlmostEquals(custom.learningRate!(0, 1e-2, 100), 5e-4, 1e-12);
+  assertAlmostEquals(custom.learningRate!(70, 1e-2, 100), 5e-5, 1e-12);
+  custom.dispose();
 });

@@ -1,4 +1,8 @@
-import { useWasm } from "../helpers.ts";
+import { tinyConfig, useWasm } from "../helpers.ts";
+import { loadDataset } from "../../src/data/registry.ts";
+import { methodContext } from "../../src/methods/context.ts";
+import { getMethodEntry } from "../../src/methods/registry.ts";
+import { train } from "../../src/train/trainer.ts";
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
 import {
@@ -239,4 +243,46 @@ Deno.test("inforeg: options strong, window, threshold reach the method", async (
 Deno.test("inforeg: short training run on the crema-d stand-in writes a complete record", async () => {
   await useWasm();
   await checkShortRun("inforeg");
+});
+
+Deno.test("inforeg: lr = lr_scale x train.lr with lr_scale 2 (official 2e-3 at the paper base 1e-3), harness StepLR", async () => {
+  await useWasm();
+  const m = createWith("inforeg", encoders(), 3, [], 100);
+  assertAlmostEquals(m.learningRate!(0, 1e-3, 100), 2e-3, 1e-12);
+  assertAlmostEquals(m.learningRate!(69, 1e-3, 100), 2e-3, 1e-12);
+  assertAlmostEquals(m.learningRate!(70, 1e-3, 100), 2e-4, 1e-12);
+  m.dispose();
+  const one = createWith("inforeg", encoders(), 3, ["method.lr_scale=1"], 100);
+  assertAlmostEquals(one.learningRate!(0, 1e-3, 100), 1e-3, 1e-12);
+  one.dispose();
+  assertThrows(() => createWith("inforeg", encoders(), 3, ["method.lr_scale=0"]), "lr_scale");
+});
+
+Deno.test("inforeg: under micro-batches the Fisher trace is taken once per step, on the accumulated gradient", async () => {
+  await useWasm();
+  // With both betas 0 InfoReg has no batch coupling on the quick profile's MLPs, so slices of
+  // 16 must give the whole-batch run: the same parameters and the same trace history.
+  const cfg = tinyConfig("inforeg", 2, ["method.beta_strong=0", "method.beta_lazy=0"]);
+  const run = async (micro: number) => {
+    const dataset = await loadDataset(cfg);
+    const method = getMethodEntry("inforeg").create(
+      methodContext(cfg, dataset.info, dataset.train),
+    );
+    const result = await train({ config: cfg, dataset, method, microBatch: micro });
+    const history = (method.state!().json as { history: number[] }).history;
+    const params = method.params().map((p) => Array.from(p.variable.dataSync()));
+    method.dispose();
+    dataset.dispose();
+    return { history, params, rows: result.methodRows };
+  };
+  const whole = await run(0), micro = await run(16);
+  whole.history.forEach((h, e) =>
+    assertAlmostEquals(micro.history[e], h, 1e-4 * Math.abs(h), `epoch ${e + 1} trace`)
+  );
+  whole.rows.forEach((r, e) =>
+    assertAlmostEquals(micro.rows[e].fim, r.fim, 1e-4 * Math.abs(r.fim))
+  );
+  whole.params.forEach((p, i) =>
+    p.forEach((v, j) => assertAlmostEquals(micro.params[i][j], v, 1e-4 + 1e-4 * Math.abs(v)))
+  );
 });

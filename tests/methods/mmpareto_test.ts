@@ -5,6 +5,7 @@ import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../asser
 import type { Batch, DatasetInfo } from "../../src/data/types.ts";
 import { mmpareto, paretoCombine, paretoWeights } from "../../src/methods/mmpareto.ts";
 import type { Method, StepContext } from "../../src/methods/types.ts";
+import { DgcnnEncoder } from "../../src/models/dgcnn.ts";
 import { MlpEncoder } from "../../src/models/mlp.ts";
 import { Rng, seedFor } from "../../src/rng.ts";
 import { runOne } from "../../src/runner/run_one.ts";
@@ -246,17 +247,18 @@ Deno.test("mmpareto: one trainStep applies paretoCombine(grad L_mm, grad sum L_m
   method.dispose();
 });
 
-Deno.test("mmpareto: constant lr by default (official), lr_scale, StepLR with lr_schedule=step; option checks", async () => {
+Deno.test("mmpareto: constant lr 2 x train.lr by default (official 2e-3), lr_scale, StepLR with lr_schedule=step; option checks", async () => {
   await useWasm();
+  // Default lr_scale 2: the official constant 2e-3 at the paper profile's base 1e-3.
   const m = tinyMethod();
-  assertEquals([0, 1, 99].map((e) => m.learningRate!(e, 0.002, 100)), [0.002, 0.002, 0.002]);
+  assertEquals([0, 1, 99].map((e) => m.learningRate!(e, 0.001, 100)), [0.002, 0.002, 0.002]);
   m.dispose();
   const s = tinyMethod(["method.lr_schedule=step"]);
-  assertEquals(s.learningRate!(80, 0.002, 100), stepLr(0.002, 70, 0.1, 100, 100, 80));
+  assertEquals(s.learningRate!(80, 0.001, 100), stepLr(0.002, 70, 0.1, 100, 100, 80));
   s.dispose();
-  const x2 = tinyMethod(["method.lr_scale=2"]); // the official 2e-3 at the paper base 1e-3
-  assertEquals([0, 99].map((e) => x2.learningRate!(e, 0.001, 100)), [0.002, 0.002]);
-  x2.dispose();
+  const x1 = tinyMethod(["method.lr_scale=1"]); // the shared base lr
+  assertEquals([0, 99].map((e) => x1.learningRate!(e, 0.001, 100)), [0.001, 0.001]);
+  x1.dispose();
   assertThrows(() => tinyMethod(["method.lr_scale=0"]), "lr_scale");
   assertThrows(() => tinyMethod(["method.lr_schedule=cosine"]), "lr_schedule");
   assertThrows(() => tinyMethod(["method.head_init=zeros"]), "head_init");
@@ -302,6 +304,79 @@ Deno.test("mmpareto: a short run writes a complete record with cosine and weight
     assertAlmostEquals(Number(r.w_mm_audio) + Number(r.w_uni_audio), 1, 1e-6);
   }
   const epochs = await readCsv(`${dir}/epochs.csv`);
-  assertEquals(epochs.map((r) => Number(r.lr)), [0.01, 0.01]);
+  // Constant 2 x train.lr (the quick profile's base 1e-2).
+  assertEquals(epochs.map((r) => Number(r.lr)), [0.02, 0.02]);
   assert(Number.isFinite(Number((summary as unknown as Record<string, unknown>).ratio_mean ?? 0)));
+});
+
+/** A DGCNN (dropout 0.2) that keeps a host copy of every train-mode output. */
+class RecordingDgcnn extends DgcnnEncoder {
+  /** Train-mode outputs, in call order. */
+  readonly trainOutputs: Float32Array[] = [];
+  override forward(x: tf.Tensor, training: boolean): tf.Tensor2D {
+    const f = super.forward(x, training);
+    if (training) this.trainOutputs.push(f.dataSync().slice() as Float32Array);
+    return f;
+  }
+}
+
+Deno.test("mmpareto: the two tapes' train-mode forwards are bit-identical on DGCNN with dropout; one mask per step", async () => {
+  await useWasm();
+  const config = tinyConfig("mmpareto", 2);
+  const info: DatasetInfo = {
+    name: "toy",
+    modalities: ["image", "points"],
+    strong: "points",
+    lazy: "image",
+    numClasses: 3,
+    hasVal: false,
+    inputShapes: { image: [2], points: [10, 3] },
+    kind: "synthetic",
+  };
+  const dgcnn = new RecordingDgcnn("points", new Rng(5), { k: 4, embDims: 16, outDim: 8 });
+  const method = mmpareto.create({
+    info,
+    config,
+    params: config.method,
+    numTrain: 4,
+    trainLabels: new Int32Array([0, 1, 2, 0]),
+    rng: new Rng(3),
+    makeEncoder: (m, rng) => m === "points" ? dgcnn : new MlpEncoder(m, 2, [], 8, rng),
+  });
+  const batch: Batch = {
+    inputs: {
+      image: tf.tensor2d([[0.3, -0.2], [1, 1], [-0.5, 0.7], [0.9, -1]]),
+      points: tf.randomNormal([4, 10, 3], 0, 1, "float32", 11),
+    },
+    labels: tf.tensor1d([0, 1, 2, 0], "int32"),
+    indices: tf.tensor1d([0, 1, 2, 3], "int32"),
+    size: 4,
+  };
+  const sgd = { step() {} } as unknown as Sgd;
+  for (let s = 0; s < 2; s++) {
+    const out = await method.trainStep(batch, {
+      epoch: 0,
+      step: s,
+      iteration: s,
+      epochs: 2,
+      stepsPerEpoch: 2,
+      lr: 0.01,
+      optimizer: sgd,
+      protocolEpoch: 0,
+      seed: (...p) => seedFor(0, ...p),
+    });
+    tf.dispose([out.loss, out.fused, ...Object.values(out.unimodal)]);
+    for (const t of Object.values(out.logs ?? {})) if (typeof t !== "number") t.dispose();
+  }
+  // Two forwards per step (tape 1: L_mm, tape 2: sum L_m), the same dropout mask in both.
+  const outs = dgcnn.trainOutputs;
+  assertEquals(outs.length, 4);
+  for (const s of [0, 1]) {
+    const [a, b] = [outs[2 * s], outs[2 * s + 1]];
+    const diff = a.reduce((mx, v, i) => Math.max(mx, Math.abs(v - b[i])), 0);
+    assertEquals(diff, 0, `step ${s}: the two tapes' forwards differ by ${diff}`);
+  }
+  // The dropout counter advances once per step (a fresh mask each step, none reused).
+  assertEquals(dgcnn.drop.count, 2);
+  method.dispose();
 });

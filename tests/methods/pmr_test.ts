@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals, assertRejects } from "../assert.ts";
 import { loadDataset } from "../../src/data/registry.ts";
-import type { Batch, DatasetInfo } from "../../src/data/types.ts";
+import { type Batch, type DatasetInfo, disposeBatch } from "../../src/data/types.ts";
 import { buildFusionModel } from "../../src/methods/common.ts";
 import type { MethodEntry } from "../../src/methods/entry.ts";
 import { bioLoss, BioRecords, disposeStrengths } from "../../src/methods/ibml.ts";
@@ -503,4 +503,48 @@ Deno.test("bio+pmr: resuming from the epoch-2 checkpoint (prototypes, records) g
     again.dataset.dispose();
     for (const t of Object.values(tensors)) t.dispose();
   }
+});
+
+Deno.test("pmr: prototypes come from augmented training batches (the official train loader), encoded in eval mode", async () => {
+  await useWasm();
+  // 1. PMR asks the trainer for augmented batches, before epoch 0 and after every epoch.
+  const asked: unknown[] = [];
+  const method = pmr.create(ctxFor(pmr, {}));
+  const b = () => [batchOf3([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [0, 1, 2])];
+  const ctx = (epoch: number): EpochContext => ({
+    epoch,
+    epochs: 100,
+    protocolEpoch: epoch,
+    seed: () => 0,
+    trainBatches: (_f, _p, opts) => (asked.push(opts), b()),
+  });
+  await method.onTrainStart!(ctx(-1));
+  await method.onEpochEnd!(ctx(0));
+  assertEquals(asked, [{ augment: true }, { augment: true }]);
+  method.dispose();
+  // 2. The trainer then draws those batches with the training augmentation on.
+  const cfg = tinyConfig("pmr", 1);
+  const dataset = await loadDataset(cfg);
+  const modes: boolean[] = [];
+  const draw = dataset.train.batch.bind(dataset.train);
+  dataset.train.batch = (idx, opts) => (modes.push(opts.train), draw(idx, opts));
+  const probe: Method = {
+    name: "probe",
+    modalities: ["audio"],
+    params: () => [],
+    buffers: () => [],
+    trainStep: () => Promise.reject(new Error("not trained")),
+    predict: () => ({ fused: null, unimodal: {} }),
+    onTrainStart(e) {
+      for (const batch of e.trainBatches(0.5, "probe", { augment: true })) disposeBatch(batch);
+      for (const batch of e.trainBatches(0.5, "probe")) disposeBatch(batch);
+      return Promise.reject(new Error("stop"));
+    },
+    dispose() {},
+  };
+  await train({ config: cfg, dataset, method: probe }).catch((e) =>
+    assertEquals((e as Error).message, "stop")
+  );
+  assertEquals(modes, [true, true, false, false]);
+  dataset.dispose();
 });

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../assert.ts";
-import { useWasm } from "../helpers.ts";
+import { useTestEngine } from "../helpers.ts";
 import { makePaperEncoder, PAPER_BACKBONES, paperBackbone } from "../../src/models/backbones.ts";
 import { BiGruEncoder } from "../../src/models/bigru.ts";
 import { DgcnnEncoder } from "../../src/models/dgcnn.ts";
@@ -24,7 +24,7 @@ Deno.test("PAPER_BACKBONES: every dataset modality has a backbone and the paper'
 });
 
 Deno.test("makePaperEncoder: picks the backbone from dataset and modality, sizes from the shape", async () => {
-  await useWasm();
+  await useTestEngine();
   const rng = new Rng(1);
   const text = makePaperEncoder("mvsa", "text", [-1, 300], rng);
   assert(text instanceof BiGruEncoder && text.inDim === 300 && text.outDim === 512);

@@ -1,10 +1,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
-import { useWasm } from "../helpers.ts";
+import { useTestEngine } from "../helpers.ts";
 import { BatchNorm } from "../../src/models/batchnorm.ts";
 
 Deno.test("BatchNorm: training uses batch statistics and updates running stats as PyTorch (momentum 0.1, unbiased variance)", async () => {
-  await useWasm();
+  await useTestEngine();
   const bn = new BatchNorm("bn", "encoder.x", 2);
   // channel 0: 1, 2, 3, 6 (mean 3, biased var 3.5, unbiased 14/3); channel 1: constant 5.
   const x = tf.tensor2d([[1, 5], [2, 5], [3, 5], [6, 5]]);
@@ -26,7 +26,7 @@ Deno.test("BatchNorm: training uses batch statistics and updates running stats a
 });
 
 Deno.test("BatchNorm: eval uses the running statistics and leaves them alone", async () => {
-  await useWasm();
+  await useTestEngine();
   const bn = new BatchNorm("bn", "encoder.x", 3);
   bn.runningMean.assign(tf.tensor1d([1, -1, 0]));
   bn.runningVar.assign(tf.tensor1d([4, 1, 0.25]));
@@ -54,7 +54,7 @@ Deno.test("BatchNorm: eval uses the running statistics and leaves them alone", a
 });
 
 Deno.test("BatchNorm: 4D training stats per channel over B*H*W; gradients reach x, gamma and beta", async () => {
-  await useWasm();
+  await useTestEngine();
   const bn = new BatchNorm("bn", "encoder.x", 2);
   const x = tf.randomNormal([2, 3, 3, 2], 1, 2, "float32", 3);
   const y = bn.apply(x, true);
@@ -74,4 +74,44 @@ Deno.test("BatchNorm: 4D training stats per channel over B*H*W; gradients reach 
   assertEquals(Object.keys(vg.grads).length, 2);
   assertThrows(() => bn.apply(tf.zeros([1, 2]), true), "more than one value per channel");
   assertThrows(() => bn.apply(tf.zeros([4, 3]), true), "expected 2 channels");
+});
+
+Deno.test("BatchNorm: the fused training op (native default) equals the composed one: output, stats, gradients", async () => {
+  await useTestEngine();
+  const x = tf.randomNormal([3, 5, 4, 6], 2, 3, "float32", 11);
+  const w = tf.randomNormal([3, 5, 4, 6], 0, 1, "float32", 12);
+  const run = (fused: "0" | "1") => {
+    Deno.env.set("IBML_FUSED_BN", fused);
+    try {
+      const bn = new BatchNorm("bn", "encoder.x", 6);
+      bn.gamma.variable.assign(tf.randomUniform([6], 0.5, 1.5, "float32", 13));
+      bn.beta.variable.assign(tf.randomNormal([6], 0, 1, "float32", 14));
+      const y = bn.apply(x, true);
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.mul(bn.apply(x, true), w)) as tf.Scalar,
+        [bn.gamma.variable, bn.beta.variable],
+      );
+      const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(bn.apply(a, true), w)))(x);
+      const out = [
+        y,
+        value,
+        grads[bn.gamma.variable.name],
+        grads[bn.beta.variable.name],
+        dx,
+        bn.runningMean,
+        bn.runningVar,
+      ].map((t) => Array.from(t.dataSync()));
+      tf.dispose([y, value, dx, ...Object.values(grads)]);
+      return out;
+    } finally {
+      Deno.env.delete("IBML_FUSED_BN");
+    }
+  };
+  const [fused, composed] = [run("1"), run("0")];
+  const names = ["y", "loss", "dgamma", "dbeta", "dx", "running mean", "running var"];
+  fused.forEach((vals, i) => {
+    const scale = Math.max(...composed[i].map(Math.abs), 1e-3);
+    vals.forEach((v, j) => assertAlmostEquals(v, composed[i][j], 2e-5 * scale, names[i]));
+  });
+  tf.dispose([x, w]);
 });

@@ -1,13 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
-import { useWasm } from "../helpers.ts";
+import { useTestEngine } from "../helpers.ts";
 import { assertSgdStepChangesAll, maxAbsDiff } from "./backbone_fixtures.ts";
 import { BiGruEncoder, maskKey } from "../../src/models/bigru.ts";
 import { countParams } from "../../src/models/params.ts";
 import { Rng } from "../../src/rng.ts";
 
 Deno.test("Bi-GRU: 2,500,608 parameters at 300 -> 512, PyTorch default init bounds", async () => {
-  await useWasm();
+  await useTestEngine();
   const enc = new BiGruEncoder("text", 300, 512, new Rng(1));
   console.log(`Bi-GRU parameters: ${countParams(enc.params())}`);
   assertEquals(countParams(enc.params()), 2_500_608);
@@ -29,7 +29,7 @@ Deno.test("Bi-GRU: 2,500,608 parameters at 300 -> 512, PyTorch default init boun
 });
 
 Deno.test("Bi-GRU: equals PyTorch's GRU equations run by hand (3 steps, directions averaged, mean-pooled)", async () => {
-  await useWasm();
+  await useTestEngine();
   const enc = new BiGruEncoder("text", 2, 3, new Rng(2));
   const seq = [[0.5, -1.2], [1.5, 0.3], [-0.7, 0.9]];
   const y = await enc.encode(tf.tensor3d([seq]), tf.ones([1, 3])).data();
@@ -65,7 +65,7 @@ Deno.test("Bi-GRU: equals PyTorch's GRU equations run by hand (3 steps, directio
 });
 
 Deno.test("Bi-GRU masking: a padded sequence gives exactly the unpadded sequence's features", async () => {
-  await useWasm();
+  await useTestEngine();
   const enc = new BiGruEncoder("text", 4, 5, new Rng(3));
   const short = tf.randomNormal([1, 3, 4], 0, 1, "float32", 1) as tf.Tensor3D;
   const long = tf.randomNormal([1, 6, 4], 0, 1, "float32", 2) as tf.Tensor3D;
@@ -87,7 +87,7 @@ Deno.test("Bi-GRU masking: a padded sequence gives exactly the unpadded sequence
 });
 
 Deno.test("Bi-GRU: one SGD step changes every variable; same seed, same init", async () => {
-  await useWasm();
+  await useTestEngine();
   const enc = new BiGruEncoder("text", 6, 8, new Rng(4));
   const x = tf.randomNormal([3, 5, 6], 0, 1, "float32", 5) as tf.Tensor3D;
   const mask = tf.tensor2d([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [1, 0, 0, 0, 0]]);

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals } from "../assert.ts";
-import { useWasm } from "../helpers.ts";
+import { useTestEngine } from "../helpers.ts";
 import { maxAbsDiff } from "./backbone_fixtures.ts";
 import { Conv2d, Dense, DropoutStream, maxPool2d, torchUniform } from "../../src/models/conv.ts";
 import { Rng } from "../../src/rng.ts";
@@ -11,7 +11,7 @@ function std(v: Float32Array): number {
 }
 
 Deno.test("Conv2d: PyTorch symmetric padding (stride 2, pad 1 on an even input) and its gradient", async () => {
-  await useWasm();
+  await useTestEngine();
   const conv = new Conv2d("c", "encoder.x", new Rng(1), {
     inChannels: 2,
     outChannels: 3,
@@ -35,7 +35,7 @@ Deno.test("Conv2d: PyTorch symmetric padding (stride 2, pad 1 on an even input) 
 });
 
 Deno.test("Conv2d/Dense init: kaiming fan-out std, torch-default bounds, zero bias, deterministic", async () => {
-  await useWasm();
+  await useTestEngine();
   const k = new Conv2d("c", "g", new Rng(2), { inChannels: 16, outChannels: 32, size: 3 });
   const kv = await k.kernel.variable.data() as Float32Array;
   assertAlmostEquals(std(kv), Math.sqrt(2 / (32 * 9)), 0.005);
@@ -59,7 +59,7 @@ Deno.test("Conv2d/Dense init: kaiming fan-out std, torch-default bounds, zero bi
 });
 
 Deno.test("Dense: applies over the last axis of any rank", async () => {
-  await useWasm();
+  await useTestEngine();
   const d = new Dense("d", "g", new Rng(5), 3, 2);
   const x = tf.randomNormal([2, 4, 3], 0, 1, "float32", 2);
   const y = d.apply(x);
@@ -69,7 +69,7 @@ Deno.test("Dense: applies over the last axis of any rank", async () => {
 });
 
 Deno.test("maxPool2d: PyTorch padding (3x3, stride 2, pad 1) never picks a padded cell", async () => {
-  await useWasm();
+  await useTestEngine();
   const x = tf.tensor4d([-1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -14, -15, -16], [
     1,
     4,
@@ -83,7 +83,7 @@ Deno.test("maxPool2d: PyTorch padding (3x3, stride 2, pad 1) never picks a padde
 });
 
 Deno.test("DropoutStream: seeded masks, PyTorch scaling, resumable counter", async () => {
-  await useWasm();
+  await useTestEngine();
   const a = new DropoutStream(new Rng(9));
   const b = new DropoutStream(new Rng(9));
   const x = tf.ones([1000]);

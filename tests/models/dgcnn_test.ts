@@ -1,13 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
-import { useWasm } from "../helpers.ts";
+import { useTestEngine } from "../helpers.ts";
 import { assertSgdStepChangesAll, maxAbsDiff } from "./backbone_fixtures.ts";
 import { DgcnnEncoder, EdgeConv, knnIndices } from "../../src/models/dgcnn.ts";
 import { countParams } from "../../src/models/params.ts";
 import { Rng } from "../../src/rng.ts";
 
 Deno.test("knnIndices: hand-checked neighbours (self first), per cloud, never on the tape", async () => {
-  await useWasm();
+  await useTestEngine();
   // Points on the x axis at 0, 1, 3, 7, 15; the second cloud is the first reversed.
   const xs = [0, 1, 3, 7, 15];
   const cloud = (order: number[]) => order.map((i) => [xs[i], 0, 0]);
@@ -27,7 +27,7 @@ Deno.test("knnIndices: hand-checked neighbours (self first), per cloud, never on
 });
 
 Deno.test("EdgeConv: equals max_j LReLU(BN(W [x_j - x_i; x_i])) computed by hand (eval mode)", async () => {
-  await useWasm();
+  await useTestEngine();
   const ec = new EdgeConv("e", "encoder.points", new Rng(3), 2, 3);
   const pts = [[0, 0], [1, 0.2], [0.3, 2], [2.5, 1.1], [-1, 0.7], [0.4, -1.6]];
   const x = tf.tensor3d([pts]);
@@ -50,7 +50,7 @@ Deno.test("EdgeConv: equals max_j LReLU(BN(W [x_j - x_i; x_i])) computed by hand
 });
 
 Deno.test("DGCNN (IBML variant): 1,143,424 parameters, [B, N, 3] -> [B, 512], one SGD step changes every variable", async () => {
-  await useWasm();
+  await useTestEngine();
   const enc = new DgcnnEncoder("points", new Rng(1));
   console.log(`DGCNN parameters: ${countParams(enc.params())}`);
   assertEquals(countParams(enc.params()), 1_143_424);
@@ -62,7 +62,7 @@ Deno.test("DGCNN (IBML variant): 1,143,424 parameters, [B, N, 3] -> [B, 512], on
 });
 
 Deno.test("DGCNN: seeded dropout (train differs per pass, eval is deterministic) and exact resume from buffers", async () => {
-  await useWasm();
+  await useTestEngine();
   const opts = { k: 4 };
   const a = new DgcnnEncoder("points", new Rng(7), opts);
   const b = new DgcnnEncoder("points", new Rng(7), opts);

@@ -1,5 +1,5 @@
 import { assert, assertThrows } from "../assert.ts";
-import { useWasm } from "../helpers.ts";
+import { useTestEngine } from "../helpers.ts";
 import { makeEncoder } from "../../src/models/factory.ts";
 import { DgcnnEncoder } from "../../src/models/dgcnn.ts";
 import { ImgFcEncoder } from "../../src/models/img_fc.ts";
@@ -20,7 +20,7 @@ const info: DatasetInfo = {
 };
 
 Deno.test("makeEncoder: the paper profile builds the paper backbones; mlp stays the quick default", async () => {
-  await useWasm();
+  await useTestEngine();
   const cfg = resolveConfig({ method: "concat", dataset: "mnist3d", profile: "paper" });
   assert(cfg.model.encoder === "paper" && cfg.model.feature_dim === 512);
   const rng = new Rng(1);

@@ -1,13 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
-import { useWasm } from "../helpers.ts";
+import { useTestEngine } from "../helpers.ts";
 import { assertSgdStepChangesAll } from "./backbone_fixtures.ts";
 import { ImgFcEncoder } from "../../src/models/img_fc.ts";
 import { countParams } from "../../src/models/params.ts";
 import { Rng } from "../../src/rng.ts";
 
 Deno.test("Img_FC: 1,664,192 parameters, [B, 30, 30, 3] -> [B, 512] (non-negative), one SGD step changes every variable", async () => {
-  await useWasm();
+  await useTestEngine();
   const enc = new ImgFcEncoder("image", [30, 30, 3], new Rng(1));
   console.log(`Img_FC parameters: ${countParams(enc.params())}`);
   assertEquals(countParams(enc.params()), 1_664_192);
@@ -28,7 +28,7 @@ Deno.test("Img_FC: 1,664,192 parameters, [B, 30, 30, 3] -> [B, 512] (non-negativ
 });
 
 Deno.test("Img_FC: PyTorch default init bounds; same seed, same init; other seed, other init", async () => {
-  await useWasm();
+  await useTestEngine();
   const [a, b, c] = [1, 1, 2].map((s) => new ImgFcEncoder("image", [30, 30, 3], new Rng(s)));
   for (let i = 0; i < a.params().length; i++) {
     const va = await a.params()[i].variable.data();

@@ -1,13 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
-import { useWasm } from "../helpers.ts";
+import { useTestEngine } from "../helpers.ts";
 import { assertSgdStepChangesAll, maxAbsDiff } from "./backbone_fixtures.ts";
 import { MultiViewEncoder } from "../../src/models/multiview.ts";
 import { countParams } from "../../src/models/params.ts";
 import { Rng } from "../../src/rng.ts";
 
 Deno.test("multi-view encoder: 11,440,192 parameters, views [B, V, H, W, 3] -> [B, 512], one SGD step changes every variable", async () => {
-  await useWasm();
+  await useTestEngine();
   const enc = new MultiViewEncoder("image", new Rng(1));
   console.log(`multi-view encoder parameters: ${countParams(enc.params())}`);
   assertEquals(countParams(enc.params()), 11_440_192);

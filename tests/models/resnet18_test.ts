@@ -1,13 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
-import { useWasm } from "../helpers.ts";
+import { useTestEngine } from "../helpers.ts";
 import { assertSgdStepChangesAll, maxAbsDiff } from "./backbone_fixtures.ts";
 import { ResNet18Encoder } from "../../src/models/resnet18.ts";
 import { countParams } from "../../src/models/params.ts";
 import { Rng } from "../../src/rng.ts";
 
 Deno.test("ResNet18 audio (1 channel): 11,170,240 parameters, [B, 512] output, BN stats, one SGD step changes every variable", async () => {
-  await useWasm();
+  await useTestEngine();
   const enc = new ResNet18Encoder("audio", 1, new Rng(1));
   const params = enc.params();
   console.log(`ResNet18 audio parameters: ${countParams(params)}`);
@@ -29,7 +29,7 @@ Deno.test("ResNet18 audio (1 channel): 11,170,240 parameters, [B, 512] output, B
 });
 
 Deno.test("ResNet18 visual (3 channels): 11,176,512 parameters; frames [B, T, H, W, 3] averaged over T", async () => {
-  await useWasm();
+  await useTestEngine();
   const enc = new ResNet18Encoder("visual", 3, new Rng(2));
   console.log(`ResNet18 visual parameters: ${countParams(enc.params())}`);
   assertEquals(countParams(enc.params()), 11_176_512);

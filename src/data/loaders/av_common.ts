@@ -96,13 +96,67 @@ export interface ListedSplit {
   items: AvItem[];
   /** Per clip, listing order as positions into its name-ordered frames. */
   listing: number[][];
-  /** Ids skipped for a missing audio file or frame folder. */
+  /** Ids skipped for a missing audio file or frame folder, or a broken file. */
   skipped: string[];
+  /** The skipped clips whose files exist but are broken: clip id, file and what is wrong. */
+  broken: { id: string; path: string; problem: string }[];
+}
+
+async function head(path: string, n: number): Promise<{ bytes: Uint8Array; size: number }> {
+  const f = await Deno.open(path, { read: true });
+  try {
+    const size = (await f.stat()).size;
+    const bytes = new Uint8Array(n);
+    let got = 0;
+    while (got < n) {
+      const r = await f.read(bytes.subarray(got));
+      if (r === null || r === 0) break;
+      got += r;
+    }
+    return { bytes: bytes.subarray(0, got), size };
+  } finally {
+    f.close();
+  }
+}
+
+const ascii = (b: Uint8Array, from: number, to: number) =>
+  String.fromCharCode(...b.subarray(from, to));
+
+/**
+ * What is wrong with a media file's header, or null when it looks usable: an empty file,
+ * a `.wav` without its RIFF/WAVE header (or shorter than one), a `.jpg`/`.jpeg` without the
+ * JPEG start marker, a `.png` without the PNG signature.
+ *
+ * @example
+ * ```ts ignore
+ * await mediaProblem("data/CREMA-D/AudioWAV/1001_DFA_ANG_XX.wav"); // null
+ * ```
+ */
+export async function mediaProblem(path: string): Promise<string | null> {
+  const { bytes, size } = await head(path, 12);
+  if (size === 0) return "empty file (0 bytes)";
+  const ext = path.toLowerCase().split(".").pop();
+  if (ext === "wav") {
+    if (size < 44 || ascii(bytes, 0, 4) !== "RIFF" || ascii(bytes, 8, 12) !== "WAVE") {
+      return `not a WAV file (no RIFF/WAVE header, ${size} bytes)`;
+    }
+  } else if (ext === "jpg" || ext === "jpeg") {
+    if (!(bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff)) {
+      return `not a JPEG file (no FF D8 FF start marker, ${size} bytes)`;
+    }
+  } else if (ext === "png") {
+    if (!(bytes[0] === 0x89 && ascii(bytes, 1, 4) === "PNG")) {
+      return `not a PNG file (no PNG signature, ${size} bytes)`;
+    }
+  }
+  return null;
 }
 
 /**
  * Lists the frames of every clip; clips without their audio file or frames are skipped
- * (the official loaders add a clip only when both paths exist).
+ * (the official loaders add a clip only when both paths exist), and so are clips whose
+ * audio file or a frame fails its header check ({@linkcode mediaProblem}: empty or
+ * garbage files), listed in `broken`.
  *
  * @example
  * ```ts ignore
@@ -110,7 +164,9 @@ export interface ListedSplit {
  * ```
  */
 export async function listSplit(entries: AvEntry[], order: FrameOrder): Promise<ListedSplit> {
-  const results = new Array<{ names: string[] } | null>(entries.length);
+  const results = new Array<{ names: string[] } | { path: string; problem: string } | null>(
+    entries.length,
+  );
   let next = 0;
   const worker = async () => {
     while (next < entries.length) {
@@ -127,14 +183,26 @@ export async function listSplit(entries: AvEntry[], order: FrameOrder): Promise<
         if (err instanceof Deno.errors.NotFound) results[i] = null;
         else throw err;
       }
+      const listed = results[i];
+      if (listed && "names" in listed) {
+        for (const path of [e.audio, ...listed.names.map((n) => `${e.frameDir}/${n}`)]) {
+          const problem = await mediaProblem(path);
+          if (problem) {
+            results[i] = { path, problem };
+            break;
+          }
+        }
+      }
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
   const items: AvItem[] = [], listing: number[][] = [], skipped: string[] = [];
+  const broken: ListedSplit["broken"] = [];
   entries.forEach((e, i) => {
     const r = results[i];
-    if (!r) {
+    if (!r || !("names" in r)) {
       skipped.push(e.id);
+      if (r) broken.push({ id: e.id, ...r });
       return;
     }
     const sorted = [...r.names].sort(byName);
@@ -142,7 +210,7 @@ export async function listSplit(entries: AvEntry[], order: FrameOrder): Promise<
     const pos = new Map(sorted.map((n, k) => [n, k]));
     listing.push(order === "sorted" ? sorted.map((_, k) => k) : r.names.map((n) => pos.get(n)!));
   });
-  return { items, listing, skipped };
+  return { items, listing, skipped, broken };
 }
 
 /** One split to assemble. */
@@ -189,11 +257,18 @@ export async function buildAvDataset(input: AvDatasetInput): Promise<Dataset> {
       const listed = await listSplit(s.entries, input.opts.frameOrder);
       if (listed.skipped.length > 0) {
         log(
-          `${s.name}: skipped ${listed.skipped.length} of ${s.entries.length} clips without audio or frames (first: ${
+          `${s.name}: skipped ${listed.skipped.length} of ${s.entries.length} clips without audio or frames, or with a broken file (first: ${
             listed.skipped[0]
           })`,
         );
         facts[`skipped_${s.name}`] = listed.skipped.length;
+      }
+      if (listed.broken.length > 0) {
+        const b = listed.broken[0];
+        log(
+          `warning: ${s.name}: ${listed.broken.length} clips skipped for a broken file (first: ${b.path}: ${b.problem}); "datasets check" lists them all`,
+        );
+        facts[`broken_${s.name}`] = listed.broken.length;
       }
       if (listed.items.length === 0) {
         throw new ConfigError(
@@ -330,27 +405,37 @@ export async function checkAv(
   }
   const counts: Record<string, number> = {};
   let problem: string | undefined;
+  const notes: string[] = [];
   for (const s of desc.splits) {
     const listed = await listSplit(s.entries, "sorted");
     counts[s.name] = listed.items.length;
-    if (listed.skipped.length > 0 && problem === undefined) {
-      const id = listed.skipped[0];
+    for (const b of listed.broken) notes.push(`${s.name}: broken file ${b.path}: ${b.problem}`);
+    if (listed.broken.length > 0 && problem === undefined) {
+      problem =
+        `${s.name}: ${listed.broken.length} listed clips have a broken audio or frame file ` +
+        `(each listed below; runs skip them with a warning and count them in the record)`;
+    }
+    const missing = listed.skipped.length - listed.broken.length;
+    if (missing > 0 && problem === undefined) {
+      const brokenIds = new Set(listed.broken.map((b) => b.id));
+      const id = listed.skipped.find((x) => !brokenIds.has(x))!;
       const e = s.entries.find((x) => x.id === id)!;
       const what = (await pathExists(e.audio))
         ? `no frames in ${e.frameDir}`
         : `no audio ${e.audio}`;
-      problem = `${s.name}: ${listed.skipped.length} of ${s.entries.length} listed clips ` +
+      problem = `${s.name}: ${missing} of ${s.entries.length} listed clips ` +
         `are skipped (no audio or no frames); first: ${id} (${what})`;
     }
   }
   const empty = Object.entries(counts).find(([, n]) => n === 0);
   return {
     dataset: name,
-    status: empty ? "malformed" : "found",
+    status: empty || notes.length > 0 ? "malformed" : "found",
     folder: desc.folder,
     counts,
     classes: desc.classNames.length,
     ...(problem ? { problem } : {}),
+    ...(notes.length ? { notes } : {}),
   };
 }
 
