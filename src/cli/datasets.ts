@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { type CheckReport, LOADERS } from "../data/loaders/mod.ts";
 import { DATASET_SPECS } from "../data/specs.ts";
 import { reportError, UsageError } from "./errors.ts";
+import { defaultOut } from "../runner/permissions.ts";
 
 const USAGE = "usage: main.ts datasets check [--data-root DIR] [--dataset NAME] [--cache-dir DIR]";
 
@@ -172,7 +173,7 @@ export async function main(args: string[]): Promise<number> {
     const root = parsed.values["data-root"] ?? "data";
     const rows = await checkAll(root, one === undefined ? undefined : [one]);
     console.log(formatCheck(rows));
-    console.log(cacheLine(parsed.values["cache-dir"] ?? "results/cache"));
+    console.log(cacheLine(parsed.values["cache-dir"] ?? `${defaultOut()}/cache`));
     if (one !== undefined) return rows[0].status === "found" ? 0 : 1;
     return 0;
   } catch (e) {

@@ -11,6 +11,7 @@ import { writeHtmlReport } from "../report/html_report.ts";
 import { type FigureFormat, isFigure, loadReport, writeFigure } from "../report/report.ts";
 import { choice, errorExitCode, FlagError } from "../runner/flags.ts";
 import { registryCheck } from "./table.ts";
+import { defaultOut } from "../runner/permissions.ts";
 
 const USAGE = "usage: main.ts figure <experiment> [--format svg|png|html] [--out DIR]";
 
@@ -52,7 +53,7 @@ export async function main(args: string[]): Promise<number> {
       ["svg", "png", "html"] as const,
       "svg",
     );
-    const out = parsed.values.out ?? "results";
+    const out = parsed.values.out ?? defaultOut();
     const exp = await loadExperiment(parsed.positionals[0]);
     if (!isFigure(exp)) {
       throw new FlagError(

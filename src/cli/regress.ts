@@ -34,6 +34,7 @@ import type { PlanDeps } from "../runner/plan.ts";
 import { createProgress, type ProgressSink } from "../runner/progress.ts";
 import { runExperiment } from "../runner/run_experiment.ts";
 import type { WorkerCommand } from "../runner/worker.ts";
+import { defaultOut } from "../runner/permissions.ts";
 
 const USAGE =
   "usage: main.ts regress [--against reference|published] [--tolerance X] [--update] [--jobs N] " +
@@ -350,7 +351,7 @@ export async function main(args: string[]): Promise<number> {
     const tolerance = nonNegative("tolerance", v.tolerance);
     if (against === "published") {
       if (v.update) throw new FlagError("--update applies to --against reference only");
-      return await regressPublished({ out: v.out ?? "results", k: tolerance ?? PUBLISHED_K });
+      return await regressPublished({ out: v.out ?? defaultOut(), k: tolerance ?? PUBLISHED_K });
     }
     const experiment = await loadExperiment(v.experiment ?? "ci");
     // The reference is pinned on the exact kernel tier (stock tfjs numerics): the optional
@@ -361,7 +362,7 @@ export async function main(args: string[]): Promise<number> {
     return await regressReference({
       experiment,
       referencePath: `${REFERENCE_DIR}${experiment.name}.csv`,
-      workDir: v.out ?? "results",
+      workDir: v.out ?? defaultOut(),
       tolerance,
       update: v.update,
       deps: trainerDeps(),

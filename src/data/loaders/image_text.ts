@@ -35,6 +35,7 @@ import type { BatchOptions, Dataset, Split } from "../types.ts";
 import { ComputedSplit, type HostTensor } from "./computed_split.ts";
 import { DataMalformedError, DataMissingError, pathExists } from "./errors.ts";
 import { ImageStore } from "./image_store.ts";
+import { mediaProblem } from "./media_check.ts";
 import type { CheckReport } from "./mod.ts";
 
 /** One jsonl row. */
@@ -219,6 +220,45 @@ async function imageStore(
   });
 }
 
+/**
+ * Removes, in place, the samples whose image file exists but fails its header check
+ * (empty or garbage), with one warning per split naming the first; returns the counts
+ * per split as record facts (`broken_<split>`). A missing image stays an error.
+ */
+async function dropBrokenImages(
+  dir: string,
+  records: Record<string, ImageTextRecord[]>,
+  name: string,
+): Promise<Record<string, number>> {
+  const facts: Record<string, number> = {};
+  for (const [split, rows] of Object.entries(records)) {
+    const kept: ImageTextRecord[] = [];
+    let first = "";
+    for (const r of rows) {
+      const path = `${dir}/${r.img}`;
+      const problem = (await pathExists(path)) ? await mediaProblem(path) : null;
+      if (problem === null) kept.push(r);
+      else if (!first) first = `${path}: ${problem}`;
+    }
+    if (kept.length < rows.length) {
+      const n = rows.length - kept.length;
+      console.error(
+        `[${name}] warning: ${split}: ${n} samples skipped for a broken image (first: ${first}); "datasets check" lists them all`,
+      );
+      facts[`broken_${split}`] = n;
+      if (kept.length === 0) {
+        throw new DataMalformedError({
+          what: name,
+          file: dir,
+          problem: `every image of the ${split} split is broken (first: ${first})`,
+        });
+      }
+      records[split] = kept;
+    }
+  }
+  return facts;
+}
+
 /** Builds the batch function of one split. */
 function builder(
   seqs: Int32Array[],
@@ -265,6 +305,7 @@ export async function loadImageText(
   const dir = `${root}/${layout.folder}`;
   const side = Number(cfg.data.image_side ?? 256);
   const size = Number(cfg.data.image_size ?? 224);
+  const skipped = await dropBrokenImages(dir, records, layout.name);
   const classNames = labelOrder(records.train);
   const classOf = new Map(classNames.map((c, i) => [c, i]));
   const labels: Record<string, Int32Array> = {};
@@ -323,7 +364,12 @@ export async function loadImageText(
     train: splits.train,
     val: splits.val,
     test: splits.test,
-    facts: { vocab: table.requested, glove_found: found, oov: table.requested - found },
+    facts: {
+      vocab: table.requested,
+      glove_found: found,
+      oov: table.requested - found,
+      ...skipped,
+    },
     dispose() {
       for (const s of stores) s.close();
     },
@@ -383,9 +429,24 @@ export async function checkImageText(
       }
     }
   }
+  const broken: string[] = [];
+  for (const [split, rows] of Object.entries(records)) {
+    for (const r of rows) {
+      const problem = await mediaProblem(`${folder}/${r.img}`);
+      if (problem) {
+        broken.push(`${split}: broken image ${folder}/${r.img} (id ${r.id}): ${problem}`);
+      }
+    }
+  }
+  if (broken.length > 0) {
+    report.status = "malformed";
+    report.problem = `${broken.length} listed images are broken (each listed below; runs skip ` +
+      `their samples with a warning and count them in the record)`;
+  }
   const glove = [`${root}/glove/glove.840B.300d.txt`, `${root}/glove.840B.300d.txt`];
   const hasGlove = (await Promise.all(glove.map(pathExists))).some((x) => x);
   report.notes = [
+    ...broken,
     hasGlove
       ? "GloVe vectors found at the default place"
       : `GloVe vectors not at ${glove[0]} (needed to train; --set data.glove=PATH if elsewhere)`,

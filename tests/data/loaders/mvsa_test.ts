@@ -119,3 +119,28 @@ Deno.test("mvsa: missing data and missing GloVe are one clear error each", async
   assert(r.notes?.some((n) => n.includes("GloVe vectors not at")), String(r.notes));
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("mvsa: a zero-byte or garbage image is listed by check and skipped (counted) by the loader", async () => {
+  await useWasm();
+  const root = await tempOut();
+  await writeMvsa(root);
+  const train = (await Deno.readTextFile(`${root}/MVSA_Single/train.jsonl`)).trim().split("\n")
+    .map((l) => JSON.parse(l).img as string);
+  const empty = `${root}/MVSA_Single/${train[0]}`;
+  const garbage = `${root}/MVSA_Single/${train[1]}`;
+  await Deno.writeFile(empty, new Uint8Array());
+  await Deno.writeTextFile(garbage, "this is not a jpeg");
+  const r = await checkMvsa(root);
+  assertEquals(r.status, "malformed");
+  const notes = (r.notes ?? []).join("\n");
+  assert(notes.includes(`broken image ${empty}`) && notes.includes("empty file (0 bytes)"), notes);
+  assert(notes.includes(`broken image ${garbage}`) && notes.includes("not a JPEG file"), notes);
+  const ds = await loadMvsa(config(root), `${root}/cache`);
+  try {
+    assertEquals(ds.train.size, 4);
+    assertEquals(ds.facts?.broken_train, 2);
+  } finally {
+    ds.dispose();
+  }
+  await Deno.remove(root, { recursive: true });
+});
