@@ -12,7 +12,7 @@ import { FlagError, positiveInt } from "./flags.ts";
 import type { PlannedRun } from "./plan.ts";
 import { launchSlurm, type SlurmLaunchOptions } from "./slurm_launcher.ts";
 import { parseSlurmOpts, resolveSlurmOptions } from "./slurm_options.ts";
-import type { SweepResult } from "./sweep.ts";
+import { type SweepResult, sweepResultOf } from "./sweep.ts";
 
 /** Launchers of `reproduce`. */
 export const LAUNCHERS = ["local", "slurm"] as const;
@@ -74,17 +74,9 @@ export function parseLauncherFlags(
  */
 export function reportOnly(plan: PlannedRun[]): Promise<SweepResult> {
   return Promise.resolve({
-    total: plan.length,
-    skipped: plan.filter((r) => r.state === "done").map((r) => r.runId),
-    done: [],
-    doneElsewhere: [],
-    elsewhere: [],
-    failed: [],
-    notImplemented: plan.filter((r) => r.state === "not implemented").map((r) => r.runId),
-    notStarted: plan.filter((r) => r.state === "todo" || r.state === "running elsewhere").map((
-      r,
-    ) => r.runId),
-    interrupted: false,
+    ...sweepResultOf(plan),
+    notStarted: plan.filter((r) => r.state === "todo" || r.state === "running elsewhere")
+      .map((r) => r.runId),
   });
 }
 

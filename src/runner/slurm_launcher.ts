@@ -27,7 +27,7 @@ import {
 } from "./slurm.ts";
 import { reportJobOptions, sbatchLines } from "./slurm_options.ts";
 import { arrayScript, reportScript, shellQuote } from "./slurm_script.ts";
-import { logPath, type SweepResult } from "./sweep.ts";
+import { logPath, type SweepResult, sweepResultOf } from "./sweep.ts";
 import { defaultWorker, runArgs, type WorkerFlags } from "./worker.ts";
 import { currentHolder, describeOwner } from "./claim.ts";
 import { FlagError } from "./flags.ts";
@@ -106,17 +106,7 @@ export async function launchSlurm(
   const stateDir = slurmStateDir(out, opts.experiment);
   if (!opts.dryRun) requireSbatch();
 
-  const result: SweepResult = {
-    total: plan.length,
-    skipped: plan.filter((r) => r.state === "done").map((r) => r.runId),
-    done: [],
-    doneElsewhere: [],
-    elsewhere: [],
-    failed: [],
-    notImplemented: plan.filter((r) => r.state === "not implemented").map((r) => r.runId),
-    notStarted: [],
-    interrupted: false,
-  };
+  const result = sweepResultOf(plan);
   const queued = opts.dryRun ? new Map<string, QueuedRun>() : await queuedRuns(stateDir);
   const alreadyQueued: SlurmLaunch["alreadyQueued"] = [];
   const todo: PlannedRun[] = [];

@@ -70,6 +70,30 @@ export interface SweepResult {
   interrupted: boolean;
 }
 
+/**
+ * The result of a sweep that has not run anything yet: the plan's done runs as skipped and
+ * its unimplemented ones listed; every launcher starts from it.
+ *
+ * @example
+ * ```ts
+ * import { sweepResultOf } from "./sweep.ts";
+ * sweepResultOf([]).total; // 0
+ * ```
+ */
+export function sweepResultOf(plan: PlannedRun[]): SweepResult {
+  return {
+    total: plan.length,
+    skipped: plan.filter((r) => r.state === "done").map((r) => r.runId),
+    done: [],
+    doneElsewhere: [],
+    elsewhere: [],
+    failed: [],
+    notImplemented: plan.filter((r) => r.state === "not implemented").map((r) => r.runId),
+    notStarted: [],
+    interrupted: false,
+  };
+}
+
 /** Options of {@linkcode runSweep}. */
 export interface SweepOptions extends WorkerFlags {
   /** Parallel workers (default: the number of cores). */
@@ -114,17 +138,7 @@ export function logPath(out: string, experiment: string, runId: string): string 
  */
 export async function runSweep(plan: PlannedRun[], opts: SweepOptions): Promise<SweepResult> {
   const todo = plan.filter((r) => r.state === "todo" || r.state === "running elsewhere");
-  const result: SweepResult = {
-    total: plan.length,
-    skipped: plan.filter((r) => r.state === "done").map((r) => r.runId),
-    done: [],
-    doneElsewhere: [],
-    elsewhere: [],
-    failed: [],
-    notImplemented: plan.filter((r) => r.state === "not implemented").map((r) => r.runId),
-    notStarted: [],
-    interrupted: false,
-  };
+  const result = sweepResultOf(plan);
   const jobs = Math.max(
     1,
     Math.min(opts.jobs ?? navigator.hardwareConcurrency ?? 1, todo.length || 1),
