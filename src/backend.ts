@@ -12,6 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { installFastKernels } from "./kernels/mod.ts";
+import { autoEngine } from "./backend/auto_engine.ts";
 import { installGradPatches } from "./backend/grad_patches.ts";
 import {
   describeNative,
@@ -69,29 +70,9 @@ export interface BackendChoice {
   reason: string;
 }
 
-/**
- * Which engine `--backend auto` runs per profile when the native engine is set up, from
- * `deno task bench --backends tensorflow,wasm --compare` on the 2-core reference machine
- * (bench/README.md): the paper profile runs on native (whole batches: wasm's 4 GiB heap
- * forces micro-batches at the paper batch sizes, and native was faster on the backbones
- * that dominate there); the quick profile's small MLPs stay on wasm, where a step is a
- * few milliseconds and native pays a fixed cost per op (an N-API call into TensorFlow).
- */
-export const AUTO_ENGINE: Readonly<Record<string, { engine: "tensorflow" | "wasm"; why: string }>> =
-  {
-    paper: {
-      engine: "tensorflow",
-      why: "paper profile: whole batches, no wasm heap cap",
-    },
-    quick: {
-      engine: "wasm",
-      why: "quick profile: its small MLPs step faster on wasm (per-op N-API cost on native)",
-    },
-  };
-
 /** Options of {@link selectBackend}. */
 export interface SelectOptions {
-  /** The run's profile; `auto` picks the engine measured faster for it ({@link AUTO_ENGINE}). */
+  /** The run's profile; `auto` picks the engine the bench measured faster for it (src/backend/auto_engine.ts). */
   profile?: string;
 }
 
@@ -122,7 +103,7 @@ export async function selectBackend(
   let reason: string;
   switch (request) {
     case "auto": {
-      const policy = AUTO_ENGINE[options.profile ?? "quick"] ?? AUTO_ENGINE.quick;
+      const policy = autoEngine(options.profile ?? "quick");
       if (policy.engine === "wasm") {
         // Not imported: loading TensorFlow costs start-up time and memory in every run.
         const built = nativeSetUp();
