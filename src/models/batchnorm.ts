@@ -15,6 +15,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { makeParam, type Param } from "./params.ts";
 import { noGrad } from "../backend.ts";
+import { nativeBatchNormGrad } from "../kernels/native_ops.ts";
 
 /** PyTorch's default BN momentum (weight of the new batch statistic). */
 export const BN_MOMENTUM = 0.1;
@@ -144,7 +145,8 @@ function useFusedTraining(): boolean {
 
 /**
  * Training-mode batch normalisation over the last axis as ONE differentiable op with an
- * analytic gradient (the cuDNN/PyTorch formula), saving only `x` and two per-channel
+ * analytic gradient (the cuDNN/PyTorch formula; on the native engine TensorFlow's
+ * `FusedBatchNormGradV3`, src/kernels/native_ops.ts), saving only `x` and per-channel
  * vectors for the backward pass:
  *
  * y = gamma (x - mu) / sqrt(var + eps) + beta, mu and var (biased) over all axes but the last;
@@ -175,7 +177,7 @@ export function batchNormTrainFused(
     const invStd = tf.rsqrt(tf.add(variance, eps));
     const scale = tf.mul(invStd, g);
     const value = tf.add(tf.mul(tf.sub(xs, mean), scale), b);
-    save([xs, mean, invStd, g]);
+    save([xs, mean, invStd, g, variance]);
     return {
       value,
       // customGrad calls gradFunc outside any per-op tidy (the engine's backward scope
@@ -183,7 +185,10 @@ export function batchNormTrainFused(
       // temporaries are freed here.
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
-          const [sx, sMean, sInv, sGamma] = saved;
+          const [sx, sMean, sInv, sGamma, sVar] = saved;
+          // The native engine: TensorFlow's own fused gradient, no activation-sized temporaries.
+          const fused = nativeBatchNormGrad(dy, sx, sGamma, sMean, sVar, eps);
+          if (fused) return fused;
           const xhat = tf.mul(tf.sub(sx, sMean), sInv);
           const dBeta = tf.sum(dy, axes);
           const dGamma = tf.sum(tf.mul(dy, xhat), axes);

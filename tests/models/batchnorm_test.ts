@@ -76,42 +76,44 @@ Deno.test("BatchNorm: 4D training stats per channel over B*H*W; gradients reach 
   assertThrows(() => bn.apply(tf.zeros([4, 3]), true), "expected 2 channels");
 });
 
-Deno.test("BatchNorm: the fused training op (native default) equals the composed one: output, stats, gradients", async () => {
-  await useTestEngine();
-  const x = tf.randomNormal([3, 5, 4, 6], 2, 3, "float32", 11);
-  const w = tf.randomNormal([3, 5, 4, 6], 0, 1, "float32", 12);
-  const run = (fused: "0" | "1") => {
-    Deno.env.set("IBML_FUSED_BN", fused);
-    try {
-      const bn = new BatchNorm("bn", "encoder.x", 6);
-      bn.gamma.variable.assign(tf.randomUniform([6], 0.5, 1.5, "float32", 13));
-      bn.beta.variable.assign(tf.randomNormal([6], 0, 1, "float32", 14));
-      const y = bn.apply(x, true);
-      const { value, grads } = tf.variableGrads(
-        () => tf.sum(tf.mul(bn.apply(x, true), w)) as tf.Scalar,
-        [bn.gamma.variable, bn.beta.variable],
-      );
-      const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(bn.apply(a, true), w)))(x);
-      const out = [
-        y,
-        value,
-        grads[bn.gamma.variable.name],
-        grads[bn.beta.variable.name],
-        dx,
-        bn.runningMean,
-        bn.runningVar,
-      ].map((t) => Array.from(t.dataSync()));
-      tf.dispose([y, value, dx, ...Object.values(grads)]);
-      return out;
-    } finally {
-      Deno.env.delete("IBML_FUSED_BN");
-    }
-  };
-  const [fused, composed] = [run("1"), run("0")];
-  const names = ["y", "loss", "dgamma", "dbeta", "dx", "running mean", "running var"];
-  fused.forEach((vals, i) => {
-    const scale = Math.max(...composed[i].map(Math.abs), 1e-3);
-    vals.forEach((v, j) => assertAlmostEquals(v, composed[i][j], 2e-5 * scale, names[i]));
+for (const shape of [[3, 5, 4, 6], [7, 5, 6], [9, 6]]) {
+  Deno.test(`BatchNorm: the fused training op (native default) equals the composed one on [${shape}]: output, stats, gradients`, async () => {
+    await useTestEngine();
+    const x = tf.randomNormal(shape, 2, 3, "float32", 11);
+    const w = tf.randomNormal(shape, 0, 1, "float32", 12);
+    const run = (fused: "0" | "1") => {
+      Deno.env.set("IBML_FUSED_BN", fused);
+      try {
+        const bn = new BatchNorm("bn", "encoder.x", 6);
+        bn.gamma.variable.assign(tf.randomUniform([6], 0.5, 1.5, "float32", 13));
+        bn.beta.variable.assign(tf.randomNormal([6], 0, 1, "float32", 14));
+        const y = bn.apply(x, true);
+        const { value, grads } = tf.variableGrads(
+          () => tf.sum(tf.mul(bn.apply(x, true), w)) as tf.Scalar,
+          [bn.gamma.variable, bn.beta.variable],
+        );
+        const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(bn.apply(a, true), w)))(x);
+        const out = [
+          y,
+          value,
+          grads[bn.gamma.variable.name],
+          grads[bn.beta.variable.name],
+          dx,
+          bn.runningMean,
+          bn.runningVar,
+        ].map((t) => Array.from(t.dataSync()));
+        tf.dispose([y, value, dx, ...Object.values(grads)]);
+        return out;
+      } finally {
+        Deno.env.delete("IBML_FUSED_BN");
+      }
+    };
+    const [fused, composed] = [run("1"), run("0")];
+    const names = ["y", "loss", "dgamma", "dbeta", "dx", "running mean", "running var"];
+    fused.forEach((vals, i) => {
+      const scale = Math.max(...composed[i].map(Math.abs), 1e-3);
+      vals.forEach((v, j) => assertAlmostEquals(v, composed[i][j], 2e-5 * scale, names[i]));
+    });
+    tf.dispose([x, w]);
   });
-  tf.dispose([x, w]);
-});
+}
