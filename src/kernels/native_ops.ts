@@ -11,8 +11,10 @@
  * | `IbmlReluGrad` (alpha > 0) | `LeakyReluGrad` | Greater + Fill + Select + Multiply |
  * | {@linkcode nativeBatchNormGrad} | `FusedBatchNormGradV3` | about 9 ops, 5 activation-sized temporaries |
  *
- * Registered for the backend name "tensorflow" (before tfjs-node registers the backend
- * itself); compared with the stock gradients by tests/kernels_test.ts on the native suite.
+ * The kernels are registered for the backend name "tensorflow" (before tfjs-node registers
+ * the backend itself) and compared with the stock gradients by tests/kernels_test.ts on the
+ * native suite; {@linkcode nativeBatchNormGrad} is called by src/models/batchnorm.ts and
+ * compared with the composed gradient by tests/models/batchnorm_test.ts.
  *
  * @module
  */
@@ -69,8 +71,8 @@ export const nativeReluGradKernel: tf.KernelFunc = ({ inputs, backend, attrs }) 
  * Why: the composed gradient (src/models/batchnorm.ts) keeps about five activation-sized
  * temporaries alive at once, and at the largest BatchNorm of a paper batch (the visual
  * ResNet18's stem, 64 x 3 frames x 112 x 112 x 64) they set the step's peak memory. The
- * fused op needs none of them (measured: the paper CREMA-D step at batch 16 peaked at 3592
- * MiB composed, 2953 MiB fused). The statistics are taken over every axis but the last,
+ * fused op needs none of them (bench/README.md, "Memory", gives the paper CREMA-D step's
+ * peak RSS before and after, with the command). The statistics are taken over every axis but the last,
  * so any rank is viewed as [n, 1, 1, C] (NHWC), which the op reduces the same way.
  *
  * @example

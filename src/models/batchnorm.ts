@@ -177,7 +177,7 @@ export function batchNormTrainFused(
     const invStd = tf.rsqrt(tf.add(variance, eps));
     const scale = tf.mul(invStd, g);
     const value = tf.add(tf.mul(tf.sub(xs, mean), scale), b);
-    save([xs, mean, invStd, g, variance]);
+    save([xs, mean, variance, g]);
     return {
       value,
       // customGrad calls gradFunc outside any per-op tidy (the engine's backward scope
@@ -185,10 +185,11 @@ export function batchNormTrainFused(
       // temporaries are freed here.
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
-          const [sx, sMean, sInv, sGamma, sVar] = saved;
+          const [sx, sMean, sVar, sGamma] = saved;
           // The native engine: TensorFlow's own fused gradient, no activation-sized temporaries.
           const fused = nativeBatchNormGrad(dy, sx, sGamma, sMean, sVar, eps);
           if (fused) return fused;
+          const sInv = tf.rsqrt(tf.add(sVar, eps)); // the forward pass's invStd, bit for bit
           const xhat = tf.mul(tf.sub(sx, sMean), sInv);
           const dBeta = tf.sum(dy, axes);
           const dGamma = tf.sum(tf.mul(dy, xhat), axes);
