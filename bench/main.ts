@@ -5,8 +5,8 @@
  * ```
  * deno task bench [--models a,b] [--backends tensorflow,wasm,cpu,webgpu] [--steps N] [--warmup N]
  *                 [--cap-s S] [--max-s S] [--profile K] [--stock] [--blas-threads N]
- *                 [--compare] [--torch-threads 1,2] [--flat [--epochs N]] [--reproduce]
- *                 [--out DIR]
+ *                 [--compare] [--torch-threads 1,2] [--native-threads 1] [--flat [--epochs N]]
+ *                 [--reproduce] [--out DIR]
  * deno task bench --memory [--datasets a,b] [--sizes 2,4,8,16,32,64]
  * ```
  *
@@ -28,8 +28,8 @@ import { readNativeManifest } from "../src/backend/native.ts";
 
 const USAGE = `usage: deno task bench [--models ${CASES.map((c) => c.name).join(",")}]
   [--backends tensorflow,wasm,cpu,webgpu] [--steps N] [--warmup N] [--cap-s S] [--max-s S] [--profile K]
-  [--stock] [--blas-threads N] [--compare] [--torch-threads 1,2] [--flat] [--epochs N]
-  [--reproduce] [--out DIR]
+  [--stock] [--blas-threads N] [--compare] [--torch-threads 1,2] [--native-threads 1]
+  [--flat] [--epochs N] [--reproduce] [--out DIR]
        deno task bench --memory [--datasets a,b] [--sizes 2,4,8,16,32,64]`;
 
 const HERE = new URL(".", import.meta.url).pathname;
@@ -235,6 +235,31 @@ async function measure(model: string, backend: string, o: Options): Promise<Work
   };
 }
 
+/**
+ * The native engine's thread scaling: per model, each `--native-threads` count's median
+ * beside the default run's (TensorFlow's default, every core), and default / 1 thread.
+ */
+function threadScaling(results: (WorkerResult & { tf_threads?: number })[]): string {
+  const cores = navigator.hardwareConcurrency ?? 1;
+  const native = results.filter((r) => r.backend === "tensorflow" && r.status === "ok");
+  const counts = [...new Set(native.flatMap((r) => r.tf_threads ?? []))].sort((a, b) => a - b);
+  const models = [...new Set(native.map((r) => r.model))];
+  const of = (m: string, t?: number) => native.find((r) => r.model === m && r.tf_threads === t);
+  const rows = models.map((m) => {
+    const all = of(m)?.median_ms, one = of(m, 1)?.median_ms;
+    return [
+      m,
+      ...counts.map((t) => fmt(of(m, t)?.median_ms)),
+      fmt(all),
+      all && one ? fmt(all / one, 2) : "-",
+    ];
+  });
+  return "\nnative engine thread scaling (median ms/step)\n" + table(
+    ["model", ...counts.map((t) => `${t}T`), `default (${cores} cores)`, "default/1T"],
+    rows,
+  );
+}
+
 /** PyTorch timings, one process per model (so each peak RSS is that model's own). */
 async function torchReference(models: string[], threads: number, o: Options) {
   const out: TorchResult[] = [];
@@ -335,6 +360,7 @@ async function main(): Promise<number> {
       "blas-threads": { type: "string" },
       compare: { type: "boolean", default: false },
       "torch-threads": { type: "string", default: "1,2" },
+      "native-threads": { type: "string" },
       flat: { type: "boolean", default: false },
       epochs: { type: "string", default: "100" },
       reproduce: { type: "boolean", default: false },
@@ -401,13 +427,33 @@ async function main(): Promise<number> {
     }; load average ${load}${gpu ? `; webgpu adapter "${gpu}"` : ""}`,
   );
 
-  const results: WorkerResult[] = [];
-  for (const backend of backends) {
+  // --native-threads: the native engine again with TensorFlow's thread pools at each count
+  // (rows with tf_threads set; the plain tensorflow rows use TensorFlow's default: all cores).
+  const nativeThreads = values["native-threads"]?.split(",").map(Number) ?? [];
+  if (nativeThreads.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new BenchError(
+      `--native-threads must be positive integers, got '${values["native-threads"]}'\n${USAGE}`,
+    );
+  }
+  if (nativeThreads.length && !backends.includes("tensorflow")) {
+    throw new BenchError(`--native-threads needs --backends to include tensorflow\n${USAGE}`);
+  }
+  const runs = backends.flatMap((backend) => [
+    { backend, threads: undefined as number | undefined },
+    ...(backend === "tensorflow" ? nativeThreads.map((threads) => ({ backend, threads })) : []),
+  ]);
+  const results: (WorkerResult & { tf_threads?: number })[] = [];
+  for (const { backend, threads } of runs) {
     for (const model of models) {
-      const r = await measure(model, backend, o);
+      const threadEnv: Record<string, string> = threads === undefined ? {} : {
+        TF_NUM_INTRAOP_THREADS: String(threads),
+        TF_NUM_INTEROP_THREADS: String(threads),
+      };
+      const r = { ...await measure(model, backend, { ...o, env: { ...env, ...threadEnv } }) };
+      if (threads !== undefined) Object.assign(r, { tf_threads: threads });
       results.push(r);
       console.error(
-        `  ${model} on ${backend}: ${
+        `  ${model} on ${backend}${threads === undefined ? "" : ` (TF threads ${threads})`}: ${
           r.status === "ok" ? `${fmt(r.median_ms)} ms/step (${r.steps} steps)` : r.note
         }`,
       );
@@ -468,7 +514,7 @@ async function main(): Promise<number> {
     const best = Math.min(...ts.filter((x): x is number => x !== undefined));
     return [
       r.model,
-      r.backend,
+      r.tf_threads === undefined ? r.backend : `${r.backend} ${r.tf_threads}T`,
       String(r.batch),
       r.micro ? String(r.micro) : "-",
       String(r.params || "-"),
@@ -490,6 +536,7 @@ async function main(): Promise<number> {
     ];
   });
   console.log(table(header, rows));
+  if (nativeThreads.length) console.log(threadScaling(results));
   if (threads.length) {
     console.log(
       "ours/torch = our median / the better (lower) of PyTorch's medians over the thread counts shown; " +
@@ -564,6 +611,7 @@ async function main(): Promise<number> {
     "ops_per_step",
     "peak_rss_mib",
     "step_peak_mib",
+    "tf_threads",
     "tensor_mib",
     "num_tensors",
     ...threads.map((t) => `torch_${t}t_ms`),

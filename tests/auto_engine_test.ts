@@ -14,6 +14,16 @@ Deno.test("decideFromBench: the engine with the lower geometric-mean step time w
   assertEquals(decideFromBench(csv, "quick")?.engine, "wasm");
 });
 
+Deno.test("decideFromBench: reduced-thread native rows (bench --native-threads) are not the engine's time", () => {
+  const csv = "model,backend,batch,status,median_ms,tf_threads,note\n" +
+    "resnet18,wasm,64,ok,5000,,\nresnet18,tensorflow,64,ok,3000,,\n" +
+    "resnet18,tensorflow,64,ok,6000,1,\n";
+  assertEquals(decideFromBench(csv, "paper")?.engine, "tensorflow");
+  const onlyOneThread = "model,backend,batch,status,median_ms,tf_threads,note\n" +
+    "resnet18,wasm,64,ok,5000,,\nresnet18,tensorflow,64,ok,6000,1,\n";
+  assertEquals(decideFromBench(onlyOneThread, "paper"), null);
+});
+
 Deno.test("decideFromBench: failed, capped or one-engine rows decide nothing", () => {
   const csv = HEADER +
     "resnet18,tensorflow,64,ok,3000,\nresnet18,wasm,64,timeout,,first step took > 15 s\n" +

@@ -66,7 +66,10 @@ export function decideFromBench(csvText: string, profile: string): AutoDecision 
     return null;
   }
   const ms = (model: string, backend: string) => {
-    const r = rows.find((x) => x.model === model && x.backend === backend && x.status === "ok");
+    // Rows with tf_threads (bench --native-threads) ran on fewer threads than a run gets.
+    const r = rows.find((x) =>
+      x.model === model && x.backend === backend && x.status === "ok" && !x.tf_threads
+    );
     const v = r ? Number(r.median_ms) : NaN;
     return Number.isFinite(v) && v > 0 ? v : null;
   };

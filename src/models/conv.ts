@@ -189,7 +189,41 @@ export class Dense {
 export function maxPool2d(x: tf.Tensor4D, size: number, stride: number, pad = 0): tf.Tensor4D {
   if (pad === 0) return tf.maxPool(x, size, stride, "valid");
   if (explicitPaddingSupported()) return tf.maxPool(x, size, stride, pad);
-  return tf.tidy(() => tf.maxPool(padHW(x, pad, -Infinity), size, stride, "valid"));
+  return paddedMaxPool(x, size, stride, pad);
+}
+
+/**
+ * `tf.pad` with -inf, then a "valid" MaxPool, for engines without explicit padding, with
+ * the gradient of that pair (MaxPoolGrad on the padded input, then the slice that is the
+ * pad's gradient), the same ops and values bit for bit. What differs is what waits for the
+ * backward pass: the unpadded input (usually shared with the ReLU before it, which keeps its
+ * output) and the pooled output, not a padded copy of the input (about 12 MiB per sample in
+ * the paper CREMA-D step's two stems). The padded copy is rebuilt in the backward pass and
+ * freed at once.
+ */
+function paddedMaxPool(x: tf.Tensor4D, size: number, stride: number, pad: number): tf.Tensor4D {
+  const attrs = { filterSize: size, strides: stride, pad: "valid" as const };
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
+    const value = tf.maxPool(padHW(input, pad, -Infinity), size, stride, "valid");
+    save([input, value]);
+    return {
+      value,
+      // customGrad runs gradFunc outside any per-op tidy: free the padded copy here.
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [sx, sy] = saved as [tf.Tensor4D, tf.Tensor4D];
+          const padded = padHW(sx, pad, -Infinity);
+          const dPadded = tf.engine().runKernel(
+            "MaxPoolGrad",
+            { dy, input: padded, output: sy },
+            attrs as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor4D;
+          return tf.slice(dPadded, [0, pad, pad, 0], sx.shape);
+        }),
+    };
+  });
+  return op(x) as tf.Tensor4D;
 }
 
 /**

@@ -112,3 +112,43 @@ Deno.test("DropoutStream: seeded masks, PyTorch scaling, resumable counter", asy
   );
   assertEquals(a.count, 3);
 });
+
+Deno.test("maxPool2d: padded pooling keeps the unpadded input for the backward pass, the gradient of pad + pool bit for bit", async () => {
+  await useTestEngine();
+  // ReLU-like input with ties at zero and a maximum on the border.
+  const values = Array.from(
+    { length: 2 * 7 * 6 * 3 },
+    (_, i) => Math.max(0, Math.sin(i * 1.7) * 3),
+  );
+  const x = tf.tensor4d(values, [2, 7, 6, 3]);
+  const w = tf.tensor4d(Array.from({ length: 2 * 4 * 3 * 3 }, (_, i) => Math.cos(i)), [2, 4, 3, 3]);
+  let saved: number[][] = [];
+  const tape = () =>
+    (tf.engine() as unknown as { state: { activeTape: { saved?: tf.Tensor[] }[] } }).state
+      .activeTape;
+  const got = tf.grad((v: tf.Tensor) => {
+    const loss = tf.sum(tf.mul(maxPool2d(v as tf.Tensor4D, 3, 2, 1), w));
+    saved = tape().flatMap((n) => (n.saved ?? []).map((t) => t.shape));
+    return loss;
+  })(x);
+  // What is kept for the backward pass: never a padded [2, 9, 8, 3] copy.
+  assert(!saved.some((s) => s[1] === 9 && s[2] === 8), `saved shapes ${JSON.stringify(saved)}`);
+  const want = tf.grad((v: tf.Tensor) =>
+    tf.sum(
+      tf.mul(
+        tf.maxPool(
+          tf.pad(v as tf.Tensor4D, [[0, 0], [1, 1], [1, 1], [0, 0]], -Infinity),
+          3,
+          2,
+          "valid",
+        ),
+        w,
+      ),
+    )
+  )(x);
+  // The native engine runs the same ops (bitwise); wasm pools with explicit padding.
+  if (tf.getBackend() === "tensorflow") {
+    assertEquals(Array.from(await got.data()), Array.from(await want.data()));
+  } else assert(await maxAbsDiff(got, want) < 1e-6);
+  tf.dispose([x, w, got, want]);
+});
