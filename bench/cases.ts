@@ -21,7 +21,7 @@ import { countParams, type Param } from "../src/models/params.ts";
 import { MultiViewEncoder } from "../src/models/multiview.ts";
 import { ResNet18Encoder } from "../src/models/resnet18.ts";
 import { Rng, seedFor } from "../src/rng.ts";
-import { resolveConfig } from "../src/train/config.ts";
+import { resolveConfig } from "../src/resolve/resolve_config.ts";
 import { crossEntropy, disposeGrads, gradsOf } from "../src/train/grads.ts";
 import { correctCount, discrepancyRatio } from "../src/train/metrics.ts";
 import { Sgd } from "../src/train/sgd.ts";

@@ -2,7 +2,10 @@ import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { loadDataset } from "../src/data/registry.ts";
 import { getMethodEntry } from "../src/methods/registry.ts";
-import { ConfigError, configHash, resolveConfig, type RunConfig } from "../src/train/config.ts";
+import { ConfigError } from "../src/config/error.ts";
+import { configHash } from "../src/config/hash.ts";
+import type { RunConfig } from "../src/config/types.ts";
+import { resolveConfig } from "../src/resolve/resolve_config.ts";
 import type { Grads } from "../src/train/grads.ts";
 import {
   GradAccumulator,

@@ -28,7 +28,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { noGrad } from "../backend.ts";
 import type { FusionModel } from "../models/model.ts";
-import { ConfigError } from "../train/config_error.ts";
+import { ConfigError } from "../config/error.ts";
 import {
   crossEntropy,
   disposeGrads,

@@ -27,7 +27,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { FusionModel } from "../models/model.ts";
-import { ConfigError } from "../train/config_error.ts";
+import { ConfigError } from "../config/error.ts";
 import {
   clipGlobalNorm,
   crossEntropy,

@@ -21,7 +21,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Batch, DatasetInfo } from "../data/types.ts";
 import type { FusionOutput } from "../models/model.ts";
-import { ConfigError } from "../train/config_error.ts";
+import { ConfigError } from "../config/error.ts";
 import { ibmlWarmupLr, stepLr } from "../train/schedule.ts";
 import { crossEntropy } from "../train/grads.ts";
 import { buildFusionModel, plainStep, predictFusion } from "./common.ts";

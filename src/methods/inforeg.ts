@@ -30,7 +30,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Batch } from "../data/types.ts";
 import type { Param } from "../models/params.ts";
-import { ConfigError } from "../train/config_error.ts";
+import { ConfigError } from "../config/error.ts";
 import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../train/grads.ts";
 import { rho } from "../train/metrics.ts";
 import { runSliced, type StepOptimizer } from "../train/micro_batch.ts";

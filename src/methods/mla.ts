@@ -38,7 +38,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Linear } from "../models/linear.ts";
 import type { Encoder } from "../models/encoder.ts";
-import { ConfigError } from "../train/config.ts";
+import { ConfigError } from "../config/error.ts";
 import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../train/grads.ts";
 import type { Batch } from "../data/types.ts";
 import { disposeBatch } from "../data/types.ts";

@@ -26,7 +26,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Batch } from "../data/types.ts";
 import type { FusionModel } from "../models/model.ts";
 import type { Param } from "../models/params.ts";
-import { ConfigError } from "../train/config_error.ts";
+import { ConfigError } from "../config/error.ts";
 import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../train/grads.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ConfigError } from "../train/config.ts";
+import { ConfigError } from "../config/error.ts";
 import { agm } from "./agm.ts";
 import { arl } from "./arl.ts";
 import { concat } from "./concat.ts";

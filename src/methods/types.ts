@@ -8,7 +8,7 @@ import type * as tf from "@tensorflow/tfjs";
 import type { Batch, DatasetInfo } from "../data/types.ts";
 import type { Encoder } from "../models/encoder.ts";
 import type { Param } from "../models/params.ts";
-import type { ConfigValue, RunConfig } from "../train/config.ts";
+import type { ConfigValue, RunConfig } from "../config/types.ts";
 import type { StepOptimizer } from "../train/micro_batch.ts";
 import type { Rng } from "../rng.ts";
 

@@ -10,7 +10,7 @@ import { lazyOf } from "../data/specs.ts";
 import { Linear } from "../models/linear.ts";
 import { crossEntropy, disposeGrads, gradsOf } from "../train/grads.ts";
 import type { MethodEntry } from "./entry.ts";
-import { ConfigError } from "../train/config.ts";
+import { ConfigError } from "../config/error.ts";
 
 /**
  * The `unimodal` method.

@@ -10,7 +10,7 @@ import type { Dataset, Split } from "../data/types.ts";
 import { type Batch, disposeBatch } from "../data/types.ts";
 import type { EpochContext, Method, StepContext, StepOutput } from "../methods/types.ts";
 import { Rng, seedFor } from "../rng.ts";
-import type { RunConfig } from "./config.ts";
+import type { RunConfig } from "../config/types.ts";
 import { correctCount, discrepancyRatio } from "./metrics.ts";
 import { stepLr } from "./schedule.ts";
 import { Sgd } from "./sgd.ts";

@@ -21,7 +21,7 @@ import { readCsv, tempOut, tinyConfig, useWasm } from "../helpers.ts";
 import { loadDataset } from "../../src/data/registry.ts";
 import { methodContext } from "../../src/methods/context.ts";
 import { getMethodEntry } from "../../src/methods/registry.ts";
-import type { RunConfig } from "../../src/train/config.ts";
+import type { RunConfig } from "../../src/config/types.ts";
 import { train } from "../../src/train/trainer.ts";
 
 const T = 1e-5;

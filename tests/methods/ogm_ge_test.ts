@@ -18,7 +18,7 @@ import { MlpEncoder } from "../../src/models/mlp.ts";
 import { makeParam, type Param } from "../../src/models/params.ts";
 import { Rng, seedFor } from "../../src/rng.ts";
 import { runOne } from "../../src/runner/run_one.ts";
-import type { ConfigValue, RunConfig } from "../../src/train/config.ts";
+import type { ConfigValue, RunConfig } from "../../src/config/types.ts";
 import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../../src/train/grads.ts";
 import { Sgd } from "../../src/train/sgd.ts";
 import { train } from "../../src/train/trainer.ts";

@@ -20,7 +20,7 @@ import { MlpEncoder } from "../../src/models/mlp.ts";
 import type { FusionOutput } from "../../src/models/model.ts";
 import { Rng, seedFor } from "../../src/rng.ts";
 import { runOne } from "../../src/runner/run_one.ts";
-import type { ConfigValue, RunConfig } from "../../src/train/config.ts";
+import type { ConfigValue, RunConfig } from "../../src/config/types.ts";
 import { crossEntropy, disposeGrads, gradsOf } from "../../src/train/grads.ts";
 import { Sgd } from "../../src/train/sgd.ts";
 import { train, type TrainerState } from "../../src/train/trainer.ts";

@@ -14,8 +14,8 @@
  *
  * @module
  */
-import type { RunConfig } from "../../train/config.ts";
-import { ConfigError } from "../../train/config_error.ts";
+import type { RunConfig } from "../../config/types.ts";
+import { ConfigError } from "../../config/error.ts";
 import { type AudioRecipe, type AvItem, cacheAudio, cacheFrames, type Log } from "../av_cache.ts";
 import { AvSplit } from "../av_split.ts";
 import { byName, type FrameOrder, listFrames } from "../frames.ts";

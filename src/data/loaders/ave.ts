@@ -18,7 +18,7 @@
  *
  * @module
  */
-import type { RunConfig } from "../../train/config.ts";
+import type { RunConfig } from "../../config/types.ts";
 import type { Dataset } from "../types.ts";
 import {
   type AvDescription,

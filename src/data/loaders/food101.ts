@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { RunConfig } from "../../train/config.ts";
+import type { RunConfig } from "../../config/types.ts";
 import type { Dataset } from "../types.ts";
 import { checkImageText, type ImageTextLayout, loadImageText, readSplits } from "./image_text.ts";
 import type { CheckReport, RealLoader } from "./mod.ts";

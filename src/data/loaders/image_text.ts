@@ -19,7 +19,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { RunConfig } from "../../train/config.ts";
+import type { RunConfig } from "../../config/types.ts";
 import { Rng, seedFor } from "../../rng.ts";
 import { decodeImage, resizeImage, testTransform, trainTransform } from "../image.ts";
 import { DATASET_SPECS, lazyOf } from "../specs.ts";

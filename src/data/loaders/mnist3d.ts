@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { RunConfig } from "../../train/config.ts";
+import type { RunConfig } from "../../config/types.ts";
 import { Rng, seedFor } from "../../rng.ts";
 import { MemorySplit } from "../memory.ts";
 import { gatherPoints, sampleIndices } from "../points.ts";

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { RunConfig } from "../../train/config.ts";
+import type { RunConfig } from "../../config/types.ts";
 import type { Dataset } from "../types.ts";
 
 /** What `datasets check` reports for one dataset. */

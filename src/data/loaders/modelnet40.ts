@@ -28,7 +28,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { RunConfig } from "../../train/config.ts";
+import type { RunConfig } from "../../config/types.ts";
 import { Rng, seedFor } from "../../rng.ts";
 import { cropResize, decodeImage, imagenetNormalize, resizeImage } from "../image.ts";
 import { augmentPoints, gatherPoints, sampleIndices } from "../points.ts";

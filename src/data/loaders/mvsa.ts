@@ -16,7 +16,7 @@
  *
  * @module
  */
-import type { RunConfig } from "../../train/config.ts";
+import type { RunConfig } from "../../config/types.ts";
 import { seedFor } from "../../rng.ts";
 import type { Dataset } from "../types.ts";
 import { DataMalformedError, pathExists } from "./errors.ts";
