@@ -33,7 +33,7 @@ export interface TrainConfig {
   /** Batch size for evaluation. */
   eval_batch_size: number;
   /**
-   * Micro-batch size for gradient accumulation (src/train/micro_batch.ts): 0 runs whole
+   * Micro-batch size for gradient accumulation (src/optim/micro_batch.ts): 0 runs whole
    * batches; `auto` (paper profile) only where the whole batch cannot fit (wasm).
    */
   micro_batch: number | "auto";

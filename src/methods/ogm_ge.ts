@@ -27,7 +27,7 @@ import type { Batch } from "../data/types.ts";
 import type { FusionModel } from "../models/model.ts";
 import type { Param } from "../models/params.ts";
 import { ConfigError } from "../config/error.ts";
-import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../train/grads.ts";
+import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../optim/grads.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
 import { bioLoss, BioRecords, ibml, inWindow, type Strengths } from "./ibml.ts";
