@@ -23,7 +23,7 @@ import { DATASET_SPECS, lazyOf } from "../specs.ts";
 import type { Dataset } from "../types.ts";
 import { DataMalformedError, DataMissingError, pathExists } from "./errors.ts";
 import { mediaProblem } from "./media_check.ts";
-import type { CheckReport } from "./mod.ts";
+import type { CheckReport } from "./types.ts";
 
 /** Parsed AV switches. */
 export interface AvOptions {

@@ -29,7 +29,7 @@ import {
   loadAv,
 } from "./av_common.ts";
 import { DataMalformedError, DataMissingError, pathExists } from "./errors.ts";
-import type { CheckReport, RealLoader } from "./mod.ts";
+import type { CheckReport, RealLoader } from "./types.ts";
 
 const CANDIDATES = [
   "avsbench",

@@ -36,7 +36,7 @@ import { ComputedSplit, type HostTensor } from "./computed_split.ts";
 import { DataMalformedError, DataMissingError, pathExists } from "./errors.ts";
 import { ImageStore } from "./image_store.ts";
 import { mediaProblem } from "./media_check.ts";
-import type { CheckReport } from "./mod.ts";
+import type { CheckReport } from "./types.ts";
 
 /** One jsonl row. */
 export interface ImageTextRecord {

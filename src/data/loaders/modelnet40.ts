@@ -48,7 +48,7 @@ import {
   VIEW_SETS,
   viewPath,
 } from "./modelnet40_files.ts";
-import type { CheckReport, RealLoader } from "./mod.ts";
+import type { CheckReport, RealLoader } from "./types.ts";
 
 /** The official crop before the resize to the view size. */
 const CROP = 224;

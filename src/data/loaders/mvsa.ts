@@ -28,7 +28,7 @@ import {
   loadImageText,
   readSplits,
 } from "./image_text.ts";
-import type { CheckReport, RealLoader } from "./mod.ts";
+import type { CheckReport, RealLoader } from "./types.ts";
 
 /**
  * Where MVSA-Single lives and how to make it.
