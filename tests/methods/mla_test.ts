@@ -1,5 +1,3 @@
-// The registry first: method files and config.ts import each other through it.
-import "../../src/methods/registry.ts";
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
 import type { Batch, DatasetInfo } from "../../src/data/types.ts";
