@@ -12,17 +12,17 @@
  * @module
  */
 export { type BackendChoice, type BackendRequest, selectBackend } from "./src/backend.ts";
-export {
-  applySet,
-  ConfigError,
-  configHash,
-  type ConfigValue,
-  type ModelConfig,
-  type Profile,
-  resolveConfig,
-  type RunConfig,
-  type TrainConfig,
-} from "./src/train/config.ts";
+export { ConfigError } from "./src/config/error.ts";
+export { configHash } from "./src/config/hash.ts";
+export type {
+  ConfigValue,
+  ModelConfig,
+  Profile,
+  RunConfig,
+  TrainConfig,
+} from "./src/config/types.ts";
+export { applySet } from "./src/resolve/apply_set.ts";
+export { resolveConfig } from "./src/resolve/resolve_config.ts";
 export { DATASET_SPECS, type DatasetSpec } from "./src/data/specs.ts";
 export { listDatasets, loadDataset } from "./src/data/registry.ts";
 export { makeSynthetic, syntheticDefaults, type SyntheticKnobs } from "./src/data/synthetic.ts";

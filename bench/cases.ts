@@ -21,10 +21,10 @@ import { countParams, type Param } from "../src/models/params.ts";
 import { MultiViewEncoder } from "../src/models/multiview.ts";
 import { ResNet18Encoder } from "../src/models/resnet18.ts";
 import { Rng, seedFor } from "../src/rng.ts";
-import { resolveConfig } from "../src/train/config.ts";
-import { crossEntropy, disposeGrads, gradsOf } from "../src/train/grads.ts";
-import { correctCount, discrepancyRatio } from "../src/train/metrics.ts";
-import { Sgd } from "../src/train/sgd.ts";
+import { resolveConfig } from "../src/resolve/resolve_config.ts";
+import { crossEntropy, disposeGrads, gradsOf } from "../src/optim/grads.ts";
+import { correctCount, discrepancyRatio } from "../src/optim/metrics.ts";
+import { Sgd } from "../src/optim/sgd.ts";
 import { stepContext } from "../src/train/trainer.ts";
 import { EpochSums, type StepValue } from "../src/train/epoch_sums.ts";
 

@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { type BackendRequest, selectBackend } from "../src/backend.ts";
 import { loadDataset } from "../src/data/registry.ts";
 import { getMethodEntry } from "../src/methods/registry.ts";
-import { resolveConfig } from "../src/train/config.ts";
+import { resolveConfig } from "../src/resolve/resolve_config.ts";
 import { train } from "../src/train/trainer.ts";
 import { methodContext } from "../src/methods/context.ts";
 

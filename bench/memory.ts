@@ -1,7 +1,7 @@
 /**
  * Memory sweep (a benchmark, not a unit test): how large a slice of the paper batch fits in
  * the wasm backend's 4 GiB heap when `ibml` trains the paper backbones of a dataset. It is
- * what `WASM_MICRO_BATCH` in src/train/micro_batch.ts (`train.micro_batch: auto`) is
+ * what `WASM_MICRO_BATCH` in src/optim/micro_batch.ts (`train.micro_batch: auto`) is
  * measured with.
  *
  * One measurement, in a fresh process on the wasm backend (the fast kernels as every run
@@ -47,10 +47,11 @@ import type { Method, StepContext, StepOutput } from "../src/methods/types.ts";
 import { PAPER_BACKBONES } from "../src/models/backbones.ts";
 import { maskKey } from "../src/models/bigru.ts";
 import { Rng, seedFor } from "../src/rng.ts";
-import { resolveConfig, type RunConfig } from "../src/train/config.ts";
-import { GradAccumulator, sliceBatch, type StepOptimizer } from "../src/train/micro_batch.ts";
-import { stepLr } from "../src/train/schedule.ts";
-import { Sgd } from "../src/train/sgd.ts";
+import type { RunConfig } from "../src/config/types.ts";
+import { resolveConfig } from "../src/resolve/resolve_config.ts";
+import { GradAccumulator, sliceBatch, type StepOptimizer } from "../src/optim/micro_batch.ts";
+import { stepLr } from "../src/optim/schedule.ts";
+import { Sgd } from "../src/optim/sgd.ts";
 import { stepContext } from "../src/train/trainer.ts";
 import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
 import { methodContext } from "../src/methods/context.ts";

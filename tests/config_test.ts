@@ -1,5 +1,7 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
-import { applySet, configHash, resolveConfig } from "../src/train/config.ts";
+import { configHash } from "../src/config/hash.ts";
+import { applySet } from "../src/resolve/apply_set.ts";
+import { resolveConfig } from "../src/resolve/resolve_config.ts";
 
 Deno.test("config: --set coerces to the default's type and is recorded", () => {
   const cfg = resolveConfig({

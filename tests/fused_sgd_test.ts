@@ -1,5 +1,5 @@
 /**
- * The fused SGD update (src/train/fused_sgd.ts) against the op-by-op one (Sgd with
+ * The fused SGD update (src/optim/fused_sgd.ts) against the op-by-op one (Sgd with
  * `fused: false`): bitwise identical parameters and velocities on wasm and cpu, for every
  * branch (weight decay and momentum on/off), through copy-on-write and in-place steps,
  * without leaking tensors; and the op-by-op fallback where memory is not addressable.
@@ -8,8 +8,8 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { selectBackend } from "../src/backend.ts";
 import { makeParam, type Param } from "../src/models/params.ts";
-import { Sgd, type SgdOptions } from "../src/train/sgd.ts";
-import { fusedSgdStep } from "../src/train/fused_sgd.ts";
+import { Sgd, type SgdOptions } from "../src/optim/sgd.ts";
+import { fusedSgdStep } from "../src/optim/fused_sgd.ts";
 import { seeded } from "./numeric.ts";
 
 const SHAPES: number[][] = [[5, 7], [7], [3, 3, 2, 4], [1]];

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { assertAlmostEquals, assertEquals } from "./assert.ts";
 import { makeParam } from "../src/models/params.ts";
-import { clipGlobalNorm, gradsOf, scaleGradient, stopGradient } from "../src/train/grads.ts";
+import { clipGlobalNorm, gradsOf, scaleGradient, stopGradient } from "../src/optim/grads.ts";
 import { useWasm } from "./helpers.ts";
 
 Deno.test("grads: scaleGradient multiplies the backward pass only (number and tensor multipliers)", async () => {

@@ -4,7 +4,8 @@
  * @module
  */
 import { selectBackend } from "../src/backend.ts";
-import { type ConfigValue, resolveConfig, type RunConfig } from "../src/train/config.ts";
+import type { ConfigValue, RunConfig } from "../src/config/types.ts";
+import { resolveConfig } from "../src/resolve/resolve_config.ts";
 
 /**
  * The engine the backend, model and method tests run on: `IBML_TEST_ENGINE` (`wasm`, the

@@ -14,8 +14,8 @@ import { memoryOf } from "../src/kernels/memory.ts";
 import { setIm2colChunk } from "../src/kernels/conv.ts";
 import { untransposedBatchMatMul } from "../src/kernels/matmul.ts";
 import { fastKernelStatus } from "../src/kernels/mod.ts";
-import { fusedSgdStep } from "../src/train/fused_sgd.ts";
-import { crossEntropy } from "../src/train/grads.ts";
+import { fusedSgdStep } from "../src/optim/fused_sgd.ts";
+import { crossEntropy } from "../src/optim/grads.ts";
 import { SOFTMAX_CE } from "../src/kernels/cross_entropy.ts";
 import { collect, relDiff, seeded, seededTensor } from "./numeric.ts";
 

@@ -2,14 +2,17 @@ import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { loadDataset } from "../src/data/registry.ts";
 import { getMethodEntry } from "../src/methods/registry.ts";
-import { ConfigError, configHash, resolveConfig, type RunConfig } from "../src/train/config.ts";
-import type { Grads } from "../src/train/grads.ts";
+import { ConfigError } from "../src/config/error.ts";
+import { configHash } from "../src/config/hash.ts";
+import type { RunConfig } from "../src/config/types.ts";
+import { resolveConfig } from "../src/resolve/resolve_config.ts";
+import type { Grads } from "../src/optim/grads.ts";
 import {
   GradAccumulator,
   resolveMicroBatch,
   sliceBatch,
   type StepOptimizer,
-} from "../src/train/micro_batch.ts";
+} from "../src/optim/micro_batch.ts";
 import { train } from "../src/train/trainer.ts";
 import { tinyConfig, useWasm } from "./helpers.ts";
 import { methodContext } from "../src/methods/context.ts";

@@ -9,7 +9,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { encodeNpz } from "../src/data/npz.ts";
-import { configHash, resolveConfig } from "../src/train/config.ts";
+import { configHash } from "../src/config/hash.ts";
+import { resolveConfig } from "../src/resolve/resolve_config.ts";
 import { runIdentity } from "../src/runner/run_hash.ts";
 import { readCheckpoint, saveCheckpoint } from "../src/train/checkpoint.ts";
 import { runOne } from "../src/runner/run_one.ts";

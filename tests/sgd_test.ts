@@ -1,7 +1,7 @@
 import { assertAlmostEquals } from "./assert.ts";
 import * as tf from "@tensorflow/tfjs";
 import { makeParam } from "../src/models/params.ts";
-import { Sgd } from "../src/train/sgd.ts";
+import { Sgd } from "../src/optim/sgd.ts";
 import { useWasm } from "./helpers.ts";
 
 Deno.test("Sgd: two steps match a hand-computed PyTorch SGD (momentum 0.9, weight decay inside the step)", async () => {

@@ -3,7 +3,7 @@ import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { DATASET_SPECS, lazyOf } from "../src/data/specs.ts";
 import { makeSynthetic, syntheticDefaults, validateKnobs } from "../src/data/synthetic.ts";
 import { runOne } from "../src/runner/run_one.ts";
-import { resolveConfig } from "../src/train/config.ts";
+import { resolveConfig } from "../src/resolve/resolve_config.ts";
 import { tempOut, useWasm } from "./helpers.ts";
 
 Deno.test("synthetic: every stand-in has the real class count, modality names and strong modality", async () => {

@@ -3,7 +3,7 @@ import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { loadDataset } from "../src/data/registry.ts";
 import { getMethodEntry } from "../src/methods/registry.ts";
 import { runOne } from "../src/runner/run_one.ts";
-import type { RunConfig } from "../src/train/config.ts";
+import type { RunConfig } from "../src/config/types.ts";
 import { NonFiniteLossError, train } from "../src/train/trainer.ts";
 import { readCsv, runMain, tempOut, tinyConfig, useWasm } from "./helpers.ts";
 import { methodContext } from "../src/methods/context.ts";

@@ -10,7 +10,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type CheckReport, LOADERS } from "../data/loaders/mod.ts";
+import { LOADERS } from "../data/loaders/mod.ts";
+import type { CheckReport } from "../data/loaders/types.ts";
 import { DATASET_SPECS } from "../data/specs.ts";
 import { reportError, UsageError } from "./errors.ts";
 import { defaultOut } from "../runner/permissions.ts";

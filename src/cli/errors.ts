@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ConfigError } from "../train/config.ts";
+import { ConfigError } from "../config/error.ts";
 
 /** A usage error (exit code 2). */
 export class UsageError extends Error {

@@ -12,7 +12,8 @@ import { joinNegativeValues, MAX_COUNT } from "../runner/flags.ts";
 import { PARENT_PID_ENV, watchParents } from "../runner/parent_watch.ts";
 import { defaultOut } from "../runner/permissions.ts";
 import { TENSORBOARD_ENV } from "../runner/tensorboard.ts";
-import { type Profile, resolveConfig } from "../train/config.ts";
+import type { Profile } from "../config/types.ts";
+import { resolveConfig } from "../resolve/resolve_config.ts";
 import { reportError, UsageError } from "./errors.ts";
 
 const USAGE =

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { ConfigError } from "../train/config_error.ts";
+import { ConfigError } from "../config/error.ts";
 import { type NpyArray, NpyFormatError, readNpz } from "./npz.ts";
 import { MemorySplit } from "./memory.ts";
 import type { Dataset } from "./types.ts";

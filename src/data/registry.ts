@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { ConfigError, type ConfigValue, type RunConfig } from "../train/config.ts";
+import { ConfigError } from "../config/error.ts";
+import type { ConfigValue, RunConfig } from "../config/types.ts";
 import { DATASET_SPECS, type DatasetSpec } from "./specs.ts";
 import { makeSynthetic, syntheticDefaults, type SyntheticKnobs } from "./synthetic.ts";
 import type { Dataset } from "./types.ts";

@@ -19,7 +19,7 @@ import { type DatasetSpec, lazyOf } from "./specs.ts";
 import type { Dataset } from "./types.ts";
 import { type HostSplit, MemorySplit } from "./memory.ts";
 import { Rng, seedFor } from "../rng.ts";
-import { ConfigError } from "../train/config_error.ts";
+import { ConfigError } from "../config/error.ts";
 
 /** The documented knobs of a stand-in (all settable with `--set data.<knob>=value`). */
 export interface SyntheticKnobs {

@@ -14,7 +14,7 @@
  * |---|---|---|
  * | `Identity` | wasm | shares the buffer (reference count) instead of copying it, as cpu does |
  * | gradient saves | wasm, cpu, tensorflow | `engine.clone` shares instead of running Identity, which copies on native (src/kernels/engine.ts) |
- * | SGD update | wasm, cpu | fused, in place (src/train/fused_sgd.ts) |
+ * | SGD update | wasm, cpu | fused, in place (src/optim/fused_sgd.ts) |
  * | `Max` over non-innermost axes, `Equal` (broadcast), `GatherV2`, `Unpack`, `SplitV` | wasm | one pass over memory (src/kernels/tensor_ops.ts) |
  * | `Add`, `Sub`, `Multiply`, `RealDiv` of at most 4096 float32 outputs | wasm | one JS loop instead of an XNNPACK operator per call (src/kernels/tensor_ops.ts) |
  * | Relu, LeakyRelu gradients | wasm, cpu | one branch-free pass (kernel `IbmlReluGrad`) instead of 3 kernels |
@@ -28,7 +28,7 @@
  * | `BatchMatMul` with a transpose flag | wasm | transposes the operand explicitly so XNNPACK runs instead of a naive loop (src/kernels/matmul.ts) |
  * | `MaxPoolGrad` | wasm | one pass over the windows, first maximum wins |
  * | `Sum`, `Mean` over non-innermost axes | wasm | float32 adds in row order, no transposed copy |
- * | softmax cross-entropy (`crossEntropy` in src/train/grads.ts) + gradient | wasm, cpu | one JS kernel each instead of ~12 composed ones (src/kernels/cross_entropy.ts) |
+ * | softmax cross-entropy (`crossEntropy` in src/optim/grads.ts) + gradient | wasm, cpu | one JS kernel each instead of ~12 composed ones (src/kernels/cross_entropy.ts) |
  *
  * **OpenBLAS** (when `libopenblas.so.0` loads): deterministic on one machine, last bits
  * depend on the library build and CPU.

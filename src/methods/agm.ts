@@ -28,7 +28,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { noGrad } from "../backend.ts";
 import type { FusionModel } from "../models/model.ts";
-import { ConfigError } from "../train/config_error.ts";
+import { ConfigError } from "../config/error.ts";
 import {
   crossEntropy,
   disposeGrads,
@@ -36,9 +36,9 @@ import {
   type Grads,
   gradsOf,
   scaleGradient,
-} from "../train/grads.ts";
+} from "../optim/grads.ts";
 import type { Batch } from "../data/types.ts";
-import { runSliced } from "../train/micro_batch.ts";
+import { runSliced } from "../optim/micro_batch.ts";
 import { buildFusionModel } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
 import type { StepContext, StepOutput } from "./types.ts";

@@ -48,7 +48,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Batch } from "../data/types.ts";
 import type { FusionModel } from "../models/model.ts";
-import { ConfigError } from "../train/config_error.ts";
+import { ConfigError } from "../config/error.ts";
 import {
   clipGlobalNorm,
   crossEntropy,
@@ -58,9 +58,9 @@ import {
   gradsOf,
   scaleGradient,
   stopGradient,
-} from "../train/grads.ts";
-import { runSliced } from "../train/micro_batch.ts";
-import { stepLr } from "../train/schedule.ts";
+} from "../optim/grads.ts";
+import { runSliced } from "../optim/micro_batch.ts";
+import { stepLr } from "../optim/schedule.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import { startSteppedLr } from "./dgl.ts";
 import type { MethodEntry } from "./entry.ts";

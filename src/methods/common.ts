@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Batch } from "../data/types.ts";
 import { type BiasConvention, ConcatHead, SumHead } from "../models/fusion.ts";
 import { FusionModel, type FusionOutput } from "../models/model.ts";
-import { crossEntropy, disposeGrads, gradsOf } from "../train/grads.ts";
+import { crossEntropy, disposeGrads, gradsOf } from "../optim/grads.ts";
 import type { MethodContext, Prediction, StepContext, StepOutput } from "./types.ts";
 
 /**

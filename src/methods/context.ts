@@ -8,7 +8,7 @@
 import type { DatasetInfo } from "../data/types.ts";
 import { makeEncoder } from "../models/factory.ts";
 import { Rng, seedFor } from "../rng.ts";
-import type { RunConfig } from "../train/config.ts";
+import type { RunConfig } from "../config/types.ts";
 import type { MethodContext } from "./types.ts";
 
 /**

@@ -27,7 +27,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { FusionModel } from "../models/model.ts";
-import { ConfigError } from "../train/config_error.ts";
+import { ConfigError } from "../config/error.ts";
 import {
   clipGlobalNorm,
   crossEntropy,
@@ -35,8 +35,8 @@ import {
   globalNorm,
   type Grads,
   gradsOf,
-} from "../train/grads.ts";
-import { stepLr } from "../train/schedule.ts";
+} from "../optim/grads.ts";
+import { stepLr } from "../optim/schedule.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
 

@@ -4,7 +4,7 @@
  * @module
  */
 import type { DatasetSpec } from "../data/specs.ts";
-import type { ConfigValue, Profile } from "../train/config.ts";
+import type { ConfigValue, Profile } from "../config/types.ts";
 import type { Method, MethodContext } from "./types.ts";
 
 /** A registered method: defaults (shown in config.json, settable with --set) and a factory. */

@@ -21,9 +21,9 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Batch, DatasetInfo } from "../data/types.ts";
 import type { FusionOutput } from "../models/model.ts";
-import { ConfigError } from "../train/config_error.ts";
-import { ibmlWarmupLr, stepLr } from "../train/schedule.ts";
-import { crossEntropy } from "../train/grads.ts";
+import { ConfigError } from "../config/error.ts";
+import { ibmlWarmupLr, stepLr } from "../optim/schedule.ts";
+import { crossEntropy } from "../optim/grads.ts";
 import { buildFusionModel, plainStep, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
 import type { StepContext } from "./types.ts";

@@ -30,11 +30,11 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Batch } from "../data/types.ts";
 import type { Param } from "../models/params.ts";
-import { ConfigError } from "../train/config_error.ts";
-import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../train/grads.ts";
-import { rho } from "../train/metrics.ts";
-import { runSliced, type StepOptimizer } from "../train/micro_batch.ts";
-import { stepLr } from "../train/schedule.ts";
+import { ConfigError } from "../config/error.ts";
+import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../optim/grads.ts";
+import { rho } from "../optim/metrics.ts";
+import { runSliced, type StepOptimizer } from "../optim/micro_batch.ts";
+import { stepLr } from "../optim/schedule.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
 import type { StepContext, StepOutput } from "./types.ts";

@@ -38,11 +38,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { Linear } from "../models/linear.ts";
 import type { Encoder } from "../models/encoder.ts";
-import { ConfigError } from "../train/config.ts";
-import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../train/grads.ts";
+import { ConfigError } from "../config/error.ts";
+import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../optim/grads.ts";
 import type { Batch } from "../data/types.ts";
 import { disposeBatch } from "../data/types.ts";
-import { sliceBatch } from "../train/micro_batch.ts";
+import { sliceBatch } from "../optim/micro_batch.ts";
 import type { MethodEntry } from "./entry.ts";
 import type { StepContext, StepOutput } from "./types.ts";
 

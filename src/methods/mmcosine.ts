@@ -24,8 +24,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { ConcatHead } from "../models/fusion.ts";
 import type { FusionModel } from "../models/model.ts";
-import { ConfigError } from "../train/config_error.ts";
-import { crossEntropy, disposeGrads, gradsOf } from "../train/grads.ts";
+import { ConfigError } from "../config/error.ts";
+import { crossEntropy, disposeGrads, gradsOf } from "../optim/grads.ts";
 import { buildFusionModel } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
 import type { Prediction } from "./types.ts";

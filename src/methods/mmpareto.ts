@@ -37,9 +37,9 @@ import { ConcatHead } from "../models/fusion.ts";
 import { Linear } from "../models/linear.ts";
 import { FusionModel } from "../models/model.ts";
 import type { Param } from "../models/params.ts";
-import { ConfigError } from "../train/config.ts";
-import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../train/grads.ts";
-import { stepLr } from "../train/schedule.ts";
+import { ConfigError } from "../config/error.ts";
+import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../optim/grads.ts";
+import { stepLr } from "../optim/schedule.ts";
 import type { Rng } from "../rng.ts";
 import type { MethodEntry } from "./entry.ts";
 

@@ -30,7 +30,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type Batch, disposeBatch } from "../data/types.ts";
-import { crossEntropy, disposeGrads, gradsOf } from "../train/grads.ts";
+import { crossEntropy, disposeGrads, gradsOf } from "../optim/grads.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
 import { bioLoss, BioRecords, ibml, inWindow, type Strengths } from "./ibml.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ConfigError } from "../train/config.ts";
+import { ConfigError } from "../config/error.ts";
 import { agm } from "./agm.ts";
 import { arl } from "./arl.ts";
 import { concat } from "./concat.ts";
@@ -19,28 +19,24 @@ import { bioPmr, pmr } from "./pmr.ts";
 import { sum } from "./sum.ts";
 import { unimodal } from "./unimodal.ts";
 
-// Built on first use, not at import: method files import modules that import this
-// registry (config.ts), and an eager array would read their exports before they exist.
-let cached: MethodEntry[] | null = null;
-function entries(): MethodEntry[] {
-  return cached ??= [
-    sum,
-    concat,
-    unimodal,
-    mmpareto,
-    mla,
-    dgl,
-    arl,
-    ogmGe,
-    pmr,
-    mmcosine,
-    agm,
-    inforeg,
-    ibml,
-    bioOgmGe,
-    bioPmr,
-  ];
-}
+/** Every implemented method's entry, in `list methods` order. */
+const ENTRIES: readonly MethodEntry[] = [
+  sum,
+  concat,
+  unimodal,
+  mmpareto,
+  mla,
+  dgl,
+  arl,
+  ogmGe,
+  pmr,
+  mmcosine,
+  agm,
+  inforeg,
+  ibml,
+  bioOgmGe,
+  bioPmr,
+];
 
 /** The paper's method names (design contract), implemented or not. */
 export const PAPER_METHODS: readonly string[] = [
@@ -70,7 +66,7 @@ export const PAPER_METHODS: readonly string[] = [
  * ```
  */
 export function hasMethod(name: string): boolean {
-  return entries().some((e) => e.name === name);
+  return ENTRIES.some((e) => e.name === name);
 }
 
 /**
@@ -82,15 +78,13 @@ export function hasMethod(name: string): boolean {
  * ```
  */
 export function getMethodEntry(name: string): MethodEntry {
-  const e = entries().find((x) => x.name === name);
+  const e = ENTRIES.find((x) => x.name === name);
   if (!e) {
     const planned = PAPER_METHODS.includes(name)
       ? ` ('${name}' is planned but not implemented yet)`
       : "";
     throw new ConfigError(
-      `unknown method '${name}'${planned}. Valid methods: ${
-        entries().map((x) => x.name).join(", ")
-      }`,
+      `unknown method '${name}'${planned}. Valid methods: ${ENTRIES.map((x) => x.name).join(", ")}`,
     );
   }
   return e;
@@ -105,5 +99,5 @@ export function getMethodEntry(name: string): MethodEntry {
  * ```
  */
 export function listMethods(): { name: string; description: string }[] {
-  return entries().map((e) => ({ name: e.name, description: e.description }));
+  return ENTRIES.map((e) => ({ name: e.name, description: e.description }));
 }

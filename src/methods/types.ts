@@ -8,8 +8,8 @@ import type * as tf from "@tensorflow/tfjs";
 import type { Batch, DatasetInfo } from "../data/types.ts";
 import type { Encoder } from "../models/encoder.ts";
 import type { Param } from "../models/params.ts";
-import type { ConfigValue, RunConfig } from "../train/config.ts";
-import type { StepOptimizer } from "../train/micro_batch.ts";
+import type { ConfigValue, RunConfig } from "../config/types.ts";
+import type { StepOptimizer } from "../optim/micro_batch.ts";
 import type { Rng } from "../rng.ts";
 
 /** What a method gets when it is created. */
@@ -114,7 +114,7 @@ export interface Method {
    * One training step over micro-batches of `size` samples, for a method whose optimizer
    * steps within one batch must each see the previous one (MLA: the visual step reads the
    * head after the audio update). The trainer calls it instead of running `trainStep` per
-   * slice with one accumulated update (src/train/micro_batch.ts); the method applies each of
+   * slice with one accumulated update (src/optim/micro_batch.ts); the method applies each of
    * its steps to the whole batch's accumulated gradient itself.
    */
   trainStepSliced?(batch: Batch, ctx: StepContext, size: number): Promise<StepOutput>;

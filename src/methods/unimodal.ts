@@ -8,9 +8,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { lazyOf } from "../data/specs.ts";
 import { Linear } from "../models/linear.ts";
-import { crossEntropy, disposeGrads, gradsOf } from "../train/grads.ts";
+import { crossEntropy, disposeGrads, gradsOf } from "../optim/grads.ts";
 import type { MethodEntry } from "./entry.ts";
-import { ConfigError } from "../train/config.ts";
+import { ConfigError } from "../config/error.ts";
 
 /**
  * The `unimodal` method.

@@ -4,7 +4,7 @@
  * @module
  */
 import type { DatasetInfo } from "../data/types.ts";
-import type { RunConfig } from "../train/config.ts";
+import type { RunConfig } from "../config/types.ts";
 import type { Rng } from "../rng.ts";
 import type { Encoder } from "./encoder.ts";
 import { MlpEncoder } from "./mlp.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { hasMethod } from "../methods/registry.ts";
-import { resolveConfig } from "../train/config.ts";
+import { resolveConfig } from "../resolve/resolve_config.ts";
 import { runIdentity } from "./run_hash.ts";
 import type { PlanDeps } from "./plan.ts";
 

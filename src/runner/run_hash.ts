@@ -9,7 +9,8 @@
  */
 import { createHash } from "node:crypto";
 import { type InputIdentity, inputIdentity } from "../data/input_identity.ts";
-import { configHash, type RunConfig } from "../train/config.ts";
+import { configHash } from "../config/hash.ts";
+import type { RunConfig } from "../config/types.ts";
 
 /** A run's hash and what went into it. */
 export interface RunIdentity {
@@ -26,7 +27,7 @@ export interface RunIdentity {
  *
  * @example
  * ```ts
- * import { resolveConfig } from "../train/config.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
  * const id = runIdentity(resolveConfig({ method: "concat", dataset: "crema-d" }));
  * id.hash === id.settingsHash; // true: a stand-in has no input files
  * ```

@@ -34,8 +34,9 @@ import { type BackendRequest, selectBackend } from "../backend.ts";
 import { loadDataset } from "../data/registry.ts";
 import { getMethodEntry } from "../methods/registry.ts";
 import { type Checkpoint, readCheckpoint } from "../train/checkpoint.ts";
-import { resolveMicroBatch } from "../train/micro_batch.ts";
-import { ConfigError, type RunConfig } from "../train/config.ts";
+import { resolveMicroBatch } from "../optim/micro_batch.ts";
+import { ConfigError } from "../config/error.ts";
+import type { RunConfig } from "../config/types.ts";
 import { type EpochRow, train, type TrainerState } from "../train/trainer.ts";
 import { VERSION } from "../version.ts";
 import { runDir, RunRecorder, type Summary, writeTextAtomic } from "./record.ts";
@@ -283,7 +284,7 @@ async function trainClaimed(opts: RunOptions, c: Claimed): Promise<RunOutcome> {
     log(
       `micro-batches: each step of ${config.train.batch_size} runs as slices of ${microBatch} with one ` +
         `SGD step on their accumulated gradients (train.micro_batch=${config.train.micro_batch}); ` +
-        `BatchNorm and the method's batch statistics are per slice (src/train/micro_batch.ts)`,
+        `BatchNorm and the method's batch statistics are per slice (src/optim/micro_batch.ts)`,
     );
   }
   // Load (and so validate) the data before anything is written.

@@ -10,11 +10,11 @@ import type { Dataset, Split } from "../data/types.ts";
 import { type Batch, disposeBatch } from "../data/types.ts";
 import type { EpochContext, Method, StepContext, StepOutput } from "../methods/types.ts";
 import { Rng, seedFor } from "../rng.ts";
-import type { RunConfig } from "./config.ts";
-import { correctCount, discrepancyRatio } from "./metrics.ts";
-import { stepLr } from "./schedule.ts";
-import { Sgd } from "./sgd.ts";
-import { runSliced, type StepOptimizer } from "./micro_batch.ts";
+import type { RunConfig } from "../config/types.ts";
+import { correctCount, discrepancyRatio } from "../optim/metrics.ts";
+import { stepLr } from "../optim/schedule.ts";
+import { Sgd } from "../optim/sgd.ts";
+import { runSliced, type StepOptimizer } from "../optim/micro_batch.ts";
 import { EpochSums, type StepValue } from "./epoch_sums.ts";
 
 /** One row of epochs.csv (accuracies are fractions; null where a run has no such output). */
@@ -109,7 +109,7 @@ export interface TrainOptions {
   /** Progress output (one line per epoch). */
   log?: (line: string) => void;
   /**
-   * Micro-batch size (src/train/micro_batch.ts `resolveMicroBatch`); default: the config's
+   * Micro-batch size (src/optim/micro_batch.ts `resolveMicroBatch`); default: the config's
    * `train.micro_batch` when it is a number, else whole batches.
    */
   microBatch?: number;
@@ -368,7 +368,7 @@ export function stepContext(
 }
 
 /**
- * One training step over micro-batches (src/train/micro_batch.ts `runSliced`): the method
+ * One training step over micro-batches (src/optim/micro_batch.ts `runSliced`): the method
  * steps on each slice with an accumulating optimizer, then one real update is applied; the
  * slices' outputs are joined back into one batch's worth, so the epoch metrics are computed
  * as for a whole batch. Randomness inside the method's step is drawn per slice.

@@ -2,7 +2,7 @@ import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../asser
 import { encodeNpz, type NpyArray } from "../../src/data/npz.ts";
 import { inspectNpz, makeNpzDataset, standardize } from "../../src/data/npz_dataset.ts";
 import { runOne } from "../../src/runner/run_one.ts";
-import { resolveConfig } from "../../src/train/config.ts";
+import { resolveConfig } from "../../src/resolve/resolve_config.ts";
 import { standInArrays } from "../fixtures/make_npz.ts";
 import { runMain, tempOut, useWasm } from "../helpers.ts";
 

@@ -16,7 +16,7 @@ import {
 import { ConcatHead } from "../../src/models/fusion.ts";
 import { FusionModel } from "../../src/models/model.ts";
 import { Rng } from "../../src/rng.ts";
-import { crossEntropy, gradsOf } from "../../src/train/grads.ts";
+import { crossEntropy, gradsOf } from "../../src/optim/grads.ts";
 import {
   batchOf,
   checkShortRun,

@@ -11,8 +11,8 @@ import {
 } from "../../src/methods/ibml.ts";
 import type { StepContext } from "../../src/methods/types.ts";
 import { seedFor } from "../../src/rng.ts";
-import { crossEntropy } from "../../src/train/grads.ts";
-import { ibmlWarmupLr } from "../../src/train/schedule.ts";
+import { crossEntropy } from "../../src/optim/grads.ts";
+import { ibmlWarmupLr } from "../../src/optim/schedule.ts";
 import { useWasm } from "../helpers.ts";
 import { createWith, TestEncoder } from "./pace_fixtures.ts";
 

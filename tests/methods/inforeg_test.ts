@@ -13,8 +13,8 @@ import {
   scaledWindow,
 } from "../../src/methods/inforeg.ts";
 import { makeParam } from "../../src/models/params.ts";
-import { crossEntropy } from "../../src/train/grads.ts";
-import { rho } from "../../src/train/metrics.ts";
+import { crossEntropy } from "../../src/optim/grads.ts";
+import { rho } from "../../src/optim/metrics.ts";
 import {
   batchOf,
   checkShortRun,

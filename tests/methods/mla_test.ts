@@ -1,5 +1,3 @@
-// The registry first: method files and config.ts import each other through it.
-import "../../src/methods/registry.ts";
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
 import type { Batch, DatasetInfo } from "../../src/data/types.ts";
@@ -15,13 +13,13 @@ import type { Method, StepContext } from "../../src/methods/types.ts";
 import { MlpEncoder } from "../../src/models/mlp.ts";
 import { Rng, seedFor } from "../../src/rng.ts";
 import { runOne } from "../../src/runner/run_one.ts";
-import { crossEntropy, type Grads, gradsOf } from "../../src/train/grads.ts";
-import { Sgd } from "../../src/train/sgd.ts";
+import { crossEntropy, type Grads, gradsOf } from "../../src/optim/grads.ts";
+import { Sgd } from "../../src/optim/sgd.ts";
 import { readCsv, tempOut, tinyConfig, useWasm } from "../helpers.ts";
 import { loadDataset } from "../../src/data/registry.ts";
 import { methodContext } from "../../src/methods/context.ts";
 import { getMethodEntry } from "../../src/methods/registry.ts";
-import type { RunConfig } from "../../src/train/config.ts";
+import type { RunConfig } from "../../src/config/types.ts";
 import { train } from "../../src/train/trainer.ts";
 
 const T = 1e-5;

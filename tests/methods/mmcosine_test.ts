@@ -2,7 +2,7 @@ import { useWasm } from "../helpers.ts";
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertThrows } from "../assert.ts";
 import { cosineLogits, l2Normalize } from "../../src/methods/mmcosine.ts";
-import { crossEntropy } from "../../src/train/grads.ts";
+import { crossEntropy } from "../../src/optim/grads.ts";
 import {
   batchOf,
   checkShortRun,

@@ -1,5 +1,3 @@
-// The registry first: method files and config.ts import each other through it.
-import "../../src/methods/registry.ts";
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
 import type { Batch, DatasetInfo } from "../../src/data/types.ts";
@@ -9,9 +7,9 @@ import { DgcnnEncoder } from "../../src/models/dgcnn.ts";
 import { MlpEncoder } from "../../src/models/mlp.ts";
 import { Rng, seedFor } from "../../src/rng.ts";
 import { runOne } from "../../src/runner/run_one.ts";
-import { crossEntropy, type Grads, gradsOf } from "../../src/train/grads.ts";
-import type { Sgd } from "../../src/train/sgd.ts";
-import { stepLr } from "../../src/train/schedule.ts";
+import { crossEntropy, type Grads, gradsOf } from "../../src/optim/grads.ts";
+import type { Sgd } from "../../src/optim/sgd.ts";
+import { stepLr } from "../../src/optim/schedule.ts";
 import { readCsv, tempOut, tinyConfig, useWasm } from "../helpers.ts";
 
 const T = 1e-5;

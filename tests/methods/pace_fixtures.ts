@@ -16,8 +16,8 @@ import { loadDataset } from "../../src/data/registry.ts";
 import { makeEncoder } from "../../src/models/factory.ts";
 import { Rng, seedFor } from "../../src/rng.ts";
 import { runOne } from "../../src/runner/run_one.ts";
-import type { ConfigValue, RunConfig } from "../../src/train/config.ts";
-import { Sgd } from "../../src/train/sgd.ts";
+import type { ConfigValue, RunConfig } from "../../src/config/types.ts";
+import { Sgd } from "../../src/optim/sgd.ts";
 import { type ResumeState, train } from "../../src/train/trainer.ts";
 import { readCsv, tempOut, tinyConfig } from "../helpers.ts";
 

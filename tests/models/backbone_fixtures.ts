@@ -6,8 +6,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert } from "../assert.ts";
 import type { Param } from "../../src/models/params.ts";
-import { disposeGrads, gradsOf } from "../../src/train/grads.ts";
-import { Sgd } from "../../src/train/sgd.ts";
+import { disposeGrads, gradsOf } from "../../src/optim/grads.ts";
+import { Sgd } from "../../src/optim/sgd.ts";
 
 /**
  * Runs one SGD step (lr 0.1, momentum 0.9, no weight decay) on an MSE loss of the features

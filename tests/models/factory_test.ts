@@ -5,7 +5,7 @@ import { DgcnnEncoder } from "../../src/models/dgcnn.ts";
 import { ImgFcEncoder } from "../../src/models/img_fc.ts";
 import { MlpEncoder } from "../../src/models/mlp.ts";
 import type { DatasetInfo } from "../../src/data/types.ts";
-import { resolveConfig } from "../../src/train/config.ts";
+import { resolveConfig } from "../../src/resolve/resolve_config.ts";
 import { Rng } from "../../src/rng.ts";
 
 const info: DatasetInfo = {

@@ -17,9 +17,10 @@ import type { EpochContext, Method, MethodContext } from "../../src/methods/type
 import type { Encoder } from "../../src/models/encoder.ts";
 import { MlpEncoder } from "../../src/models/mlp.ts";
 import { Rng, seedFor } from "../../src/rng.ts";
-import { type ConfigValue, resolveConfig, type RunConfig } from "../../src/train/config.ts";
-import { stepLr } from "../../src/train/schedule.ts";
-import { Sgd } from "../../src/train/sgd.ts";
+import type { ConfigValue, RunConfig } from "../../src/config/types.ts";
+import { resolveConfig } from "../../src/resolve/resolve_config.ts";
+import { stepLr } from "../../src/optim/schedule.ts";
+import { Sgd } from "../../src/optim/sgd.ts";
 import { stepContext } from "../../src/train/trainer.ts";
 import { ConvBnEncoder, dropoutMasks } from "./conv_bn_encoder.ts";
 import { type Draw, regenerateDraw, type SeedCall } from "./draws.ts";

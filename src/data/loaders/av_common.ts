@@ -14,8 +14,8 @@
  *
  * @module
  */
-import type { RunConfig } from "../../train/config.ts";
-import { ConfigError } from "../../train/config_error.ts";
+import type { RunConfig } from "../../config/types.ts";
+import { ConfigError } from "../../config/error.ts";
 import { type AudioRecipe, type AvItem, cacheAudio, cacheFrames, type Log } from "../av_cache.ts";
 import { AvSplit } from "../av_split.ts";
 import { byName, type FrameOrder, listFrames } from "../frames.ts";
@@ -23,7 +23,7 @@ import { DATASET_SPECS, lazyOf } from "../specs.ts";
 import type { Dataset } from "../types.ts";
 import { DataMalformedError, DataMissingError, pathExists } from "./errors.ts";
 import { mediaProblem } from "./media_check.ts";
-import type { CheckReport } from "./mod.ts";
+import type { CheckReport } from "./types.ts";
 
 /** Parsed AV switches. */
 export interface AvOptions {

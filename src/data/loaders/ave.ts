@@ -18,7 +18,7 @@
  *
  * @module
  */
-import type { RunConfig } from "../../train/config.ts";
+import type { RunConfig } from "../../config/types.ts";
 import type { Dataset } from "../types.ts";
 import {
   type AvDescription,
@@ -30,7 +30,7 @@ import {
   textLines,
 } from "./av_common.ts";
 import { DataMalformedError, DataMissingError, pathExists } from "./errors.ts";
-import type { CheckReport, RealLoader } from "./mod.ts";
+import type { CheckReport, RealLoader } from "./types.ts";
 
 const CANDIDATES = ["AVE", "ave", "."];
 const FILES = { train: "trainSet.txt", val: "valSet.txt", test: "testSet.txt" } as const;

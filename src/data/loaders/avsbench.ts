@@ -17,7 +17,7 @@
  * @module
  */
 import { parse } from "csv-parse/sync";
-import type { RunConfig } from "../../train/config.ts";
+import type { RunConfig } from "../../config/types.ts";
 import type { Dataset } from "../types.ts";
 import { byName } from "../frames.ts";
 import {
@@ -29,7 +29,7 @@ import {
   loadAv,
 } from "./av_common.ts";
 import { DataMalformedError, DataMissingError, pathExists } from "./errors.ts";
-import type { CheckReport, RealLoader } from "./mod.ts";
+import type { CheckReport, RealLoader } from "./types.ts";
 
 const CANDIDATES = [
   "avsbench",

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import type { RunConfig } from "../../train/config.ts";
+import type { RunConfig } from "../../config/types.ts";
 import type { Dataset } from "../types.ts";
 import {
   type AvDescription,
@@ -29,7 +29,7 @@ import {
   textLines,
 } from "./av_common.ts";
 import { DataMalformedError, DataMissingError, pathExists } from "./errors.ts";
-import type { CheckReport, RealLoader } from "./mod.ts";
+import type { CheckReport, RealLoader } from "./types.ts";
 
 const CANDIDATES = ["CREMA-D", "CREMAD", "crema-d", "."];
 const CONTENTS =

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ConfigError } from "../../train/config_error.ts";
+import { ConfigError } from "../../config/error.ts";
 
 /** What a missing-data message says. */
 export interface MissingData {

@@ -8,10 +8,10 @@
  *
  * @module
  */
-import type { RunConfig } from "../../train/config.ts";
+import type { RunConfig } from "../../config/types.ts";
 import type { Dataset } from "../types.ts";
 import { checkImageText, type ImageTextLayout, loadImageText, readSplits } from "./image_text.ts";
-import type { CheckReport, RealLoader } from "./mod.ts";
+import type { CheckReport, RealLoader } from "./types.ts";
 
 /**
  * Where Food-101 lives and how to make it.

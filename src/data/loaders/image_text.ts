@@ -19,7 +19,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { RunConfig } from "../../train/config.ts";
+import type { RunConfig } from "../../config/types.ts";
 import { Rng, seedFor } from "../../rng.ts";
 import { decodeImage, resizeImage, testTransform, trainTransform } from "../image.ts";
 import { DATASET_SPECS, lazyOf } from "../specs.ts";
@@ -36,7 +36,7 @@ import { ComputedSplit, type HostTensor } from "./computed_split.ts";
 import { DataMalformedError, DataMissingError, pathExists } from "./errors.ts";
 import { ImageStore } from "./image_store.ts";
 import { mediaProblem } from "./media_check.ts";
-import type { CheckReport } from "./mod.ts";
+import type { CheckReport } from "./types.ts";
 
 /** One jsonl row. */
 export interface ImageTextRecord {

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { RunConfig } from "../../train/config.ts";
+import type { RunConfig } from "../../config/types.ts";
 import { Rng, seedFor } from "../../rng.ts";
 import { MemorySplit } from "../memory.ts";
 import { gatherPoints, sampleIndices } from "../points.ts";
@@ -22,7 +22,7 @@ import type { Dataset } from "../types.ts";
 import { fileStamp, readArrays, writeArrays } from "./array_cache.ts";
 import { DataMalformedError, DataMissingError, pathExists } from "./errors.ts";
 import { h5Dataset, type H5File, h5Group, h5NumberAttr, openH5, readF32 } from "./h5.ts";
-import type { CheckReport, RealLoader } from "./mod.ts";
+import type { CheckReport, RealLoader } from "./types.ts";
 
 const FOLDER = "3D_MNIST";
 const FILES: Record<string, string> = {

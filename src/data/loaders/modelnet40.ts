@@ -28,7 +28,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { RunConfig } from "../../train/config.ts";
+import type { RunConfig } from "../../config/types.ts";
 import { Rng, seedFor } from "../../rng.ts";
 import { cropResize, decodeImage, imagenetNormalize, resizeImage } from "../image.ts";
 import { augmentPoints, gatherPoints, sampleIndices } from "../points.ts";
@@ -48,7 +48,7 @@ import {
   VIEW_SETS,
   viewPath,
 } from "./modelnet40_files.ts";
-import type { CheckReport, RealLoader } from "./mod.ts";
+import type { CheckReport, RealLoader } from "./types.ts";
 
 /** The official crop before the resize to the view size. */
 const CROP = 224;

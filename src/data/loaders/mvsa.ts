@@ -16,7 +16,7 @@
  *
  * @module
  */
-import type { RunConfig } from "../../train/config.ts";
+import type { RunConfig } from "../../config/types.ts";
 import { seedFor } from "../../rng.ts";
 import type { Dataset } from "../types.ts";
 import { DataMalformedError, pathExists } from "./errors.ts";
@@ -28,7 +28,7 @@ import {
   loadImageText,
   readSplits,
 } from "./image_text.ts";
-import type { CheckReport, RealLoader } from "./mod.ts";
+import type { CheckReport, RealLoader } from "./types.ts";
 
 /**
  * Where MVSA-Single lives and how to make it.

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import type { RunConfig } from "../../train/config.ts";
+import type { RunConfig } from "../../config/types.ts";
 import type { Dataset } from "../types.ts";
 import {
   type AvDescription,
@@ -34,7 +34,7 @@ import {
   textLines,
 } from "./av_common.ts";
 import { DataMalformedError, DataMissingError, pathExists } from "./errors.ts";
-import type { CheckReport, RealLoader } from "./mod.ts";
+import type { CheckReport, RealLoader } from "./types.ts";
 
 const CANDIDATES = ["VGGSound50", "vggsound50", "."];
 const CONTENTS = "train.txt and test.txt (<name>.mp4,<label>), audios/<name>.wav and " +

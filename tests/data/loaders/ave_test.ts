@@ -1,7 +1,7 @@
 import { assert, assertAlmostEquals, assertEquals } from "../../assert.ts";
 import { checkAve, dedupFirst, loadAve, parseAveList } from "../../../src/data/loaders/ave.ts";
 import { disposeBatch } from "../../../src/data/types.ts";
-import { resolveConfig } from "../../../src/train/config.ts";
+import { resolveConfig } from "../../../src/resolve/resolve_config.ts";
 import { AVE_FIXTURE, writeAve } from "../../fixtures/av_layouts.ts";
 import { tempOut, useWasm } from "../../helpers.ts";
 

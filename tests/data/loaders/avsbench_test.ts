@@ -2,7 +2,7 @@ import { assertEquals } from "../../assert.ts";
 import { checkAvsbench, loadAvsbench, s4Classes } from "../../../src/data/loaders/avsbench.ts";
 import { IMAGENET_MEAN, IMAGENET_STD } from "../../../src/data/image.ts";
 import { disposeBatch } from "../../../src/data/types.ts";
-import { resolveConfig } from "../../../src/train/config.ts";
+import { resolveConfig } from "../../../src/resolve/resolve_config.ts";
 import { AVS_FIXTURE, writeAvsbench } from "../../fixtures/av_layouts.ts";
 import { tempOut, useWasm } from "../../helpers.ts";
 

@@ -4,7 +4,7 @@ import { listFrames, pickFrames } from "../../../src/data/frames.ts";
 import { IMAGENET_MEAN, IMAGENET_STD } from "../../../src/data/image.ts";
 import { disposeBatch } from "../../../src/data/types.ts";
 import { Rng } from "../../../src/rng.ts";
-import { resolveConfig } from "../../../src/train/config.ts";
+import { resolveConfig } from "../../../src/resolve/resolve_config.ts";
 import { CREMA_CLASSES, frameGreen, makeCremaD } from "../../fixtures/make_crema_d.ts";
 import { tempOut, useWasm } from "../../helpers.ts";
 

@@ -2,7 +2,7 @@ import { assert, assertAlmostEquals, assertEquals } from "../../assert.ts";
 import { checkFood101, loadFood101 } from "../../../src/data/loaders/food101.ts";
 import { IMAGENET_MEAN, IMAGENET_STD } from "../../../src/data/image.ts";
 import { disposeBatch } from "../../../src/data/types.ts";
-import { resolveConfig } from "../../../src/train/config.ts";
+import { resolveConfig } from "../../../src/resolve/resolve_config.ts";
 import { idColour, writeFood101, writeGlove } from "../../fixtures/real_data.ts";
 import { tempOut, useWasm } from "../../helpers.ts";
 

@@ -3,7 +3,7 @@ import { assert, assertAlmostEquals, assertEquals, assertRejects } from "../../a
 import { checkMnist3d, loadMnist3d } from "../../../src/data/loaders/mnist3d.ts";
 import { loadDataset } from "../../../src/data/registry.ts";
 import { disposeBatch } from "../../../src/data/types.ts";
-import { resolveConfig } from "../../../src/train/config.ts";
+import { resolveConfig } from "../../../src/resolve/resolve_config.ts";
 import { MNIST3D_COUNTS, mnistCloud, writeMnist3d } from "../../fixtures/real_data.ts";
 import { tempOut, useWasm } from "../../helpers.ts";
 

@@ -4,7 +4,7 @@ import { checkModelNet40, loadModelNet40 } from "../../../src/data/loaders/model
 import { evenViews, viewPath } from "../../../src/data/loaders/modelnet40_files.ts";
 import { IMAGENET_MEAN, IMAGENET_STD } from "../../../src/data/image.ts";
 import { disposeBatch } from "../../../src/data/types.ts";
-import { resolveConfig } from "../../../src/train/config.ts";
+import { resolveConfig } from "../../../src/resolve/resolve_config.ts";
 import { MODELNET_POINTS, viewColour, writeModelNet40 } from "../../fixtures/real_data.ts";
 import { tempOut, useWasm } from "../../helpers.ts";
 

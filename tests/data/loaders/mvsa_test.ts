@@ -3,7 +3,7 @@ import { assert, assertAlmostEquals, assertEquals, assertRejects } from "../../a
 import { checkMvsa, loadMvsa, multiSentiNetLabel } from "../../../src/data/loaders/mvsa.ts";
 import { IMAGENET_MEAN, IMAGENET_STD } from "../../../src/data/image.ts";
 import { disposeBatch } from "../../../src/data/types.ts";
-import { resolveConfig } from "../../../src/train/config.ts";
+import { resolveConfig } from "../../../src/resolve/resolve_config.ts";
 import { idColour, writeMvsa } from "../../fixtures/real_data.ts";
 import { tempOut, useWasm } from "../../helpers.ts";
 

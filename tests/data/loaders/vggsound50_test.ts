@@ -4,7 +4,7 @@ import {
   loadVggsound50,
   parseVggList,
 } from "../../../src/data/loaders/vggsound50.ts";
-import { resolveConfig } from "../../../src/train/config.ts";
+import { resolveConfig } from "../../../src/resolve/resolve_config.ts";
 import { VGG_FIXTURE, writeVggsound50 } from "../../fixtures/av_layouts.ts";
 import { tempOut, useWasm } from "../../helpers.ts";
 

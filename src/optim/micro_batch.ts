@@ -23,7 +23,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type Batch, disposeBatch } from "../data/types.ts";
 import type { Grads } from "./grads.ts";
-import type { RunConfig } from "./config.ts";
+import type { RunConfig } from "../config/types.ts";
 
 /** What a method's step needs from the optimizer: one update per step. */
 export interface StepOptimizer {

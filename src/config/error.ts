@@ -1,6 +1,7 @@
 /**
- * The user-error type of configuration problems (exit code 2). Kept in its own module so
- * that any file can throw it without importing the configuration resolver.
+ * The user-error type of configuration problems (exit code 2). It lives in the
+ * configuration leaf (src/config/, which imports nothing of the project), so that any file
+ * can throw it without importing the configuration resolver.
  *
  * @module
  */

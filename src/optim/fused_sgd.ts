@@ -1,5 +1,5 @@
 /**
- * The SGD update of src/train/sgd.ts fused into one pass per parameter, written directly
+ * The SGD update of src/optim/sgd.ts fused into one pass per parameter, written directly
  * into the parameter's and the velocity's memory on the wasm and cpu backends.
  *
  * The op-by-op update runs 5-6 tfjs ops and 2 assigns per parameter (each op allocates a
@@ -32,7 +32,7 @@ export interface SgdEntry {
   grad: tf.Tensor;
 }
 
-/** Update constants (PyTorch semantics, see src/train/sgd.ts). */
+/** Update constants (PyTorch semantics, see src/optim/sgd.ts). */
 export interface SgdConstants {
   /** Learning rate. */
   lr: number;

@@ -20,7 +20,7 @@ export interface SgdOptions {
   /** L2 weight decay added to the gradient (1e-4). */
   weightDecay: number;
   /**
-   * Fuse the update into one in-place pass per parameter on wasm/cpu (src/train/fused_sgd.ts;
+   * Fuse the update into one in-place pass per parameter on wasm/cpu (src/optim/fused_sgd.ts;
    * bitwise identical to the op-by-op update). Default true, unless `IBML_FAST_KERNELS=0`.
    */
   fused?: boolean;
