@@ -210,6 +210,12 @@ export function applySet(cfg: RunConfig, assignment: string): void {
       `--set ${key}: use --${key === "method.name" ? "method" : "dataset"} instead`,
     );
   }
+  if (key.startsWith("method.")) {
+    // Checked against the method's parameter declaration (src/methods/params.ts).
+    const name = key.slice("method.".length);
+    cfg.method[name] = getMethodEntry(cfg.method.name).params.parse(cfg.method.name, name, raw);
+    return;
+  }
   const path = key.split(".");
   let node = cfg as unknown as Record<string, unknown>;
   for (let i = 0; i < path.length - 1; i++) {
@@ -273,7 +279,7 @@ function build(opts: ResolveOptions, spec: DatasetSpec): RunConfig {
     };
   }
   const cfg: RunConfig = {
-    method: { name: opts.method, ...entry.defaults(spec, profile) },
+    method: { name: opts.method, ...entry.params.defaults(spec, profile) },
     data: { name: opts.dataset, ...datasetDefaults(spec, profile) },
     profile,
     seed: opts.seed ?? 0,
