@@ -29,6 +29,15 @@ export { makeSynthetic, syntheticDefaults, type SyntheticKnobs } from "./src/dat
 export type { Batch, Dataset, DatasetInfo, Split } from "./src/data/types.ts";
 export { getMethodEntry, hasMethod, listMethods, PAPER_METHODS } from "./src/methods/registry.ts";
 export type { MethodEntry } from "./src/methods/entry.ts";
+export {
+  defineParams,
+  describeParams,
+  fromDataset,
+  type MethodParams,
+  type ParamSpec,
+  type ParamValues,
+  perDataset,
+} from "./src/methods/params.ts";
 export type {
   EpochContext,
   Method,

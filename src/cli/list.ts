@@ -4,12 +4,45 @@
  * @module
  */
 import { listDatasets } from "../data/registry.ts";
+import { describeParams } from "../methods/params.ts";
 import { listMethods } from "../methods/registry.ts";
 import { reportError, UsageError } from "./errors.ts";
 
 function table(rows: { name: string; description: string }[]): string {
   const w = Math.max(...rows.map((r) => r.name.length));
   return rows.map((r) => `${r.name.padEnd(w)}  ${r.description}`).join("\n");
+}
+
+/**
+ * `list methods`: each method with its description, then its parameters from their
+ * declaration (src/methods/params.ts): name, default, allowed values, doc line.
+ *
+ * @example
+ * ```ts
+ * methodsHelp().includes("method.lambda"); // true
+ * ```
+ */
+export function methodsHelp(): string {
+  const methods = listMethods();
+  const w = Math.max(...methods.map((m) => m.name.length));
+  const lines: string[] = [
+    "Methods and their parameters (--set method.<name>=value): name  = default  (allowed values)  meaning",
+    "",
+  ];
+  for (const m of methods) {
+    lines.push(`${m.name.padEnd(w)}  ${m.description}`);
+    const rows = describeParams(m.params).map((r) => [
+      `method.${r.name}`,
+      `= ${r.default}`,
+      `(${r.allowed})`,
+      r.doc,
+    ]);
+    const widths = [0, 1, 2].map((i) => Math.max(0, ...rows.map((r) => r[i].length)));
+    for (const r of rows) {
+      lines.push(`    ${r.slice(0, 3).map((c, i) => c.padEnd(widths[i])).join("  ")}  ${r[3]}`);
+    }
+  }
+  return lines.join("\n");
 }
 
 /**
@@ -23,7 +56,7 @@ function table(rows: { name: string; description: string }[]): string {
 export async function main(args: string[]): Promise<number> {
   try {
     const what = args[0];
-    if (what === "methods") console.log(table(listMethods()));
+    if (what === "methods") console.log(methodsHelp());
     else if (what === "datasets") {
       // The paper's eight, then the feature datasets declared in experiment files.
       const { listExperiments } = await import("../experiment/mod.ts");

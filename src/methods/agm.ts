@@ -41,6 +41,7 @@ import type { Batch } from "../data/types.ts";
 import { runSliced } from "../optim/micro_batch.ts";
 import { buildFusionModel } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
+import { defineParams } from "./params.ts";
 import type { StepContext, StepOutput } from "./types.ts";
 
 /** The fused logits and the Shapley-style contributions of one forward. */
@@ -256,6 +257,44 @@ export function agmClip(
   return { grads: out, clipped };
 }
 
+/** AGM's parameters: alpha and cap of k_m, the modulation window and the clip rule. */
+export const AGM_PARAMS = defineParams({
+  // Author's CREMA-D value (lihongcs/AGM issues #3, #5).
+  alpha: {
+    type: "number",
+    default: 1.5,
+    doc: "alpha of k_m = exp(alpha min(r*_m - r_m, cap)) (author's CREMA-D value)",
+  },
+  // min(r* - r, 10) in CREMAD_main.py.
+  cap: {
+    type: "number",
+    default: 10,
+    doc: "cap of r*_m - r_m in k_m (CREMAD_main.py)",
+  },
+  // Modulation window in protocol epochs, inclusive (author: end 1500 = always on).
+  window_start: {
+    type: "number",
+    default: 0,
+    doc: "modulation window start, protocol epochs (inclusive)",
+  },
+  window_end: {
+    type: "number",
+    default: 100,
+    doc: "modulation window end, protocol epochs (inclusive; 100 = always on)",
+  },
+  // Clip the global norm to 1 when an fc_out.weight gradient element exceeds 1.
+  clip_threshold: {
+    type: "number",
+    default: 1,
+    doc: "clip when a head-kernel gradient element exceeds this in magnitude",
+  },
+  clip_norm: {
+    type: "number",
+    default: 1,
+    doc: "global gradient norm the clip rule clips to",
+  },
+});
+
 /**
  * The `agm` method (options: `alpha`, `cap`, `window_start`, `window_end`,
  * `clip_threshold`, `clip_norm`).
@@ -269,28 +308,16 @@ export const agm: MethodEntry = {
   name: "agm",
   description:
     "AGM: Shapley-style modality contributions, gradient of each scaled by exp(alpha (r* - r))",
-  defaults: () => ({
-    // Author's CREMA-D value (lihongcs/AGM issues #3, #5).
-    alpha: 1.5,
-    // min(r* - r, 10) in CREMAD_main.py.
-    cap: 10,
-    // Modulation window in protocol epochs, inclusive (author: end 1500 = always on).
-    window_start: 0,
-    window_end: 100,
-    // Clip the global norm to 1 when an fc_out.weight gradient element exceeds 1.
-    clip_threshold: 1,
-    clip_norm: 1,
-  }),
+  params: AGM_PARAMS,
   create(ctx) {
-    const p = ctx.params;
+    const p = AGM_PARAMS.read(ctx.params);
     if (ctx.info.modalities.length !== 2) {
       throw new ConfigError(
         `agm supports exactly two modalities (dataset ${ctx.info.name} has ${ctx.info.modalities.length})`,
       );
     }
-    const alpha = Number(p.alpha), cap = Number(p.cap);
-    const start = Number(p.window_start), end = Number(p.window_end);
-    const clipThreshold = Number(p.clip_threshold), clipNorm = Number(p.clip_norm);
+    const { alpha, cap, clip_threshold: clipThreshold, clip_norm: clipNorm } = p;
+    const start = p.window_start, end = p.window_end;
     const model = buildFusionModel(ctx, "concat", "split");
     const mods = model.modalities;
     const kernelName = model.head.params().find((q) => q.kind === "kernel")!.name;

@@ -64,6 +64,7 @@ import { stepLr } from "../optim/schedule.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import { startSteppedLr } from "./dgl.ts";
 import type { MethodEntry } from "./entry.ts";
+import { defineParams, perDataset } from "./params.ts";
 import type { StepContext, StepOutput } from "./types.ts";
 
 /** How the encoder-gradient weights w_m are chosen (see the module doc). */
@@ -216,9 +217,52 @@ export function arlGrads(
 }
 
 /**
- * Per-dataset (gamma, T) of the official scripts: `cramed_arl.sh` 4/8, `ave_arl.sh` 5/4,
- * `vggsound_arl.sh` 1/4 (KS `ks_arl.sh` 3/4 is not one of the paper's datasets); other
- * datasets use the CREMA-D values.
+ * ARL's parameters. Per-dataset (gamma, T) of the official scripts: `cramed_arl.sh` 4/8,
+ * `ave_arl.sh` 5/4, `vggsound_arl.sh` 1/4 (KS `ks_arl.sh` 3/4 is not one of the paper's
+ * datasets); other datasets use the CREMA-D values.
+ */
+export const ARL_PARAMS = defineParams({
+  gamma: {
+    type: "number",
+    default: perDataset(4, { ave: 5, vggsound50: 1 }),
+    doc: "weight of the unimodal losses: L = CE(z) + gamma sum_m CE(g_m) after start",
+  },
+  T: {
+    type: "number",
+    default: perDataset(8, { ave: 4, vggsound50: 4 }),
+    doc: "temperature of omega = softmax(T [m^_2 u_1, m^_1 u_2])",
+  },
+  start: {
+    type: "number",
+    default: 5,
+    doc: "gamma phase and omega weights for protocol epochs > start",
+  },
+  h_min: {
+    type: "number",
+    default: 0.3,
+    doc: "floor of the normalised entropies H^_m",
+  },
+  omega: {
+    type: "enum",
+    choices: ["lagged", "current", "off"],
+    default: "lagged",
+    doc: "encoder weights (1 + w_m): previous step's omega, this batch's, or 0.5 (358af4f)",
+  },
+  clip_norm: {
+    type: "number",
+    min: 0,
+    default: 40,
+    doc: "clip_grad_norm_ of all gradients (0: no clipping)",
+  },
+  sched_at_start: {
+    type: "boolean",
+    default: true,
+    doc: "official MultiStepLR stepped at epoch start; false: harness StepLR",
+  },
+});
+
+/**
+ * Per-dataset (gamma, T) of the official scripts (the defaults of `ARL_PARAMS`).
  *
  * @example
  * ```ts
@@ -226,9 +270,8 @@ export function arlGrads(
  * ```
  */
 export function arlDatasetDefaults(dataset: string): { gamma: number; T: number } {
-  if (dataset === "ave") return { gamma: 5, T: 4 };
-  if (dataset === "vggsound50") return { gamma: 1, T: 4 };
-  return { gamma: 4, T: 8 };
+  const s = ARL_PARAMS.specs;
+  return { gamma: s.gamma.default.forName(dataset), T: s.T.default.forName(dataset) };
 }
 
 /**
@@ -245,22 +288,11 @@ export const arl: MethodEntry = {
   name: "arl",
   description:
     "ARL (reconstructed): L_f + gamma sum L_m with asymmetric (1 + omega) encoder-gradient weights (ICCV'25)",
-  defaults: (spec) => ({
-    ...arlDatasetDefaults(spec.name),
-    start: 5,
-    h_min: 0.3,
-    omega: "lagged",
-    clip_norm: 40,
-    sched_at_start: true,
-  }),
+  params: ARL_PARAMS,
   create(ctx) {
-    const p = ctx.params;
-    const mode = String(p.omega) as OmegaMode;
-    if (!["lagged", "current", "off"].includes(mode)) {
-      throw new ConfigError(`method.omega must be lagged, current or off (got '${p.omega}')`);
-    }
-    const clipNorm = Number(p.clip_norm);
-    if (!(clipNorm >= 0)) throw new ConfigError(`method.clip_norm must be >= 0 (got ${clipNorm})`);
+    const p = ARL_PARAMS.read(ctx.params);
+    const mode: OmegaMode = p.omega;
+    const clipNorm = p.clip_norm;
     if (ctx.info.modalities.length !== 2) {
       throw new ConfigError(`arl needs two modalities (got ${ctx.info.modalities.length})`);
     }
@@ -278,12 +310,12 @@ export const arl: MethodEntry = {
     ];
     // One step on `batch` (or on one slice; `store`: write this batch's omega for the next).
     const sliceStep = (batch: Batch, step: StepContext, store: boolean): StepOutput => {
-      const active = step.protocolEpoch > Number(p.start); // `epoch > args.start`
+      const active = step.protocolEpoch > p.start; // `epoch > args.start`
       const r = arlGrads(model, batch.inputs, batch.labels, {
         active,
-        gamma: Number(p.gamma),
-        T: Number(p.T),
-        hMin: Number(p.h_min),
+        gamma: p.gamma,
+        T: p.T,
+        hMin: p.h_min,
         mode,
         previous: previous as unknown as tf.Tensor1D,
       });
@@ -334,7 +366,7 @@ export const arl: MethodEntry = {
           step,
           (part, c) => Promise.resolve(sliceStep(part, c, false)),
         );
-        const active = step.protocolEpoch > Number(p.start);
+        const active = step.protocolEpoch > p.start;
         tf.tidy(() =>
           previous.assign(
             active

@@ -6,6 +6,7 @@
  */
 import { buildFusionModel, fusedCrossEntropy, plainStep, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
+import { defineParams } from "./params.ts";
 
 /**
  * The `concat` method.
@@ -18,7 +19,7 @@ import type { MethodEntry } from "./entry.ts";
 export const concat: MethodEntry = {
   name: "concat",
   description: "Concatenation fusion, cross-entropy on the fused logits (vanilla baseline)",
-  defaults: () => ({}),
+  params: defineParams({}),
   create(ctx) {
     const model = buildFusionModel(ctx, "concat", "split");
     return {

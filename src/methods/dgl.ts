@@ -27,7 +27,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { FusionModel } from "../models/model.ts";
-import { ConfigError } from "../config/error.ts";
 import {
   clipGlobalNorm,
   crossEntropy,
@@ -39,6 +38,7 @@ import {
 import { stepLr } from "../optim/schedule.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
+import { defineParams } from "./params.ts";
 
 /**
  * The lr of 0-based epoch `epoch` under the official DGL/ARL scheduling: MultiStepLR stepped at
@@ -129,6 +129,36 @@ export function dglGrads(
 }
 
 /**
+ * DGL's parameters. cramed_dgl.sh: --alpha 4 --learning_rate 0.002 (ks_dgl.sh: alpha 2-3,
+ * lr 0.002; KS is not one of the paper's datasets). No other dataset has a script: argparse
+ * default 4.
+ */
+export const DGL_PARAMS = defineParams({
+  alpha: {
+    type: "number",
+    default: 4,
+    doc: "weight of the encoders' unimodal loss alpha (CE(g_1) + CE(g_2))",
+  },
+  lr_scale: {
+    type: "number",
+    above: 0,
+    default: 2,
+    doc: "lr = lr_scale x train.lr (official 2e-3 at the paper base 1e-3)",
+  },
+  clip_norm: {
+    type: "number",
+    min: 0,
+    default: 40,
+    doc: "clip_grad_norm_ of all gradients (0: no clipping)",
+  },
+  sched_at_start: {
+    type: "boolean",
+    default: true,
+    doc: "official MultiStepLR stepped at epoch start; false: harness StepLR",
+  },
+});
+
+/**
  * The `dgl` method. Options: `alpha` (4, official CREMA-D and argparse default),
  * `lr_scale` (2: official lr 2e-3 over the 1e-3 protocol base), `clip_norm` (40; 0 = off),
  * `sched_at_start` (true: official MultiStepLR stepped at epoch start).
@@ -142,19 +172,10 @@ export const dgl: MethodEntry = {
   name: "dgl",
   description:
     "DGL: encoders trained by unimodal CE only, fusion head by CE on detached features (ICCV'25)",
-  // cramed_dgl.sh: --alpha 4 --learning_rate 0.002 (ks_dgl.sh: alpha 2-3, lr 0.002; KS is
-  // not one of the paper's datasets). No other dataset has a script: argparse default 4.
-  defaults: () => ({
-    alpha: 4,
-    lr_scale: 2,
-    clip_norm: 40,
-    sched_at_start: true,
-  }),
+  params: DGL_PARAMS,
   create(ctx) {
-    const p = ctx.params;
-    const alpha = Number(p.alpha), clipNorm = Number(p.clip_norm), lrScale = Number(p.lr_scale);
-    if (!(lrScale > 0)) throw new ConfigError(`method.lr_scale must be > 0 (got ${lrScale})`);
-    if (!(clipNorm >= 0)) throw new ConfigError(`method.clip_norm must be >= 0 (got ${clipNorm})`);
+    const p = DGL_PARAMS.read(ctx.params);
+    const { alpha, clip_norm: clipNorm, lr_scale: lrScale } = p;
     const model = buildFusionModel(ctx, "concat", "zero-pad");
     const logNames = [
       "loss_fusion",

@@ -3,18 +3,20 @@
  *
  * @module
  */
-import type { DatasetSpec } from "../data/specs.ts";
-import type { ConfigValue, Profile } from "../config/types.ts";
+import type { MethodParams } from "./params.ts";
 import type { Method, MethodContext } from "./types.ts";
 
-/** A registered method: defaults (shown in config.json, settable with --set) and a factory. */
+/**
+ * A registered method: its parameter declaration (defaults shown in config.json, settable
+ * with --set, described by `list methods`) and a factory.
+ */
 export interface MethodEntry {
   /** Registry name (`--method`). */
   name: string;
   /** One line for `list methods`. */
   description: string;
-  /** Hyper-parameter defaults for a dataset and profile (`config.method`). */
-  defaults(spec: DatasetSpec, profile: Profile): Record<string, ConfigValue>;
+  /** Hyper-parameters (`config.method`), declared once with `defineParams`. */
+  params: MethodParams;
   /** Builds the method (its model and state) for one run. */
   create(ctx: MethodContext): Method;
 }

@@ -21,11 +21,11 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Batch, DatasetInfo } from "../data/types.ts";
 import type { FusionOutput } from "../models/model.ts";
-import { ConfigError } from "../config/error.ts";
 import { ibmlWarmupLr, stepLr } from "../optim/schedule.ts";
 import { crossEntropy } from "../optim/grads.ts";
 import { buildFusionModel, plainStep, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
+import { defineParams, perDataset } from "./params.ts";
 import type { StepContext } from "./types.ts";
 
 /** Quantities BIO and TCM derive from the records for one batch (step 1). */
@@ -261,6 +261,71 @@ export function inWindow(protocolEpoch: number, start: number, end: number): boo
 }
 
 /**
+ * IBML's parameters: the switches `bio` (Eq. 12/13), `tcm` (Eq. 16), `warmup` give the
+ * Table 5 ablation rows; `lambda` is TCM's cap in Eq. 16.
+ */
+export const IBML_PARAMS = defineParams({
+  bio: {
+    type: "boolean",
+    default: true,
+    doc: "BIO: L_mib = CE(z) + sum_m I_m CE(g_m) (Eq. 12/13); false: CE(z) (Table 5)",
+  },
+  tcm: {
+    type: "boolean",
+    default: true,
+    doc: "TCM: Gaussian noise on the stronger modality's correct samples (Eq. 16)",
+  },
+  warmup: {
+    type: "boolean",
+    default: true,
+    doc: "official warm-up lr ramp to 10 base_lr; false: StepLR(70, 0.1)",
+  },
+  lambda: {
+    type: "number",
+    above: 0,
+    default: perDataset(10, { modelnet40: 40 }),
+    doc: "TCM cap: sample noised with probability min(a_m, lambda) / lambda (Eq. 16)",
+  },
+  // The base lr lr0 of the schedule, absolute: the official 1e-3 in every profile (the
+  // warm-up ramps to 10 lr0 = 1e-2). It does not follow train.lr: the quick profile's 1e-2
+  // base would put the warm-up peak at 0.1, which collapses training (docs/methods.md,
+  // "Learning rates").
+  base_lr: {
+    type: "number",
+    above: 0,
+    default: 1e-3,
+    doc: "base lr of IBML's schedule, absolute (train.lr does not apply)",
+  },
+  window_start: {
+    type: "number",
+    default: 0,
+    doc: "BIO/TCM window start, protocol epochs (exclusive)",
+  },
+  window_end: {
+    type: "number",
+    default: 90,
+    doc: "BIO/TCM window end, protocol epochs (exclusive)",
+  },
+});
+
+/**
+ * The BIO window of the composed Figure 4 methods (`bio+ogm-ge`, `bio+pmr`), which reuse
+ * BIO from this file: IBML's own window by default (strict bounds, as in IBML).
+ */
+export const BIO_WINDOW_PARAMS = defineParams({
+  bio_window_start: {
+    type: "number",
+    default: IBML_PARAMS.specs.window_start.default,
+    doc: "BIO window start, protocol epochs (exclusive; IBML's window_start)",
+  },
+  bio_window_end: {
+    type: "number",
+    default: IBML_PARAMS.specs.window_end.default,
+    doc: "BIO window end, protocol epochs (exclusive; IBML's window_end)",
+  },
+});
+
+/**
  * The `ibml` method (switches `bio`, `tcm`, `warmup` give the Table 5 ablation rows).
  *
  * @example
@@ -272,26 +337,13 @@ export const ibml: MethodEntry = {
   name: "ibml",
   description:
     "IBML: balanced information optimization (BIO) + training-condition modulation (TCM) + warmup",
-  defaults: (spec) => ({
-    bio: true,
-    tcm: true,
-    warmup: true,
-    lambda: spec.name === "modelnet40" ? 40 : 10,
-    // The base lr lr0 of the schedule, absolute: the official 1e-3 in every profile (the
-    // warm-up ramps to 10 lr0 = 1e-2). It does not follow train.lr: the quick profile's 1e-2
-    // base would put the warm-up peak at 0.1, which collapses training (docs/methods.md,
-    // "Learning rates").
-    base_lr: 1e-3,
-    window_start: 0,
-    window_end: 90,
-  }),
+  params: IBML_PARAMS,
   create(ctx) {
-    const p = ctx.params;
+    const p = IBML_PARAMS.read(ctx.params);
     const model = buildFusionModel(ctx, "concat", "split");
     const bio = new BioRecords(model.modalities, ctx.numTrain, ctx.info.numClasses);
     const noisedViews = tcmViews(ctx.info);
-    const baseLr = Number(p.base_lr);
-    if (!(baseLr > 0)) throw new ConfigError(`method.base_lr must be > 0 (got ${p.base_lr})`);
+    const baseLr = p.base_lr;
     const logNames = [
       ...model.modalities.map((m) => `a_${m}`),
       ...model.modalities.map((m) => `bio_${m}`),
@@ -315,11 +367,9 @@ export const ibml: MethodEntry = {
         );
       },
       trainStep(batch, step) {
-        const active = inWindow(step.protocolEpoch, Number(p.window_start), Number(p.window_end));
+        const active = inWindow(step.protocolEpoch, p.window_start, p.window_end);
         const s = bio.strengths(batch, step.epoch);
-        const tcm = active && p.tcm
-          ? tcmNoise(batch, s, Number(p.lambda), step, noisedViews)
-          : null;
+        const tcm = active && p.tcm ? tcmNoise(batch, s, p.lambda, step, noisedViews) : null;
         const out = plainStep(
           model,
           batch,

@@ -37,6 +37,7 @@ import { runSliced, type StepOptimizer } from "../optim/micro_batch.ts";
 import { stepLr } from "../optim/schedule.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
+import { defineParams, fromDataset } from "./params.ts";
 import type { StepContext, StepOutput } from "./types.ts";
 
 /**
@@ -162,6 +163,46 @@ export function fisherTraceStep(grads: Grads, params: Param[]): tf.Scalar {
   });
 }
 
+/** InfoReg's parameters: the strong modality, the prime-window gate and the beta rule. */
+export const INFOREG_PARAMS = defineParams({
+  // The official Fisher trace is hard-wired to audio, the strong modality of CREMA-D/KS.
+  strong: {
+    type: "string",
+    default: fromDataset((spec) => spec.strong, "the dataset's strong modality"),
+    doc: "modality whose Fisher trace gates and whose beta uses beta_strong (official: audio)",
+  },
+  // Moving-sum length in protocol epochs (official 10; scaled for shorter runs).
+  window: {
+    type: "number",
+    default: 10,
+    doc: "trace moving-sum length W, protocol epochs (scaled to the run)",
+  },
+  // Gate: k > 0.05 (HEAD; the Mar-2025 version used 0.04).
+  threshold: {
+    type: "number",
+    default: 0.05,
+    doc: "regulation while the trace statistic k > threshold (prime learning window)",
+  },
+  beta_strong: {
+    type: "number",
+    default: 0.95,
+    doc: "beta_s = beta_strong exp(tanh(s_s - s_l)) when the strong modality leads",
+  },
+  beta_lazy: {
+    type: "number",
+    default: 0.1,
+    doc: "beta_l = beta_lazy exp(tanh(s_l - s_s)) when the lazy modality leads",
+  },
+  // lr = lr_scale x train.lr: the official SGD lr is 2e-3 (main.py), i.e. 2 x the paper
+  // profile's shared base 1e-3 (docs/methods.md, "Learning rates").
+  lr_scale: {
+    type: "number",
+    above: 0,
+    default: 2,
+    doc: "lr = lr_scale x train.lr (official 2e-3 at the paper base 1e-3)",
+  },
+});
+
 /**
  * The `inforeg` method (options: `strong`, `window`, `threshold`, `beta_strong`,
  * `beta_lazy`).
@@ -175,43 +216,26 @@ export const inforeg: MethodEntry = {
   name: "inforeg",
   description:
     "InfoReg: proximal regulation of the modality ahead during the prime learning window",
-  defaults: (spec) => ({
-    // The official Fisher trace is hard-wired to audio, the strong modality of CREMA-D/KS.
-    strong: spec.strong,
-    // Moving-sum length in protocol epochs (official 10; scaled for shorter runs).
-    window: 10,
-    // Gate: k > 0.05 (HEAD; the Mar-2025 version used 0.04).
-    threshold: 0.05,
-    beta_strong: 0.95,
-    beta_lazy: 0.1,
-    // lr = lr_scale x train.lr: the official SGD lr is 2e-3 (main.py), i.e. 2 x the paper
-    // profile's shared base 1e-3 (docs/methods.md, "Learning rates").
-    lr_scale: 2,
-  }),
+  params: INFOREG_PARAMS,
   create(ctx) {
-    const p = ctx.params;
+    const p = INFOREG_PARAMS.read(ctx.params);
     const mods = ctx.info.modalities;
     if (mods.length !== 2) {
       throw new ConfigError(
         `inforeg supports exactly two modalities (dataset ${ctx.info.name} has ${mods.length})`,
       );
     }
-    const strong = String(p.strong);
+    const strong = p.strong;
     if (!mods.includes(strong)) {
       throw new ConfigError(
         `method.strong must be one of ${mods.join(", ")} (got '${strong}')`,
       );
     }
     const lazy = mods.find((m) => m !== strong)!;
-    const window = scaledWindow(
-      Number(p.window),
-      ctx.config.epochs,
-      ctx.config.train.protocol_epochs,
-    );
-    const threshold = Number(p.threshold);
-    const lrScale = Number(p.lr_scale);
-    if (!(lrScale > 0)) throw new ConfigError(`method.lr_scale must be > 0 (got ${lrScale})`);
-    const c: BetaConstants = { strong: Number(p.beta_strong), lazy: Number(p.beta_lazy) };
+    const window = scaledWindow(p.window, ctx.config.epochs, ctx.config.train.protocol_epochs);
+    const threshold = p.threshold;
+    const lrScale = p.lr_scale;
+    const c: BetaConstants = { strong: p.beta_strong, lazy: p.beta_lazy };
     const model = buildFusionModel(ctx, "concat", "split");
     const encParams = { [strong]: model.encoderParams(strong), [lazy]: model.encoderParams(lazy) };
     const anchors = new Map<string, tf.Variable>();

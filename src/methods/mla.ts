@@ -44,6 +44,7 @@ import type { Batch } from "../data/types.ts";
 import { disposeBatch } from "../data/types.ts";
 import { sliceBatch } from "../optim/micro_batch.ts";
 import type { MethodEntry } from "./entry.ts";
+import { defineParams } from "./params.ts";
 import type { StepContext, StepOutput } from "./types.ts";
 
 /** How the projector changes the shared head's kernel gradient. */
@@ -162,6 +163,44 @@ export function fuseLogits(
   });
 }
 
+/** MLA's parameters: the head-gradient projection, the test-time fusion and coasting. */
+export const MLA_PARAMS = defineParams({
+  // replace: the official GSPlugin formula, applied (the official guard never matches, which
+  // is `off`); additive: BalanceBenchmark's grad + grad P^T.
+  projection: {
+    type: "enum",
+    choices: ["replace", "off", "additive"],
+    default: "replace",
+    doc: "head-gradient projection: replace = GSPlugin applied; off = official; additive",
+  },
+  // alpha = alpha_base^(1 + i/N) (utils.py#L26-27).
+  alpha_base: {
+    type: "number",
+    default: 0.1,
+    doc: "GSPlugin's alpha = alpha_base^(1 + i/N) (utils.py)",
+  },
+  // entropy-sample (paper / BalanceBenchmark), entropy-batch (official --dynamic), fixed.
+  fusion: {
+    type: "enum",
+    choices: ["entropy-sample", "entropy-batch", "fixed"],
+    default: "entropy-sample",
+    doc: "test-time fusion weights: per-sample entropy, per-batch (official --dynamic), fixed",
+  },
+  // Weights of `fusion=fixed` and of the logged loss, in modality order (main.py#L968).
+  fixed_weights: {
+    type: "number[]",
+    default: [0.55, 0.45],
+    doc: "weights of fusion=fixed and of the logged loss, one per modality in order",
+  },
+  // torch 1.8 zero_grad semantics (official): earlier modalities' encoders take one more
+  // momentum + weight-decay step with a zero gradient in each later modality step.
+  coast: {
+    type: "boolean",
+    default: true,
+    doc: "torch 1.8 zero_grad semantics (official): earlier encoders coast on momentum",
+  },
+});
+
 /**
  * The `mla` method.
  *
@@ -174,44 +213,22 @@ export const mla: MethodEntry = {
   name: "mla",
   description:
     "MLA (CVPR'24): alternating unimodal steps through one shared head with gradient projection; entropy-weighted test fusion",
-  defaults: () => ({
-    // replace: the official GSPlugin formula, applied (the official guard never matches, which
-    // is `off`); additive: BalanceBenchmark's grad + grad P^T.
-    projection: "replace",
-    // alpha = alpha_base^(1 + i/N) (utils.py#L26-27).
-    alpha_base: 0.1,
-    // entropy-sample (paper / BalanceBenchmark), entropy-batch (official --dynamic), fixed.
-    fusion: "entropy-sample",
-    // Weights of `fusion=fixed` and of the logged loss, in modality order (main.py#L968).
-    fixed_weights: [0.55, 0.45],
-    // torch 1.8 zero_grad semantics (official): earlier modalities' encoders take one more
-    // momentum + weight-decay step with a zero gradient in each later modality step.
-    coast: true,
-  }),
+  params: MLA_PARAMS,
   create(ctx) {
-    const projection = String(ctx.params.projection) as ProjectionMode;
-    if (!["replace", "off", "additive"].includes(projection)) {
-      throw new ConfigError(
-        `method.projection='${projection}': expected replace, off (official) or additive`,
-      );
-    }
-    const fusion = String(ctx.params.fusion) as FusionMode;
-    if (!["entropy-sample", "entropy-batch", "fixed"].includes(fusion)) {
-      throw new ConfigError(
-        `method.fusion='${fusion}': expected entropy-sample, entropy-batch (official) or fixed`,
-      );
-    }
+    const p = MLA_PARAMS.read(ctx.params);
+    const projection: ProjectionMode = p.projection;
+    const fusion: FusionMode = p.fusion;
     const mods = ctx.info.modalities;
-    const fixed = (ctx.params.fixed_weights as number[]).map(Number);
-    if (fixed.length !== mods.length || fixed.some((w) => !Number.isFinite(w))) {
+    const fixed = [...p.fixed_weights];
+    if (fixed.length !== mods.length) {
       throw new ConfigError(
         `method.fixed_weights: expected ${mods.length} numbers (one per modality: ${
           mods.join(", ")
-        }), got ${JSON.stringify(ctx.params.fixed_weights)}`,
+        }), got ${JSON.stringify(p.fixed_weights)}`,
       );
     }
-    const alphaBase = Number(ctx.params.alpha_base);
-    const coast = Boolean(ctx.params.coast);
+    const alphaBase = p.alpha_base;
+    const coast = p.coast;
 
     const encoders: Record<string, Encoder> = {};
     for (const m of mods) encoders[m] = ctx.makeEncoder(m, ctx.rng);

@@ -24,10 +24,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { ConcatHead } from "../models/fusion.ts";
 import type { FusionModel } from "../models/model.ts";
-import { ConfigError } from "../config/error.ts";
 import { crossEntropy, disposeGrads, gradsOf } from "../optim/grads.ts";
 import { buildFusionModel } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
+import { defineParams } from "./params.ts";
 import type { Prediction } from "./types.ts";
 
 /** PyTorch's `F.normalize` epsilon. */
@@ -105,6 +105,24 @@ export function cosineForward(
   return { cosineSum, unimodal, linear };
 }
 
+/** MMCosine's parameters: the scale s of g_m and which logits the fused prediction uses. */
+export const MMCOSINE_PARAMS = defineParams({
+  // main_CD.py --scaling (README command 10; BalanceMM uses 15; >= 50 advised for film/gated).
+  scaling: {
+    type: "number",
+    above: 0,
+    default: 10,
+    doc: "scale s of g_m = s cos(f_m, W_m) (main_CD.py --scaling)",
+  },
+  // "cosine": fused prediction = sum_m g_m; "linear": official main_CD.py fused test logits.
+  fused_eval: {
+    type: "enum",
+    choices: ["cosine", "linear"],
+    default: "cosine",
+    doc: "fused prediction: cosine = sum_m g_m; linear = official raw [f_1; f_2] W + b",
+  },
+});
+
 /**
  * The `mmcosine` method (options: `scaling`, `fused_eval`).
  *
@@ -117,22 +135,11 @@ export const mmcosine: MethodEntry = {
   name: "mmcosine",
   description:
     "MMCosine: scaled-cosine classifier per modality (s * cos, no bias), CE on the cosine sum",
-  defaults: () => ({
-    // main_CD.py --scaling (README command 10; BalanceMM uses 15; >= 50 advised for film/gated).
-    scaling: 10,
-    // "cosine": fused prediction = sum_m g_m; "linear": official main_CD.py fused test logits.
-    fused_eval: "cosine",
-  }),
+  params: MMCOSINE_PARAMS,
   create(ctx) {
-    const p = ctx.params;
-    const scale = Number(p.scaling);
-    if (!(scale > 0)) throw new ConfigError(`method.scaling must be > 0 (got ${p.scaling})`);
-    const fusedEval = String(p.fused_eval);
-    if (fusedEval !== "cosine" && fusedEval !== "linear") {
-      throw new ConfigError(
-        `method.fused_eval must be 'cosine' or 'linear' (got '${fusedEval}')`,
-      );
-    }
+    const p = MMCOSINE_PARAMS.read(ctx.params);
+    const scale = p.scaling;
+    const fusedEval = p.fused_eval;
     const model = buildFusionModel(ctx, "concat", "split");
     return {
       name: "mmcosine",

@@ -37,11 +37,11 @@ import { ConcatHead } from "../models/fusion.ts";
 import { Linear } from "../models/linear.ts";
 import { FusionModel } from "../models/model.ts";
 import type { Param } from "../models/params.ts";
-import { ConfigError } from "../config/error.ts";
 import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../optim/grads.ts";
 import { stepLr } from "../optim/schedule.ts";
 import type { Rng } from "../rng.ts";
 import type { MethodEntry } from "./entry.ts";
+import { defineParams } from "./params.ts";
 
 /** Per-modality quantities of one MMPareto combination (scalars on the backend). */
 export interface ParetoStats {
@@ -168,6 +168,40 @@ function torchDefaultInit(layer: Linear, rng: Rng): void {
   }
 }
 
+/** MMPareto's parameters: the gradient scale gamma, the learning rate and the heads' init. */
+export const MMPARETO_PARAMS = defineParams({
+  // MMPareto.py#L178: gamma = 1.5 (hard-coded).
+  gamma: {
+    type: "number",
+    default: 1.5,
+    doc: "encoder gradient scale: gamma g_new max(1, |g_sum| / |g_new|) (hard-coded officially)",
+  },
+  // The official StepLR(30, 0.1) is built but never stepped: constant lr. "step" uses the
+  // harness's StepLR (train.lr_step / train.lr_gamma) instead.
+  lr_schedule: {
+    type: "enum",
+    choices: ["constant", "step"],
+    default: "constant",
+    doc: "constant (official: its StepLR is never stepped) or the harness StepLR",
+  },
+  // lr = lr_scale x train.lr: the official lr is 2e-3 (MMPareto.py#L31), i.e. 2 x the paper
+  // profile's shared base 1e-3 (docs/methods.md, "Learning rates").
+  lr_scale: {
+    type: "number",
+    above: 0,
+    default: 2,
+    doc: "lr = lr_scale x train.lr (official 2e-3 at the paper base 1e-3)",
+  },
+  // Linear-layer init of the three heads: the harness's xavier-normal (as every other
+  // method) or the official PyTorch default (MMPareto never calls weight_init).
+  head_init: {
+    type: "enum",
+    choices: ["xavier", "torch-default"],
+    default: "xavier",
+    doc: "init of the three heads: harness xavier or PyTorch's nn.Linear default (official)",
+  },
+});
+
 /**
  * The `mmpareto` method.
  *
@@ -180,35 +214,10 @@ export const mmpareto: MethodEntry = {
   name: "mmpareto",
   description:
     "MMPareto (ICML'24): per-encoder Pareto (min-norm) combination of multimodal and unimodal gradients, separate unimodal heads",
-  defaults: () => ({
-    // MMPareto.py#L178: gamma = 1.5 (hard-coded).
-    gamma: 1.5,
-    // The official StepLR(30, 0.1) is built but never stepped: constant lr. "step" uses the
-    // harness's StepLR (train.lr_step / train.lr_gamma) instead.
-    lr_schedule: "constant",
-    // lr = lr_scale x train.lr: the official lr is 2e-3 (MMPareto.py#L31), i.e. 2 x the paper
-    // profile's shared base 1e-3 (docs/methods.md, "Learning rates").
-    lr_scale: 2,
-    // Linear-layer init of the three heads: the harness's xavier-normal (as every other
-    // method) or the official PyTorch default (MMPareto never calls weight_init).
-    head_init: "xavier",
-  }),
+  params: MMPARETO_PARAMS,
   create(ctx) {
-    const gamma = Number(ctx.params.gamma);
-    const lrScale = Number(ctx.params.lr_scale);
-    if (!(lrScale > 0)) throw new ConfigError(`method.lr_scale must be > 0 (got ${lrScale})`);
-    const schedule = String(ctx.params.lr_schedule);
-    if (schedule !== "constant" && schedule !== "step") {
-      throw new ConfigError(
-        `method.lr_schedule='${schedule}': expected constant (official) or step`,
-      );
-    }
-    const headInit = String(ctx.params.head_init);
-    if (headInit !== "xavier" && headInit !== "torch-default") {
-      throw new ConfigError(
-        `method.head_init='${headInit}': expected xavier or torch-default (official)`,
-      );
-    }
+    const p = MMPARETO_PARAMS.read(ctx.params);
+    const { gamma, lr_scale: lrScale, lr_schedule: schedule, head_init: headInit } = p;
     const mods = ctx.info.modalities;
     const encoders = Object.fromEntries(mods.map((m) => [m, ctx.makeEncoder(m, ctx.rng)]));
     const dims = Object.fromEntries(mods.map((m) => [m, encoders[m].outDim]));

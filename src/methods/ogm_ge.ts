@@ -30,7 +30,8 @@ import { ConfigError } from "../config/error.ts";
 import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../optim/grads.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
-import { bioLoss, BioRecords, ibml, inWindow, type Strengths } from "./ibml.ts";
+import { BIO_WINDOW_PARAMS, bioLoss, BioRecords, inWindow, type Strengths } from "./ibml.ts";
+import { defineParams, type ParamValues, perDataset } from "./params.ts";
 import type { Method, MethodContext, StepContext, StepOutput } from "./types.ts";
 
 /** OGM-GE's modulation modes (official `--modulation`: Normal, OGM, OGM_GE). */
@@ -139,6 +140,46 @@ export function modulateGrads(
   return out;
 }
 
+/**
+ * OGM-GE's parameters (README: alpha 0.8 for CREMA-D, 0.1 otherwise; window 0-50 inclusive):
+ * alpha of Eq. 10, the modulation mode and window of step 4.
+ */
+export const OGM_PARAMS = defineParams({
+  alpha: {
+    type: "number",
+    default: perDataset(0.1, { "crema-d": 0.8 }),
+    doc: "alpha of k = 1 - tanh(alpha rho) (OGM-GE Eq. 10)",
+  },
+  modulation: {
+    type: "enum",
+    choices: ["ogm-ge", "ogm", "none"],
+    default: "ogm-ge",
+    doc: "ogm-ge: k g + noise on both encoders; ogm: k g; none: official Normal",
+  },
+  window_start: {
+    type: "number",
+    default: 0,
+    doc: "modulation window start, protocol epochs (inclusive)",
+  },
+  window_end: {
+    type: "number",
+    default: 50,
+    doc: "modulation window end, protocol epochs (inclusive)",
+  },
+  grad_min_rank: {
+    type: "integer",
+    min: 0,
+    default: 2,
+    doc: "modulate encoder kernels of rank >= this (official: 4, conv weights only)",
+  },
+});
+
+/** `bio+ogm-ge`'s parameters: OGM-GE's and the BIO window. */
+export const BIO_OGM_PARAMS = defineParams({
+  ...OGM_PARAMS.specs,
+  ...BIO_WINDOW_PARAMS.specs,
+});
+
 /** Hyper-parameters of OGM-GE read from `config.method`. */
 interface OgmOptions {
   alpha: number;
@@ -148,17 +189,13 @@ interface OgmOptions {
   minRank: number;
 }
 
-function ogmOptions(p: MethodContext["params"]): OgmOptions {
-  const modulation = String(p.modulation) as OgmModulation;
-  if (!["none", "ogm", "ogm-ge"].includes(modulation)) {
-    throw new ConfigError(`method.modulation='${modulation}': use none, ogm or ogm-ge`);
-  }
+function ogmOptions(p: ParamValues<typeof OGM_PARAMS.specs>): OgmOptions {
   return {
-    alpha: Number(p.alpha),
-    modulation,
-    start: Number(p.window_start),
-    end: Number(p.window_end),
-    minRank: Number(p.grad_min_rank),
+    alpha: p.alpha,
+    modulation: p.modulation,
+    start: p.window_start,
+    end: p.window_end,
+    minRank: p.grad_min_rank,
   };
 }
 
@@ -216,7 +253,9 @@ function ogmStep(
 /** Builds `ogm-ge` (bio = false) or `bio+ogm-ge` (bio = true). */
 function createOgm(ctx: MethodContext, name: string, withBio: boolean): Method {
   requireTwoModalities(name, ctx.info.modalities);
-  const p = ctx.params;
+  // bio+: the BIO window besides the method's own parameters.
+  const withWindow = withBio ? BIO_OGM_PARAMS.read(ctx.params) : null;
+  const p = withWindow ?? OGM_PARAMS.read(ctx.params);
   const o = ogmOptions(p);
   const model = buildFusionModel(ctx, "concat", "split");
   const mods = model.modalities;
@@ -238,7 +277,8 @@ function createOgm(ctx: MethodContext, name: string, withBio: boolean): Method {
       let bioOn = false;
       if (bio) {
         s = bio.strengths(batch, step.epoch);
-        bioOn = inWindow(step.protocolEpoch, Number(p.bio_window_start), Number(p.bio_window_end));
+        bioOn = withWindow !== null &&
+          inWindow(step.protocolEpoch, withWindow.bio_window_start, withWindow.bio_window_end);
       }
       const out = ogmStep(
         model,
@@ -278,17 +318,6 @@ function createOgm(ctx: MethodContext, name: string, withBio: boolean): Method {
   };
 }
 
-/** OGM-GE defaults (README: alpha 0.8 for CREMA-D, 0.1 otherwise; window 0-50 inclusive). */
-function ogmDefaults(spec: { name: string }) {
-  return {
-    alpha: spec.name === "crema-d" ? 0.8 : 0.1,
-    modulation: "ogm-ge",
-    window_start: 0,
-    window_end: 50,
-    grad_min_rank: 2,
-  };
-}
-
 /**
  * The `ogm-ge` method.
  *
@@ -300,7 +329,7 @@ function ogmDefaults(spec: { name: string }) {
 export const ogmGe: MethodEntry = {
   name: "ogm-ge",
   description: "OGM-GE: on-the-fly gradient modulation of the dominant encoder + Gaussian noise",
-  defaults: (spec) => ogmDefaults(spec),
+  params: OGM_PARAMS,
   create: (ctx) => createOgm(ctx, "ogm-ge", false),
 };
 
@@ -316,13 +345,6 @@ export const ogmGe: MethodEntry = {
 export const bioOgmGe: MethodEntry = {
   name: "bio+ogm-ge",
   description: "Figure 4 baseline: OGM-GE gradient modulation with IBML's L_mib (BIO) loss",
-  defaults(spec, profile) {
-    const ib = ibml.defaults(spec, profile);
-    return {
-      ...ogmDefaults(spec),
-      bio_window_start: ib.window_start,
-      bio_window_end: ib.window_end,
-    };
-  },
+  params: BIO_OGM_PARAMS,
   create: (ctx) => createOgm(ctx, "bio+ogm-ge", true),
 };

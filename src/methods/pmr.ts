@@ -33,8 +33,9 @@ import { type Batch, disposeBatch } from "../data/types.ts";
 import { crossEntropy, disposeGrads, gradsOf } from "../optim/grads.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
-import { bioLoss, BioRecords, ibml, inWindow, type Strengths } from "./ibml.ts";
+import { BIO_WINDOW_PARAMS, bioLoss, BioRecords, inWindow, type Strengths } from "./ibml.ts";
 import { inClosedWindow, requireTwoModalities } from "./ogm_ge.ts";
+import { defineParams } from "./params.ts";
 import type { EpochContext, Method, MethodContext } from "./types.ts";
 
 /** Distances below sqrt of this floor are clamped (keeps d sqrt / dx finite at x = P). */
@@ -234,12 +235,72 @@ export class Prototypes {
   }
 }
 
+/**
+ * PMR's parameters (bash.sh CREMA-D: alpha 2.0, momentum_coef 0.0, modulation 0-70): the
+ * prototype-loss weight of step 3, the prototype momentum, the window, and the
+ * reconstructed PER.
+ */
+export const PMR_PARAMS = defineParams({
+  alpha: {
+    type: "number",
+    default: 2.0,
+    doc: "weight of CE(sim_m) on the slower modality (official lam/beta, step 3)",
+  },
+  momentum_coef: {
+    type: "number",
+    min: 0,
+    max: 1,
+    default: 0.0,
+    doc: "prototype momentum mu: P = (1 - mu) P_new + mu P_old from epoch 1 on",
+  },
+  window_start: {
+    type: "number",
+    default: 0,
+    doc: "prototype-loss window start, protocol epochs (inclusive)",
+  },
+  window_end: {
+    type: "number",
+    default: 70,
+    doc: "prototype-loss window end, protocol epochs (inclusive)",
+  },
+  proto_fraction: {
+    type: "number",
+    above: 0,
+    max: 1,
+    default: 0.1,
+    doc: "share of the training batches sampled for the prototypes",
+  },
+  per: {
+    type: "boolean",
+    default: false,
+    doc: "add the paper's entropy regulariser PER (reconstruction; not in the official code)",
+  },
+  per_mu: {
+    type: "number",
+    default: 0.1,
+    doc: "PER weight on the dominant modality's prototype entropy (harness choice)",
+  },
+  per_epochs: {
+    type: "number",
+    default: 10,
+    doc: "PER lasts this many protocol epochs from window_start (harness choice)",
+  },
+});
+
+/** `bio+pmr`'s parameters: PMR's and the BIO window. */
+export const BIO_PMR_PARAMS = defineParams({
+  ...PMR_PARAMS.specs,
+  ...BIO_WINDOW_PARAMS.specs,
+});
+
 /** Builds `pmr` (bio = false) or `bio+pmr` (bio = true). */
 function createPmr(ctx: MethodContext, name: string, withBio: boolean): Method {
   requireTwoModalities(name, ctx.info.modalities);
-  const p = ctx.params;
-  const alpha = Number(p.alpha), mu = Number(p.momentum_coef);
-  const start = Number(p.window_start), end = Number(p.window_end);
+  // bio+: the BIO window besides the method's own parameters.
+  const withWindow = withBio ? BIO_PMR_PARAMS.read(ctx.params) : null;
+  const p = withWindow ?? PMR_PARAMS.read(ctx.params);
+  const alpha = p.alpha, mu = p.momentum_coef;
+  const start = p.window_start, end = p.window_end;
   const model = buildFusionModel(ctx, "concat", "split");
   const mods = model.modalities;
   const dims = Object.fromEntries(mods.map((m) => [m, model.encoders[m].outDim]));
@@ -250,7 +311,7 @@ function createPmr(ctx: MethodContext, name: string, withBio: boolean): Method {
     protos.update(
       encodeEval,
       // The official `calculate_prototype` iterates the augmented train loader (eval mode).
-      e.trainBatches(Number(p.proto_fraction), "pmr-prototypes", { augment: true }),
+      e.trainBatches(p.proto_fraction, "pmr-prototypes", { augment: true }),
       e.epoch >= 1 ? mu : null,
     );
   const logNames = [
@@ -271,13 +332,14 @@ function createPmr(ctx: MethodContext, name: string, withBio: boolean): Method {
     onEpochEnd: refresh,
     trainStep(batch, step) {
       const active = inClosedWindow(step.protocolEpoch, start, end);
-      const perOn = active && p.per === true &&
-        inClosedWindow(step.protocolEpoch, start, start + Number(p.per_epochs));
+      const perOn = active && p.per &&
+        inClosedWindow(step.protocolEpoch, start, start + p.per_epochs);
       let s: Strengths | null = null;
       let bioOn = false;
       if (bio) {
         s = bio.strengths(batch, step.epoch);
-        bioOn = inWindow(step.protocolEpoch, Number(p.bio_window_start), Number(p.bio_window_end));
+        bioOn = withWindow !== null &&
+          inWindow(step.protocolEpoch, withWindow.bio_window_start, withWindow.bio_window_end);
       }
       const y = batch.labels;
       const r = gradsOf(model.params(), () => {
@@ -299,7 +361,7 @@ function createPmr(ctx: MethodContext, name: string, withBio: boolean): Method {
           terms.push(tf.mul(w[m], lossProto[m]));
           // PER on the dominant modality (modality 1 dominates when rho^p > 1).
           const lead = i === 0 ? tf.sub(pw.ratio, 1) : tf.sub(1, pw.ratio);
-          per[m] = perOn ? tf.mul(Number(p.per_mu), tf.step(lead)) : tf.scalar(0);
+          per[m] = perOn ? tf.mul(p.per_mu, tf.step(lead)) : tf.scalar(0);
           terms.push(tf.neg(tf.mul(per[m], meanEntropy(sims[m]))));
         });
         return {
@@ -347,20 +409,6 @@ function createPmr(ctx: MethodContext, name: string, withBio: boolean): Method {
   };
 }
 
-/** PMR defaults (bash.sh CREMA-D: alpha 2.0, momentum_coef 0.0, modulation 0-70). */
-function pmrDefaults() {
-  return {
-    alpha: 2.0,
-    momentum_coef: 0.0,
-    window_start: 0,
-    window_end: 70,
-    proto_fraction: 0.1,
-    per: false,
-    per_mu: 0.1,
-    per_epochs: 10,
-  };
-}
-
 /**
  * The `pmr` method.
  *
@@ -372,7 +420,7 @@ function pmrDefaults() {
 export const pmr: MethodEntry = {
   name: "pmr",
   description: "PMR: prototype cross-entropy on the slower modality (prototypical modal rebalance)",
-  defaults: () => pmrDefaults(),
+  params: PMR_PARAMS,
   create: (ctx) => createPmr(ctx, "pmr", false),
 };
 
@@ -388,9 +436,6 @@ export const pmr: MethodEntry = {
 export const bioPmr: MethodEntry = {
   name: "bio+pmr",
   description: "Figure 4 baseline: PMR prototype rebalancing with IBML's L_mib (BIO) loss",
-  defaults(spec, profile) {
-    const ib = ibml.defaults(spec, profile);
-    return { ...pmrDefaults(), bio_window_start: ib.window_start, bio_window_end: ib.window_end };
-  },
+  params: BIO_PMR_PARAMS,
   create: (ctx) => createPmr(ctx, "bio+pmr", true),
 };

@@ -15,6 +15,7 @@ import { mla } from "./mla.ts";
 import { mmcosine } from "./mmcosine.ts";
 import { mmpareto } from "./mmpareto.ts";
 import { bioOgmGe, ogmGe } from "./ogm_ge.ts";
+import type { MethodParams } from "./params.ts";
 import { bioPmr, pmr } from "./pmr.ts";
 import { sum } from "./sum.ts";
 import { unimodal } from "./unimodal.ts";
@@ -91,13 +92,13 @@ export function getMethodEntry(name: string): MethodEntry {
 }
 
 /**
- * Implemented methods with one-line descriptions.
+ * Implemented methods with one-line descriptions and their parameter declarations.
  *
  * @example
  * ```ts
  * listMethods().map((m) => m.name).includes("sum"); // true
  * ```
  */
-export function listMethods(): { name: string; description: string }[] {
-  return ENTRIES.map((e) => ({ name: e.name, description: e.description }));
+export function listMethods(): { name: string; description: string; params: MethodParams }[] {
+  return ENTRIES.map((e) => ({ name: e.name, description: e.description, params: e.params }));
 }

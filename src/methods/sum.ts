@@ -7,6 +7,7 @@
  */
 import { buildFusionModel, fusedCrossEntropy, plainStep, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
+import { defineParams } from "./params.ts";
 
 /**
  * The `sum` method.
@@ -20,7 +21,7 @@ export const sum: MethodEntry = {
   name: "sum",
   description:
     "Summation fusion (one linear head per modality, logits summed), fused cross-entropy",
-  defaults: () => ({}),
+  params: defineParams({}),
   create(ctx) {
     const model = buildFusionModel(ctx, "sum");
     return {

@@ -10,7 +10,17 @@ import { lazyOf } from "../data/specs.ts";
 import { Linear } from "../models/linear.ts";
 import { crossEntropy, disposeGrads, gradsOf } from "../optim/grads.ts";
 import type { MethodEntry } from "./entry.ts";
+import { defineParams, fromDataset } from "./params.ts";
 import { ConfigError } from "../config/error.ts";
+
+/** Unimodal's one parameter: which modality trains. */
+export const UNIMODAL_PARAMS = defineParams({
+  modality: {
+    type: "string",
+    default: fromDataset((spec) => lazyOf(spec), "the dataset's lazy modality"),
+    doc: "the modality trained alone (one of the dataset's)",
+  },
+});
 
 /**
  * The `unimodal` method.
@@ -24,9 +34,9 @@ export const unimodal: MethodEntry = {
   name: "unimodal",
   description:
     "One modality alone (encoder + linear head); method.modality picks it (default: lazy)",
-  defaults: (spec) => ({ modality: lazyOf(spec) }),
+  params: UNIMODAL_PARAMS,
   create(ctx) {
-    const m = String(ctx.params.modality);
+    const m = UNIMODAL_PARAMS.read(ctx.params).modality;
     if (!ctx.info.modalities.includes(m)) {
       throw new ConfigError(
         `method.modality='${m}' is not a modality of ${ctx.info.name} (${

@@ -1,12 +1,14 @@
 /**
  * `--set key=value` overrides: the key must exist in the resolved configuration and the
  * value is parsed to the type of the default it replaces, so an unknown key or a value of
- * the wrong type is one clear {@linkcode ConfigError}.
+ * the wrong type is one clear {@linkcode ConfigError}. `method.<name>` is checked against the
+ * method's parameter declaration instead (src/methods/params.ts: type and allowed range).
  *
  * @module
  */
 import { ConfigError } from "../config/error.ts";
 import type { ConfigValue, RunConfig } from "../config/types.ts";
+import { getMethodEntry } from "../methods/registry.ts";
 
 /** Parses a `--set` value to the type of the default it replaces. */
 function coerce(key: string, raw: string, current: ConfigValue): ConfigValue {
@@ -81,6 +83,12 @@ export function applySet(cfg: RunConfig, assignment: string): void {
     throw new ConfigError(
       `--set ${key}: use --${key === "method.name" ? "method" : "dataset"} instead`,
     );
+  }
+  if (key.startsWith("method.")) {
+    // Checked against the method's parameter declaration (src/methods/params.ts).
+    const name = key.slice("method.".length);
+    cfg.method[name] = getMethodEntry(cfg.method.name).params.parse(cfg.method.name, name, raw);
+    return;
   }
   const path = key.split(".");
   let node = cfg as unknown as Record<string, unknown>;

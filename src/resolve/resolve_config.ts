@@ -69,7 +69,7 @@ function build(opts: ResolveOptions, spec: DatasetSpec): RunConfig {
     };
   }
   const cfg: RunConfig = {
-    method: { name: opts.method, ...entry.defaults(spec, profile) },
+    method: { name: opts.method, ...entry.params.defaults(spec, profile) },
     data: { name: opts.dataset, ...datasetDefaults(spec, profile) },
     profile,
     seed: opts.seed ?? 0,

@@ -174,7 +174,7 @@ const INFO: DatasetInfo = {
 
 /** A context whose model is identical every time it is built (fixed rng). */
 function ctxFor(entry: MethodEntry, sets: Record<string, ConfigValue> = {}): MethodContext {
-  const params = { ...entry.defaults({ name: "toy" } as never, "quick"), ...sets };
+  const params = { ...entry.params.defaults({ name: "toy" } as never, "quick"), ...sets };
   return {
     info: INFO,
     config: null as never,
@@ -295,7 +295,7 @@ Deno.test("ogm-ge: refuses datasets without exactly two modalities and unknown m
   requireTwoModalities("ogm-ge", ["a", "b"]);
   assertThrows(
     () => ogmGe.create(ctxFor(ogmGe, { modulation: "OGM_GE" })),
-    "use none, ogm or ogm-ge",
+    'method.modulation must be one of ogm-ge, ogm, none (got "OGM_GE")',
   );
 });
 

@@ -136,7 +136,7 @@ const INFO: DatasetInfo = {
 };
 
 function ctxFor(entry: MethodEntry, sets: Record<string, ConfigValue> = {}): MethodContext {
-  const params = { ...entry.defaults({ name: "toy" } as never, "quick"), ...sets };
+  const params = { ...entry.params.defaults({ name: "toy" } as never, "quick"), ...sets };
   return {
     info: INFO,
     config: null as never,
