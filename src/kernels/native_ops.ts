@@ -9,12 +9,14 @@
  * |---|---|---|
  * | `IbmlReluGrad` (alpha 0) | `ReluGrad` | Step + Cast + Multiply |
  * | `IbmlReluGrad` (alpha > 0) | `LeakyReluGrad` | Greater + Fill + Select + Multiply |
+ * | {@linkcode nativeBatchNormForward} | `FusedBatchNormV3` | 9 ops, 5 activation-sized temporaries |
  * | {@linkcode nativeBatchNormGrad} | `FusedBatchNormGradV3` | about 9 ops, 5 activation-sized temporaries |
  *
  * The kernels are registered for the backend name "tensorflow" (before tfjs-node registers
  * the backend itself) and compared with the stock gradients by tests/kernels_test.ts on the
- * native suite; {@linkcode nativeBatchNormGrad} is called by src/models/batchnorm.ts and
- * compared with the composed gradient by tests/models/batchnorm_test.ts.
+ * native suite; {@linkcode nativeBatchNormForward} and {@linkcode nativeBatchNormGrad} are
+ * called by src/models/batchnorm.ts and compared with the composed op and gradient by
+ * tests/models/batchnorm_test.ts.
  *
  * @module
  */
@@ -62,6 +64,64 @@ export const nativeReluGradKernel: tf.KernelFunc = ({ inputs, backend, attrs }) 
   return be.executeSingleOutput("LeakyReluGrad", [t, a], [dy, x]);
 };
 
+/** TensorFlow's attributes shared by `FusedBatchNormV3` and its gradient (NHWC, training). */
+function batchNormAttrs(b: NodeBackendLike["binding"], eps: number) {
+  return [
+    { name: "T", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
+    { name: "U", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
+    { name: "epsilon", type: b.TF_ATTR_FLOAT, value: eps },
+    { name: "data_format", type: b.TF_ATTR_STRING, value: "NHWC" },
+    { name: "is_training", type: b.TF_ATTR_BOOL, value: true },
+  ];
+}
+
+/**
+ * Training-mode BatchNorm over the last axis as TensorFlow's one `FusedBatchNormV3` op, on
+ * the native engine; `null` on any other backend (the caller then composes it). Returns
+ * `[y, mean, variance]`: the output and the batch mean and biased variance it normalised
+ * with (TensorFlow's reserve spaces 1 and 2 on CPU, which {@linkcode nativeBatchNormGrad}
+ * takes back).
+ *
+ * Why: the composed forward (centre, square, mean, centre again, scale, shift) allocates
+ * five activation-sized temporaries; at the visual stem of a paper CREMA-D batch (64 x 3
+ * frames x 112 x 112 x 64, 588 MiB each) they were the first jump of the step's peak RSS,
+ * and TensorFlow's CPU allocator keeps what it once held. The fused op writes the output
+ * only. Its sums run in TensorFlow's order, so the last bits differ from the composed op
+ * (tests/models/batchnorm_test.ts compares them).
+ *
+ * @example
+ * ```ts ignore
+ * const [y, mean, variance] = nativeBatchNormForward(x, gamma, beta, 1e-5)!;
+ * ```
+ */
+export function nativeBatchNormForward(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+): [tf.Tensor, tf.Tensor1D, tf.Tensor1D] | null {
+  if (tf.getBackend() !== "tensorflow") return null;
+  const be = tf.backend() as unknown as NodeBackendLike;
+  const b = be.binding;
+  const c = x.shape[x.rank - 1];
+  const [y, mean, variance] = tf.tidy(() => {
+    // Training with exponential_avg_factor 1 reads no running statistics: empty inputs.
+    const none = tf.tensor1d([], "float32");
+    const [y, , , mean, variance] = be.executeMultipleOutputs(
+      "FusedBatchNormV3",
+      [...batchNormAttrs(b, eps), {
+        name: "exponential_avg_factor",
+        type: b.TF_ATTR_FLOAT,
+        value: 1,
+      }],
+      [tf.reshape(x, [x.size / c, 1, 1, c]), gamma, beta, none, none],
+      6,
+    );
+    return [tf.reshape(y, x.shape), mean, variance];
+  });
+  return [y, mean as tf.Tensor1D, variance as tf.Tensor1D];
+}
+
 /**
  * The training-mode BatchNorm gradient over the last axis as TensorFlow's one
  * `FusedBatchNormGradV3` op, on the native engine; `null` on any other backend (the caller
@@ -96,13 +156,7 @@ export function nativeBatchNormGrad(
   const [dx, dGamma, dBeta] = tf.tidy(() => {
     const outs = be.executeMultipleOutputs(
       "FusedBatchNormGradV3",
-      [
-        { name: "T", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
-        { name: "U", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
-        { name: "epsilon", type: b.TF_ATTR_FLOAT, value: eps },
-        { name: "data_format", type: b.TF_ATTR_STRING, value: "NHWC" },
-        { name: "is_training", type: b.TF_ATTR_BOOL, value: true },
-      ],
+      batchNormAttrs(b, eps),
       [tf.reshape(dy, nhwc), tf.reshape(x, nhwc), gamma, mean, variance, mean],
       5,
     );

@@ -15,7 +15,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { makeParam, type Param } from "./params.ts";
 import { noGrad } from "../backend.ts";
-import { nativeBatchNormGrad } from "../kernels/native_ops.ts";
+import { nativeBatchNormForward, nativeBatchNormGrad } from "../kernels/native_ops.ts";
 
 /** PyTorch's default BN momentum (weight of the new batch statistic). */
 export const BN_MOMENTUM = 0.1;
@@ -171,12 +171,14 @@ export function batchNormTrainFused(
   const n = x.size / x.shape[x.rank - 1];
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const mean = tf.mean(xs, axes) as tf.Tensor1D;
-    const variance = tf.mean(tf.square(tf.sub(xs, mean)), axes) as tf.Tensor1D;
+    // The native engine: TensorFlow's own fused op, no activation-sized temporaries.
+    const [value, mean, variance] = nativeBatchNormForward(xs, g, b, eps) ?? (() => {
+      const mean = tf.mean(xs, axes) as tf.Tensor1D;
+      const variance = tf.mean(tf.square(tf.sub(xs, mean)), axes) as tf.Tensor1D;
+      const scale = tf.mul(tf.rsqrt(tf.add(variance, eps)), g);
+      return [tf.add(tf.mul(tf.sub(xs, mean), scale), b), mean, variance] as const;
+    })();
     onStats(mean, variance);
-    const invStd = tf.rsqrt(tf.add(variance, eps));
-    const scale = tf.mul(invStd, g);
-    const value = tf.add(tf.mul(tf.sub(xs, mean), scale), b);
     save([xs, mean, variance, g]);
     return {
       value,

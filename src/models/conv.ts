@@ -209,18 +209,21 @@ function paddedMaxPool(x: tf.Tensor4D, size: number, stride: number, pad: number
     save([input, value]);
     return {
       value,
-      // customGrad runs gradFunc outside any per-op tidy: free the padded copy here.
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.tidy(() => {
-          const [sx, sy] = saved as [tf.Tensor4D, tf.Tensor4D];
-          const padded = padHW(sx, pad, -Infinity);
-          const dPadded = tf.engine().runKernel(
-            "MaxPoolGrad",
-            { dy, input: padded, output: sy },
-            attrs as unknown as tf.NamedAttrMap,
-          ) as tf.Tensor4D;
-          return tf.slice(dPadded, [0, pad, pad, 0], sx.shape);
-        }),
+      // customGrad runs gradFunc outside any per-op tidy: each temporary is freed as soon
+      // as it is dead, so the allocator can reuse its block for the next one.
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sy] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const padded = padHW(sx, pad, -Infinity);
+        const dPadded = tf.engine().runKernel(
+          "MaxPoolGrad",
+          { dy, input: padded, output: sy },
+          attrs as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor4D;
+        padded.dispose();
+        const dx = unpadHW(dPadded, pad, sx.shape);
+        dPadded.dispose();
+        return dx;
+      },
     };
   });
   return op(x) as tf.Tensor4D;
@@ -239,6 +242,11 @@ function explicitPaddingSupported(): boolean {
 /** Pads H and W of an NHWC tensor by `pad` on every side with `value`. */
 function padHW(x: tf.Tensor4D, pad: number, value = 0): tf.Tensor4D {
   return tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]], value);
+}
+
+/** The inverse of {@link padHW}: the interior of shape `shape` (the pad's gradient). */
+function unpadHW(x: tf.Tensor4D, pad: number, shape: number[]): tf.Tensor4D {
+  return tf.slice(x, [0, pad, pad, 0], shape);
 }
 
 /**
@@ -263,7 +271,54 @@ export function conv2dSymmetric(
   if (stride === 1 && kernel.shape[1] === k && 2 * pad === k - 1) {
     return tf.conv2d(x, kernel, 1, "same");
   }
-  return tf.tidy(() => tf.conv2d(padHW(x, pad), kernel, stride, "valid"));
+  return paddedConv2d(x, kernel, stride, pad);
+}
+
+/**
+ * `tf.pad` with zeros, then a "valid" conv2d, for engines without explicit padding, with the
+ * gradient of that pair: Conv2DBackpropFilter on the padded input, Conv2DBackpropInput to
+ * the padded shape, then the slice that is the pad's gradient (the stock gradients' kernels
+ * and attributes, so the same values bit for bit). What waits for the backward pass is the
+ * unpadded input (shared with the layer before) and the kernel, not a padded copy of the
+ * input (the stem's image batch, the first conv of each stride-2 block); the copy is
+ * rebuilt in the backward pass and freed at once.
+ */
+function paddedConv2d(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  stride: number,
+  pad: number,
+): tf.Tensor4D {
+  const attrs = { strides: stride, pad: "valid", dataFormat: "NHWC" };
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, filter, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
+    const value = tf.conv2d(padHW(input, pad), filter, stride, "valid");
+    save([input, filter]);
+    return {
+      value,
+      // Outside any per-op tidy (see paddedMaxPool): temporaries are freed by hand.
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sk] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const padded = padHW(sx, pad);
+        const dFilter = tf.engine().runKernel(
+          "Conv2DBackpropFilter",
+          { x: padded, dy },
+          { ...attrs, filterShape: sk.shape } as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor4D;
+        const paddedShape = padded.shape;
+        padded.dispose();
+        const dPadded = tf.engine().runKernel(
+          "Conv2DBackpropInput",
+          { dy, filter: sk },
+          { ...attrs, inputShape: paddedShape } as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor4D;
+        const dx = unpadHW(dPadded, pad, sx.shape);
+        dPadded.dispose();
+        return [dx, dFilter];
+      },
+    };
+  });
+  return op(x, kernel) as tf.Tensor4D;
 }
 
 /**

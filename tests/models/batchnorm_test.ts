@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import { assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
-import { useTestEngine } from "../helpers.ts";
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
+import { TEST_ENGINE, useTestEngine } from "../helpers.ts";
 import { BatchNorm } from "../../src/models/batchnorm.ts";
 
 Deno.test("BatchNorm: training uses batch statistics and updates running stats as PyTorch (momentum 0.1, unbiased variance)", async () => {
@@ -117,3 +117,23 @@ for (const shape of [[3, 5, 4, 6], [7, 5, 6], [9, 6]]) {
     tf.dispose([x, w]);
   });
 }
+
+Deno.test({
+  name: `BatchNorm: the native training forward allocates no activation-sized temporaries${
+    TEST_ENGINE === "tensorflow" ? "" : " (IGNORED: native engine only; deno task test:native)"
+  }`,
+  ignore: TEST_ENGINE !== "tensorflow",
+  fn: async () => {
+    await useTestEngine();
+    const bn = new BatchNorm("bn", "encoder.x", 8);
+    const x = tf.randomNormal([4, 6, 5, 8], 1, 2, "float32", 21);
+    const profile = await tf.profile(() => tf.dispose(bn.apply(x, true)));
+    // Kernels that wrote a tensor the size of x, other than views (Reshape): the composed
+    // forward wrote five (Sub, Square, Sub, Multiply, Add); the fused op writes its output.
+    const big = profile.kernels.filter((k) =>
+      k.name !== "Reshape" && k.outputShapes.some((s) => s.reduce((a, b) => a * b, 1) === x.size)
+    ).map((k) => k.name);
+    assert(big.length <= 1, `activation-sized outputs: ${big.join(", ")}`);
+    tf.dispose(x);
+  },
+});
