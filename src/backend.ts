@@ -22,35 +22,11 @@ import {
   SETUP_COMMAND,
 } from "./backend/native.ts";
 
+import { BACKEND_REQUESTS, type BackendRequest } from "./backend/requests.ts";
+
+export { BACKEND_REQUESTS, type BackendRequest } from "./backend/requests.ts";
 export { installGradPatches } from "./backend/grad_patches.ts";
 export { noGrad } from "./backend/no_grad.ts";
-
-/**
- * A backend the user can ask for (`--backend`). `auto` picks the fastest one available:
- * the native libtensorflow binding if installed, otherwise wasm.
- *
- * @example
- * ```ts
- * const request: BackendRequest = "wasm";
- * ```
- */
-export type BackendRequest = "auto" | "tensorflow" | "wasm" | "webgpu" | "cpu";
-
-/**
- * Every accepted {@link BackendRequest}, in the order shown to users.
- *
- * @example
- * ```ts
- * if (!BACKEND_REQUESTS.includes(flag as BackendRequest)) throw new Error("bad --backend");
- * ```
- */
-export const BACKEND_REQUESTS: readonly BackendRequest[] = Object.freeze([
-  "auto",
-  "tensorflow",
-  "wasm",
-  "webgpu",
-  "cpu",
-]);
 
 /**
  * The outcome of {@link selectBackend}.
