@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { encodeNpz } from "../src/data/npz.ts";
+import { encodeNpz } from "../src/data/numpy/mod.ts";
 import { configHash, resolveConfig } from "../src/train/config.ts";
 import { runIdentity } from "../src/runner/run_hash.ts";
 import { readCheckpoint, saveCheckpoint } from "../src/train/checkpoint.ts";
