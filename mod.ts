@@ -11,7 +11,7 @@
  *
  * @module
  */
-export { type BackendChoice, type BackendRequest, selectBackend } from "./src/backend.ts";
+export { type BackendChoice, type BackendRequest, selectBackend } from "./src/backend/mod.ts";
 export {
   applySet,
   ConfigError,

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { selectBackend } from "../src/backend.ts";
+import { selectBackend } from "../src/backend/mod.ts";
 import { type ConfigValue, resolveConfig, type RunConfig } from "../src/train/config.ts";
 
 /**
