@@ -11,7 +11,7 @@
  *
  * @module
  */
-export { type BackendChoice, type BackendRequest, selectBackend } from "./src/backend.ts";
+export { type BackendChoice, type BackendRequest, selectBackend } from "./src/backend/mod.ts";
 export { ConfigError } from "./src/config/error.ts";
 export { configHash } from "./src/config/hash.ts";
 export type {

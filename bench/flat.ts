@@ -14,7 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { type BackendRequest, selectBackend } from "../src/backend.ts";
+import { type BackendRequest, selectBackend } from "../src/backend/mod.ts";
 import { loadDataset } from "../src/data/registry.ts";
 import { getMethodEntry } from "../src/methods/registry.ts";
 import { resolveConfig } from "../src/resolve/resolve_config.ts";

@@ -39,7 +39,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { selectBackend } from "../src/backend.ts";
+import { selectBackend } from "../src/backend/mod.ts";
 import { type Batch, type DatasetInfo, disposeBatch } from "../src/data/types.ts";
 import { DATASET_SPECS, lazyOf } from "../src/data/specs.ts";
 import { getMethodEntry } from "../src/methods/registry.ts";

@@ -16,7 +16,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { type BackendRequest, selectBackend } from "../src/backend.ts";
+import { type BackendRequest, selectBackend } from "../src/backend/mod.ts";
 import { caseByName, microBatchOf } from "./cases.ts";
 
 /** What one measurement reports (one JSON line). */

@@ -7,7 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../src/backend.ts";
+import { selectBackend } from "../src/backend/mod.ts";
 
 const choice = await selectBackend("tensorflow");
 const x = tf.randomNormal([8, 12, 12, 3], 0, 1, "float32", 1) as tf.Tensor4D;

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
-import { encodeNpz } from "../src/data/npz.ts";
+import { encodeNpz } from "../src/data/numpy/mod.ts";
 import { expandRuns } from "../src/experiment/expand.ts";
 import { parseExperiment } from "../src/experiment/schema.ts";
 import { standInArrays } from "./fixtures/make_npz.ts";

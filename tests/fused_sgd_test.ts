@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { selectBackend } from "../src/backend.ts";
+import { selectBackend } from "../src/backend/mod.ts";
 import { makeParam, type Param } from "../src/models/params.ts";
 import { Sgd, type SgdOptions } from "../src/optim/sgd.ts";
 import { fusedSgdStep } from "../src/optim/fused_sgd.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { selectBackend } from "../src/backend.ts";
+import { selectBackend } from "../src/backend/mod.ts";
 import type { ConfigValue, RunConfig } from "../src/config/types.ts";
 import { resolveConfig } from "../src/resolve/resolve_config.ts";
 

@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { selectBackend } from "../src/backend.ts";
+import { selectBackend } from "../src/backend/mod.ts";
 import { loadBlas } from "../src/kernels/blas.ts";
 import { memoryOf } from "../src/kernels/memory.ts";
 import { setIm2colChunk } from "../src/kernels/conv.ts";

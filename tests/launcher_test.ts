@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { main } from "../src/cli/reproduce.ts";
 import { parseExperiment } from "../src/experiment/schema.ts";
-import { FlagError } from "../src/runner/flags.ts";
+import { UsageError } from "../src/cli/command.ts";
 import { parseLauncherFlags, reportJobFlags } from "../src/runner/launcher.ts";
 import { capture } from "./fixtures/capture.ts";
 
@@ -31,7 +31,7 @@ async function withExperiment(fn: (file: string, out: string) => Promise<void>):
 Deno.test("launcher: local by default; Slurm flags need --launcher slurm", () => {
   const exp = parseExperiment(YAML, "experiments/lt.yaml");
   assert.equal(parseLauncherFlags({}, exp, "quick").kind, "local");
-  assert.throws(() => parseLauncherFlags({ slurmOpt: ["time=1:00"] }, exp, "quick"), FlagError);
+  assert.throws(() => parseLauncherFlags({ slurmOpt: ["time=1:00"] }, exp, "quick"), UsageError);
   assert.throws(
     () => parseLauncherFlags({ arrayLimit: "4" }, exp, "quick"),
     /needs --launcher slurm/,

@@ -2,7 +2,7 @@ import { assert, assertEquals } from "./assert.ts";
 import { main } from "../src/cli/prepare.ts";
 import { checkCremaD } from "../src/data/loaders/crema_d.ts";
 import { checkAve } from "../src/data/loaders/ave.ts";
-import { parseNpy } from "../src/data/npz.ts";
+import { parseNpy } from "../src/data/numpy/mod.ts";
 import { hasFfmpeg } from "../src/data/prepare_media.ts";
 import { encodeWav, tone } from "./fixtures/media.ts";
 import { tempOut } from "./helpers.ts";

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { encodeNpz } from "../src/data/npz.ts";
+import { encodeNpz } from "../src/data/numpy/mod.ts";
 import { configHash } from "../src/config/hash.ts";
 import { resolveConfig } from "../src/resolve/resolve_config.ts";
 import { runIdentity } from "../src/runner/run_hash.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseExperiment } from "../src/experiment/schema.ts";
-import { FlagError } from "../src/runner/flags.ts";
+import { UsageError } from "../src/cli/command.ts";
 import {
   parseSlurmOpts,
   reportJobOptions,
@@ -25,7 +25,7 @@ Deno.test("slurm_options: --slurm-opt KEY=VALUE, underscores as dashes, flags wi
   });
 });
 
-Deno.test("slurm_options: bad --slurm-opt values are one FlagError naming the option", () => {
+Deno.test("slurm_options: bad --slurm-opt values are one UsageError naming the option", () => {
   const bad: [string, RegExp][] = [
     ["array=0-3", /array cannot be set: .*--array-limit/],
     ["output=x.log", /output cannot be set/],
@@ -41,7 +41,7 @@ Deno.test("slurm_options: bad --slurm-opt values are one FlagError naming the op
   for (const [raw, re] of bad) {
     assert.throws(
       () => parseSlurmOpts([raw]),
-      (e: Error) => e instanceof FlagError && re.test(e.message),
+      (e: Error) => e instanceof UsageError && re.test(e.message),
       raw,
     );
   }

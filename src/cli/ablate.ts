@@ -4,7 +4,11 @@
  *
  * @module
  */
+import { runCommand } from "./command.ts";
 import { main as reproduce } from "./reproduce.ts";
+
+/** The flags are `reproduce`'s: read there, but a `--help` anywhere is answered here. */
+const SPEC = { usage: "usage: main.ts ablate [reproduce flags]   (= main.ts reproduce table5)" };
 
 /**
  * Entry point of `ablate`; returns the exit code of `reproduce table5`.
@@ -14,10 +18,6 @@ import { main as reproduce } from "./reproduce.ts";
  * await main(["--seeds", "1"]);
  * ```
  */
-export async function main(args: string[]): Promise<number> {
-  if (args.includes("--help") || args.includes("-h")) {
-    console.log("usage: main.ts ablate [reproduce flags]   (= main.ts reproduce table5)");
-    return 0;
-  }
-  return await reproduce(["table5", ...args]);
+export function main(args: string[]): Promise<number> {
+  return runCommand(args, SPEC, () => reproduce(["table5", ...args]));
 }

@@ -9,14 +9,21 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { LOADERS } from "../data/loaders/mod.ts";
 import type { CheckReport } from "../data/loaders/types.ts";
 import { DATASET_SPECS } from "../data/specs.ts";
-import { reportError, UsageError } from "./errors.ts";
 import { defaultOut } from "../runner/permissions.ts";
+import { runCommand, UsageError } from "./command.ts";
 
-const USAGE = "usage: main.ts datasets check [--data-root DIR] [--dataset NAME] [--cache-dir DIR]";
+const SPEC = {
+  usage: "usage: main.ts datasets check [--data-root DIR] [--dataset NAME] [--cache-dir DIR]",
+  options: {
+    "data-root": { type: "string" },
+    dataset: { type: "string" },
+    "cache-dir": { type: "string" },
+  },
+  positionals: true,
+} as const;
 
 /** One row of the check table: a report, or a dataset without a loader. */
 export type CheckRow = CheckReport | { dataset: string; status: "no loader yet" };
@@ -137,47 +144,25 @@ export function cacheLine(dir: string): string {
  * await main(["check", "--data-root", "data"]);
  * ```
  */
-export async function main(args: string[]): Promise<number> {
-  try {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        options: {
-          "data-root": { type: "string" },
-          dataset: { type: "string" },
-          "cache-dir": { type: "string" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: true,
-      });
-    } catch (e) {
-      throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-    }
-    if (parsed.values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    const [what, ...extra] = parsed.positionals;
+export function main(args: string[]): Promise<number> {
+  return runCommand(args, SPEC, async ({ values, positionals }) => {
+    const [what, ...extra] = positionals;
     if (what !== "check" || extra.length) {
       throw new UsageError(
-        `expected the sub-command 'check' (got '${parsed.positionals.join(" ")}')\n${USAGE}`,
+        `expected the sub-command 'check' (got '${positionals.join(" ")}')\n${SPEC.usage}`,
       );
     }
-    const one = parsed.values.dataset;
+    const one = values.dataset;
     if (one !== undefined && !DATASET_SPECS[one]) {
       throw new UsageError(
         `unknown dataset '${one}'. Valid datasets: ${Object.keys(DATASET_SPECS).join(", ")}`,
       );
     }
-    const root = parsed.values["data-root"] ?? "data";
+    const root = values["data-root"] ?? "data";
     const rows = await checkAll(root, one === undefined ? undefined : [one]);
     console.log(formatCheck(rows));
-    console.log(cacheLine(parsed.values["cache-dir"] ?? `${defaultOut()}/cache`));
+    console.log(cacheLine(values["cache-dir"] ?? `${defaultOut()}/cache`));
     if (one !== undefined) return rows[0].status === "found" ? 0 : 1;
     return 0;
-  } catch (e) {
-    return reportError(e);
-  }
+  });
 }

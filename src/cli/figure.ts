@@ -5,15 +5,19 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { loadExperiment } from "../experiment/catalog.ts";
 import { writeHtmlReport } from "../report/html_report.ts";
 import { type FigureFormat, isFigure, loadReport, writeFigure } from "../report/report.ts";
-import { choice, errorExitCode, FlagError } from "../runner/flags.ts";
-import { registryCheck } from "./table.ts";
 import { defaultOut } from "../runner/permissions.ts";
+import { runCommand, UsageError } from "./command.ts";
+import { choice } from "./flag_values.ts";
+import { experimentArg, registryCheck, requireFinishedRuns } from "./report_args.ts";
 
-const USAGE = "usage: main.ts figure <experiment> [--format svg|png|html] [--out DIR]";
+const SPEC = {
+  usage: "usage: main.ts figure <experiment> [--format svg|png|html] [--out DIR]",
+  options: { format: { type: "string" }, out: { type: "string" } },
+  positionals: true,
+} as const;
 
 /**
  * Entry point of `figure`; returns the exit code.
@@ -23,49 +27,24 @@ const USAGE = "usage: main.ts figure <experiment> [--format svg|png|html] [--out
  * await main(["fig2", "--format", "png"]);
  * ```
  */
-export async function main(args: string[]): Promise<number> {
-  try {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        options: {
-          format: { type: "string" },
-          out: { type: "string" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: true,
-      });
-    } catch (e) {
-      throw new FlagError(`${(e as Error).message}\n${USAGE}`);
-    }
-    if (parsed.values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    if (parsed.positionals.length !== 1) {
-      throw new FlagError(`expected one experiment name\n${USAGE}`);
-    }
+export function main(args: string[]): Promise<number> {
+  return runCommand(args, SPEC, async ({ values, positionals }) => {
+    const name = experimentArg(positionals, SPEC.usage);
     const format: FigureFormat | "html" = choice(
       "format",
-      parsed.values.format,
+      values.format,
       ["svg", "png", "html"] as const,
       "svg",
     );
-    const out = parsed.values.out ?? defaultOut();
-    const exp = await loadExperiment(parsed.positionals[0]);
+    const out = values.out ?? defaultOut();
+    const exp = await loadExperiment(name);
     if (!isFigure(exp)) {
-      throw new FlagError(
+      throw new UsageError(
         `${exp.name} is a ${exp.report.kind} experiment, not a figure: use "main.ts table ${exp.name}"`,
       );
     }
     const report = await loadReport(exp, { out });
-    if (report.table.facts.runs === 0) {
-      throw new FlagError(
-        `no finished runs under ${out}/runs/${exp.name}: run "deno task reproduce ${exp.name}" first`,
-      );
-    }
+    requireFinishedRuns(report.table.facts.runs, out, exp.name);
     if (format === "html") {
       console.log(await writeHtmlReport(report, { out, implemented: await registryCheck() }));
       return 0;
@@ -73,7 +52,5 @@ export async function main(args: string[]): Promise<number> {
     const [path] = await writeFigure(report, [format], out);
     console.log(path);
     return 0;
-  } catch (e) {
-    return errorExitCode(e);
-  }
+  });
 }

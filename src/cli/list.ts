@@ -6,7 +6,10 @@
 import { listDatasets } from "../data/registry.ts";
 import { describeParams } from "../methods/params.ts";
 import { listMethods } from "../methods/registry.ts";
-import { reportError, UsageError } from "./errors.ts";
+import { runCommand, UsageError } from "./command.ts";
+
+/** `list` reads its one argument itself: no flags, no `--help`. */
+const SPEC = { usage: "usage: main.ts list methods|datasets|experiments", help: false } as const;
 
 function table(rows: { name: string; description: string }[]): string {
   const w = Math.max(...rows.map((r) => r.name.length));
@@ -53,9 +56,9 @@ export function methodsHelp(): string {
  * await main(["methods"]);
  * ```
  */
-export async function main(args: string[]): Promise<number> {
-  try {
-    const what = args[0];
+export function main(args: string[]): Promise<number> {
+  return runCommand(args, SPEC, async ({ positionals }) => {
+    const what = positionals[0];
     if (what === "methods") console.log(methodsHelp());
     else if (what === "datasets") {
       // The paper's eight, then the feature datasets declared in experiment files.
@@ -84,11 +87,7 @@ export async function main(args: string[]): Promise<number> {
           })),
         ),
       );
-    } else {throw new UsageError(
-        `usage: main.ts list methods|datasets|experiments (got '${what ?? ""}')`,
-      );}
+    } else throw new UsageError(`${SPEC.usage} (got '${what ?? ""}')`);
     return 0;
-  } catch (e) {
-    return reportError(e);
-  }
+  });
 }

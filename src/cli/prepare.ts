@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { reportError, UsageError } from "./errors.ts";
+import { runCommand, UsageError } from "./command.ts";
 import {
   prepareAve,
   prepareCremaD,
@@ -25,6 +24,22 @@ const PREPARERS: Record<string, (o: PrepareOptions) => Promise<PrepareSummary>> 
 const USAGE = "usage: main.ts prepare <crema-d|ave|vggsound50> --from RAW --to ROOT [--jobs N] " +
   "[--splits DIR] [--list vggsound.csv --classes FILE]";
 
+/** `prepare` has no `--help` flag, and its flag errors end in "; <usage>". */
+const SPEC = {
+  usage: USAGE,
+  options: {
+    from: { type: "string" },
+    to: { type: "string" },
+    jobs: { type: "string", default: "2" },
+    splits: { type: "string" },
+    list: { type: "string" },
+    classes: { type: "string" },
+  },
+  positionals: true,
+  help: false,
+  usageSeparator: "; ",
+} as const;
+
 /**
  * Entry point of `prepare`; returns the exit code (1 when some clips failed).
  *
@@ -33,26 +48,8 @@ const USAGE = "usage: main.ts prepare <crema-d|ave|vggsound50> --from RAW --to R
  * await main(["crema-d", "--from", "CREMA-D", "--to", "data"]);
  * ```
  */
-export async function main(args: string[]): Promise<number> {
-  try {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          from: { type: "string" },
-          to: { type: "string" },
-          jobs: { type: "string", default: "2" },
-          splits: { type: "string" },
-          list: { type: "string" },
-          classes: { type: "string" },
-        },
-      });
-    } catch (e) {
-      throw new UsageError(`${(e as Error).message}; ${USAGE}`);
-    }
-    const { values, positionals } = parsed;
+export function main(args: string[]): Promise<number> {
+  return runCommand(args, SPEC, async ({ values, positionals }) => {
     const name = positionals[0];
     if (!name || positionals.length > 1) throw new UsageError(USAGE);
     const prep = PREPARERS[name];
@@ -84,7 +81,5 @@ export async function main(args: string[]): Promise<number> {
     if (s.failed.length > 10) console.log(`  ... and ${s.failed.length - 10} more`);
     for (const n of s.notes) console.log(`note: ${n}`);
     return s.failed.length > 0 ? 1 : 0;
-  } catch (e) {
-    return reportError(e);
-  }
+  });
 }

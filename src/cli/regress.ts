@@ -15,7 +15,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { listExperiments, loadExperiment } from "../experiment/catalog.ts";
 import type { Experiment } from "../experiment/types.ts";
 import { readExperimentRuns } from "../report/records.ts";
@@ -29,16 +28,29 @@ import {
   renderReference,
 } from "../report/reference.ts";
 import { loadReport, writeAtomic } from "../report/report.ts";
-import { choice, errorExitCode, FlagError, nonNegative, positiveInt } from "../runner/flags.ts";
 import type { PlanDeps } from "../runner/plan.ts";
 import { createProgress, type ProgressSink } from "../runner/progress.ts";
 import { runExperiment } from "../runner/run_experiment.ts";
 import type { WorkerCommand } from "../runner/worker.ts";
 import { defaultOut } from "../runner/permissions.ts";
+import { BACKEND_REQUESTS } from "../backend/requests.ts";
+import { runCommand, UsageError } from "./command.ts";
+import { choice, nonNegative, positiveInt } from "./flag_values.ts";
 
-const USAGE =
-  "usage: main.ts regress [--against reference|published] [--tolerance X] [--update] [--jobs N] " +
-  "[--backend B] [--out DIR] [--experiment NAME]";
+const SPEC = {
+  usage:
+    "usage: main.ts regress [--against reference|published] [--tolerance X] [--update] [--jobs N] " +
+    "[--backend B] [--out DIR] [--experiment NAME]",
+  options: {
+    against: { type: "string" },
+    tolerance: { type: "string" },
+    update: { type: "boolean" },
+    jobs: { type: "string" },
+    backend: { type: "string" },
+    out: { type: "string" },
+    experiment: { type: "string" },
+  },
+} as const;
 
 /** Tolerance used across backends when `--tolerance` is not given: |a - b| <= 0.05 x max(1, |b|). */
 export const CROSS_BACKEND_TOLERANCE = 0.05;
@@ -103,7 +115,7 @@ export async function regressReference(opts: RegressReferenceOptions): Promise<n
       text = await Deno.readTextFile(opts.referencePath);
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
-      throw new FlagError(
+      throw new UsageError(
         `no reference ${opts.referencePath}: create it with "main.ts regress --update"`,
       );
     }
@@ -171,7 +183,7 @@ export async function regressReference(opts: RegressReferenceOptions): Promise<n
       return 0;
     }
     if (!previous) {
-      throw new FlagError(
+      throw new UsageError(
         `no reference ${opts.referencePath}: create it with "main.ts regress --update"`,
       );
     }
@@ -244,7 +256,7 @@ export async function regressPublished(
     }
   }
   if (checked === 0) {
-    throw new FlagError(
+    throw new UsageError(
       `no paper-profile runs under ${opts.out}/runs with published counterparts: run e.g. ` +
         `"deno task reproduce table2 --profile paper --data-root DIR" first`,
     );
@@ -259,7 +271,7 @@ export async function regressPublished(
  * Checks a reference CSV before a regression run: it parses, has its `# experiment`,
  * `# backend` and `# runs` lines, `# runs` distinct runs, and every per-epoch key family
  * (`epoch<E>.x`, `method<E>.x`) of a run present for every epoch, ending in a newline: a
- * truncated or cut reference is one error naming the file (a {@linkcode FlagError}).
+ * truncated or cut reference is one error naming the file (a {@linkcode UsageError}).
  *
  * @example
  * ```ts ignore
@@ -268,7 +280,7 @@ export async function regressPublished(
  */
 export function checkReferenceText(text: string, path: string): void {
   const bad = (what: string) =>
-    new FlagError(
+    new UsageError(
       `reference ${path} is damaged (${what}); restore it from version control or re-pin it with "main.ts regress --update"`,
     );
   if (!text.endsWith("\n")) throw bad("it does not end with a newline: cut short");
@@ -320,37 +332,12 @@ export function checkReferenceText(text: string, path: string): void {
  * await main(["--against", "reference"]);
  * ```
  */
-export async function main(args: string[]): Promise<number> {
-  try {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        options: {
-          against: { type: "string" },
-          tolerance: { type: "string" },
-          update: { type: "boolean" },
-          jobs: { type: "string" },
-          backend: { type: "string" },
-          out: { type: "string" },
-          experiment: { type: "string" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: false,
-      });
-    } catch (e) {
-      throw new FlagError(`${(e as Error).message}\n${USAGE}`);
-    }
-    const v = parsed.values;
-    if (v.help) {
-      console.log(USAGE);
-      return 0;
-    }
+export function main(args: string[]): Promise<number> {
+  return runCommand(args, SPEC, async ({ values: v }) => {
     const against = choice("against", v.against, ["reference", "published"] as const, "reference");
     const tolerance = nonNegative("tolerance", v.tolerance);
     if (against === "published") {
-      if (v.update) throw new FlagError("--update applies to --against reference only");
+      if (v.update) throw new UsageError("--update applies to --against reference only");
       return await regressPublished({ out: v.out ?? defaultOut(), k: tolerance ?? PUBLISHED_K });
     }
     const experiment = await loadExperiment(v.experiment ?? "ci");
@@ -367,15 +354,8 @@ export async function main(args: string[]): Promise<number> {
       update: v.update,
       deps: trainerDeps(),
       jobs: positiveInt("jobs", v.jobs),
-      backend: choice(
-        "backend",
-        v.backend,
-        ["auto", "tensorflow", "wasm", "webgpu", "cpu"] as const,
-        "auto",
-      ),
+      backend: choice("backend", v.backend, BACKEND_REQUESTS, "auto"),
       progress: createProgress({ tty: Deno.stderr.isTerminal() }),
     });
-  } catch (e) {
-    return errorExitCode(e);
-  }
+  });
 }

@@ -11,20 +11,11 @@
  * @module
  */
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { expandRuns } from "../experiment/expand.ts";
 import { loadExperiment } from "../experiment/catalog.ts";
 import { writeHtmlReport } from "../report/html_report.ts";
 import { renderTable } from "../report/report.ts";
 import { trainerDeps } from "../runner/defaults.ts";
-import {
-  choice,
-  errorExitCode,
-  FlagError,
-  joinNegativeValues,
-  positiveInt,
-  profileFlag,
-} from "../runner/flags.ts";
 import { ensureOutAccess } from "../runner/out_access.ts";
 import { defaultOut } from "../runner/permissions.ts";
 import { checkDataRoot } from "../data/input_identity.ts";
@@ -35,13 +26,39 @@ import { parseLauncherFlags, reportJobFlags, reportOnly, slurmLaunch } from "../
 import { launchSlurm } from "../runner/slurm_launcher.ts";
 import { collectStatus, formatStatus } from "../runner/status.ts";
 import { TENSORBOARD_ENV, tensorBoardSummaryLine } from "../runner/tensorboard.ts";
+import { BACKEND_REQUESTS } from "../backend/requests.ts";
+import { runCommand } from "./command.ts";
+import { choice, positiveInt, profileFlag } from "./flag_values.ts";
+import { experimentArg } from "./report_args.ts";
 
-const BACKENDS = ["auto", "tensorflow", "wasm", "webgpu", "cpu"] as const;
-
-const USAGE =
-  "usage: main.ts reproduce <experiment> [--profile quick|paper] [--seeds N] [--epochs N] [--jobs N] " +
-  "[--data-root DIR] [--cache-dir DIR] [--out DIR] [--backend auto|tensorflow|wasm|webgpu|cpu] [--set key=value ...] [--dry-run] [--no-report] [--no-wait] [--tensorboard DIR] " +
-  "[--launcher local|slurm] [--slurm-opt KEY=VALUE ...] [--array-limit N] [--status] [--report-only]";
+const SPEC = {
+  usage:
+    "usage: main.ts reproduce <experiment> [--profile quick|paper] [--seeds N] [--epochs N] [--jobs N] " +
+    "[--data-root DIR] [--cache-dir DIR] [--out DIR] [--backend auto|tensorflow|wasm|webgpu|cpu] [--set key=value ...] [--dry-run] [--no-report] [--no-wait] [--tensorboard DIR] " +
+    "[--launcher local|slurm] [--slurm-opt KEY=VALUE ...] [--array-limit N] [--status] [--report-only]",
+  options: {
+    profile: { type: "string" },
+    seeds: { type: "string" },
+    epochs: { type: "string" },
+    jobs: { type: "string" },
+    "data-root": { type: "string" },
+    "cache-dir": { type: "string" },
+    out: { type: "string" },
+    backend: { type: "string" },
+    set: { type: "string", multiple: true },
+    "dry-run": { type: "boolean" },
+    "no-report": { type: "boolean" },
+    "no-wait": { type: "boolean" },
+    tensorboard: { type: "string" },
+    launcher: { type: "string" },
+    "slurm-opt": { type: "string", multiple: true },
+    "array-limit": { type: "string" },
+    status: { type: "boolean" },
+    "report-only": { type: "boolean" },
+  },
+  positionals: true,
+  negativeValues: ["epochs", "seeds", "jobs"],
+} as const;
 
 /**
  * Entry point of `reproduce`; returns the exit code (0 all runs finished, 1 some run
@@ -52,49 +69,10 @@ const USAGE =
  * await main(["table4", "--seeds", "2"]);
  * ```
  */
-export async function main(args: string[]): Promise<number> {
+export function main(args: string[]): Promise<number> {
   const started = performance.now();
-  try {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: joinNegativeValues(args, ["epochs", "seeds", "jobs"]),
-        options: {
-          profile: { type: "string" },
-          seeds: { type: "string" },
-          epochs: { type: "string" },
-          jobs: { type: "string" },
-          "data-root": { type: "string" },
-          "cache-dir": { type: "string" },
-          out: { type: "string" },
-          backend: { type: "string" },
-          set: { type: "string", multiple: true },
-          "dry-run": { type: "boolean" },
-          "no-report": { type: "boolean" },
-          "no-wait": { type: "boolean" },
-          tensorboard: { type: "string" },
-          launcher: { type: "string" },
-          "slurm-opt": { type: "string", multiple: true },
-          "array-limit": { type: "string" },
-          status: { type: "boolean" },
-          "report-only": { type: "boolean" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: true,
-      });
-    } catch (e) {
-      throw new FlagError(`${(e as Error).message}\n${USAGE}`);
-    }
-    const v = parsed.values;
-    if (v.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    if (parsed.positionals.length !== 1) {
-      throw new FlagError(`expected one experiment name\n${USAGE}`);
-    }
-    const exp = await loadExperiment(parsed.positionals[0]);
+  return runCommand(args, SPEC, async ({ values: v, positionals }) => {
+    const exp = await loadExperiment(experimentArg(positionals, SPEC.usage));
     // Default: the project's results/, whatever the current directory (permissions.ts).
     const out = v.out ?? defaultOut();
     // Under deno task's -P set an --out outside results/ restarts with write access to it.
@@ -109,7 +87,7 @@ export async function main(args: string[]): Promise<number> {
       sets: v.set ?? [],
     };
     const jobs = positiveInt("jobs", v.jobs) ?? navigator.hardwareConcurrency ?? 1;
-    const backend = choice("backend", v.backend, BACKENDS, "auto");
+    const backend = choice("backend", v.backend, BACKEND_REQUESTS, "auto");
     const launcher = parseLauncherFlags(
       { launcher: v.launcher, slurmOpt: v["slurm-opt"], arrayLimit: v["array-limit"] },
       exp,
@@ -227,7 +205,5 @@ export async function main(args: string[]): Promise<number> {
       return 1;
     }
     return 0;
-  } catch (e) {
-    return errorExitCode(e);
-  }
+  });
 }

@@ -6,36 +6,22 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { loadExperiment } from "../experiment/catalog.ts";
 import { writeHtmlReport } from "../report/html_report.ts";
 import { loadReport, renderTable, type TableFormat, writeTables } from "../report/report.ts";
-import { choice, errorExitCode, FlagError } from "../runner/flags.ts";
 import { expandRuns } from "../experiment/expand.ts";
 import { defaultOut } from "../runner/permissions.ts";
 import { readExperimentRuns } from "../report/records.ts";
 import type { TableModel } from "../report/table_model.ts";
+import { runCommand } from "./command.ts";
+import { choice } from "./flag_values.ts";
+import { experimentArg, registryCheck, requireFinishedRuns } from "./report_args.ts";
 
-const USAGE = "usage: main.ts table <experiment> [--format md|csv|tex|html] [--out DIR]";
-
-/**
- * Whether a method is implemented, from the method registry (every method counts as
- * implemented when the registry cannot be loaded).
- *
- * @example
- * ```ts ignore
- * const implemented = await registryCheck();
- * implemented("ibml"); // true
- * ```
- */
-export async function registryCheck(): Promise<(method: string) => boolean> {
-  try {
-    const registry = await import("../methods/registry.ts");
-    return (m: string) => registry.hasMethod(m);
-  } catch {
-    return () => true;
-  }
-}
+const SPEC = {
+  usage: "usage: main.ts table <experiment> [--format md|csv|tex|html] [--out DIR]",
+  options: { format: { type: "string" }, out: { type: "string" } },
+  positionals: true,
+} as const;
 
 /**
  * Runs the experiment plans per cell, for the profile its finished runs were made with
@@ -79,49 +65,24 @@ function recordWarnings(t: TableModel, experiment: string): number {
  * await main(["table4", "--format", "md"]);
  * ```
  */
-export async function main(args: string[]): Promise<number> {
-  try {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        options: {
-          format: { type: "string" },
-          out: { type: "string" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: true,
-      });
-    } catch (e) {
-      throw new FlagError(`${(e as Error).message}\n${USAGE}`);
-    }
-    if (parsed.values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    if (parsed.positionals.length !== 1) {
-      throw new FlagError(`expected one experiment name\n${USAGE}`);
-    }
+export function main(args: string[]): Promise<number> {
+  return runCommand(args, SPEC, async ({ values, positionals }) => {
+    const name = experimentArg(positionals, SPEC.usage);
     const format: TableFormat | "html" = choice(
       "format",
-      parsed.values.format,
+      values.format,
       ["md", "csv", "tex", "html"] as const,
       "md",
     );
-    const out = parsed.values.out ?? defaultOut();
-    const exp = await loadExperiment(parsed.positionals[0]);
+    const out = values.out ?? defaultOut();
+    const exp = await loadExperiment(name);
     const implemented = await registryCheck();
     const report = await loadReport(exp, {
       out,
       implemented,
       expectedPerCell: await plannedPerCell(exp, out),
     });
-    if (report.table.facts.runs === 0) {
-      throw new FlagError(
-        `no finished runs under ${out}/runs/${exp.name}: run "deno task reproduce ${exp.name}" first`,
-      );
-    }
+    requireFinishedRuns(report.table.facts.runs, out, exp.name);
     if (format === "html") {
       console.log(await writeHtmlReport(report, { out, implemented }));
       return 0;
@@ -130,7 +91,5 @@ export async function main(args: string[]): Promise<number> {
     const [path] = await writeTables(report.table, [format], out);
     console.error(`wrote ${path}`);
     return recordWarnings(report.table, exp.name);
-  } catch (e) {
-    return errorExitCode(e);
-  }
+  });
 }

@@ -20,7 +20,7 @@
 import { type Audio, avAudioFeature, aveAudioFeature, readWav, type StftPadMode } from "./audio.ts";
 import { decodeImage, resizeImage } from "./image.ts";
 import { byName } from "./frames.ts";
-import { parseNpy, toFloat32 } from "./npz.ts";
+import { parseNpy, toFloat32 } from "./numpy/mod.ts";
 
 /** Bump when the cache format or a computation changes. */
 export const AV_CACHE_VERSION = 1;

@@ -17,7 +17,7 @@
  * @module
  */
 import { ConfigError } from "../config/error.ts";
-import { type NpyArray, NpyFormatError, readNpz } from "./npz.ts";
+import { type NpyArray, NpyFormatError, readNpz } from "./numpy/mod.ts";
 import { MemorySplit } from "./memory.ts";
 import type { Dataset } from "./types.ts";
 

@@ -21,7 +21,7 @@
 import { parse } from "csv-parse/sync";
 import { aveAudioFeature, readWav } from "./audio.ts";
 import { byName } from "./frames.ts";
-import { encodeNpy } from "./npz.ts";
+import { encodeNpy } from "./numpy/mod.ts";
 import {
   copyOnce,
   eachLimit,

@@ -1,12 +1,16 @@
 /**
- * Names an experiment file may use: methods, datasets, metrics. The method list is the
- * harness's contract (design.md), independent of which methods are implemented yet; the
- * dataset facts come from the dataset specs.
+ * Names an experiment file may use: methods, datasets, metrics. The method names and
+ * labels are the method registry's (src/methods/registry.ts); the dataset facts come from
+ * the dataset specs.
  *
  * @module
  */
 import { DATASET_SPECS, lazyOf } from "../data/specs.ts";
 import { inspectNpz } from "../data/npz_dataset.ts";
+import { PAPER_METHODS } from "../methods/registry.ts";
+
+// The paper's method labels, for the experiment files' entries.
+export { methodLabel } from "../methods/registry.ts";
 
 /** A named bring-your-own-features dataset declared in an experiment file. */
 export interface FeatureDataset {
@@ -61,53 +65,16 @@ export function featureDatasets(): FeatureDataset[] {
   return [...FEATURE_DATASETS.values()];
 }
 
-/** Method names of the CLI contract (composed `bio+<method>` variants are also accepted). */
-export const KNOWN_METHODS: readonly string[] = [
-  "sum",
-  "concat",
-  "unimodal",
-  "ogm-ge",
-  "pmr",
-  "mmcosine",
-  "agm",
-  "inforeg",
-  "mmpareto",
-  "mla",
-  "dgl",
-  "arl",
-  "ibml",
-  "bio+ogm-ge",
-  "bio+pmr",
-];
-
 /**
- * The paper's name for a method (tables and legends).
+ * Method names of the CLI contract (composed `bio+<method>` variants included): the
+ * method registry's names.
  *
  * @example
  * ```ts
- * methodLabel("ogm-ge"); // "OGM-GE"
+ * KNOWN_METHODS.includes("ibml"); // true
  * ```
  */
-export function methodLabel(name: string): string {
-  const labels: Record<string, string> = {
-    sum: "Summation",
-    concat: "Concatenation",
-    unimodal: "Unimodal",
-    "ogm-ge": "OGM-GE",
-    pmr: "PMR",
-    mmcosine: "MMCosine",
-    agm: "AGM",
-    inforeg: "InfoReg",
-    mmpareto: "MMPareto",
-    mla: "MLA",
-    dgl: "DGL",
-    arl: "ARL",
-    ibml: "IBML (ours)",
-    "bio+ogm-ge": "BIO+OGM-GE",
-    "bio+pmr": "BIO+PMR",
-  };
-  return labels[name] ?? name;
-}
+export const KNOWN_METHODS: readonly string[] = PAPER_METHODS;
 
 /**
  * Whether `name` is a method of the contract.

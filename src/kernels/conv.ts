@@ -304,7 +304,7 @@ export function blasConvKernels(
 /**
  * A Conv2D gradient that calls the `Conv2DBackpropInput` / `Conv2DBackpropFilter` kernels
  * directly while `active()` holds (NHWC, dilation 1), else `previous` (the gradient
- * registered before, e.g. backend.ts's patched one).
+ * registered before, e.g. the patched one of src/backend/patches/).
  *
  * @example
  * ```ts ignore
@@ -347,7 +347,7 @@ export function conv2dGradient(previous: tf.GradConfig, active: () => boolean): 
 /**
  * `MaxPoolGrad` (NHWC) as one pass over the pooling windows: each window's gradient goes to
  * its first maximal input (the cpu kernel's and PyTorch's tie rule; padded cells never
- * win). Replaces the wasm kernel, which is slow and needs backend.ts's shift workaround.
+ * win). Replaces the wasm kernel, which is slow and needs the shift workaround of src/backend/patches/max_pool_grad.ts.
  *
  * @example
  * ```ts ignore

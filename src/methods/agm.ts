@@ -26,7 +26,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { noGrad } from "../backend.ts";
+import { noGrad } from "../backend/no_grad.ts";
 import type { FusionModel } from "../models/model.ts";
 import { ConfigError } from "../config/error.ts";
 import {

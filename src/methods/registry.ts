@@ -1,5 +1,7 @@
 /**
- * The method registry: every method file's entry, by name.
+ * The method registry: every method file's entry, by name, with the paper's label. The
+ * one list of method names: the CLI contract (`PAPER_METHODS`), experiment files
+ * (src/experiment/names.ts) and `list methods` all read it.
  *
  * @module
  */
@@ -20,43 +22,59 @@ import { bioPmr, pmr } from "./pmr.ts";
 import { sum } from "./sum.ts";
 import { unimodal } from "./unimodal.ts";
 
-/** Every implemented method's entry, in `list methods` order. */
-const ENTRIES: readonly MethodEntry[] = [
-  sum,
-  concat,
-  unimodal,
-  mmpareto,
-  mla,
-  dgl,
-  arl,
-  ogmGe,
-  pmr,
-  mmcosine,
-  agm,
-  inforeg,
-  ibml,
-  bioOgmGe,
-  bioPmr,
+/** A registered method: its entry and the paper's name for it. */
+interface Registered {
+  /** The method file's entry (its `name` is the registry name, `--method`). */
+  entry: MethodEntry;
+  /** The paper's name (tables and legends). */
+  label: string;
+}
+
+/**
+ * Every method, in `list methods` order: the one list of method names (each name is its
+ * entry's `name`). The entries are read at import: no method file imports this registry.
+ */
+const METHODS: readonly Registered[] = [
+  { entry: sum, label: "Summation" },
+  { entry: concat, label: "Concatenation" },
+  { entry: unimodal, label: "Unimodal" },
+  { entry: mmpareto, label: "MMPareto" },
+  { entry: mla, label: "MLA" },
+  { entry: dgl, label: "DGL" },
+  { entry: arl, label: "ARL" },
+  { entry: ogmGe, label: "OGM-GE" },
+  { entry: pmr, label: "PMR" },
+  { entry: mmcosine, label: "MMCosine" },
+  { entry: agm, label: "AGM" },
+  { entry: inforeg, label: "InfoReg" },
+  { entry: ibml, label: "IBML (ours)" },
+  { entry: bioOgmGe, label: "BIO+OGM-GE" },
+  { entry: bioPmr, label: "BIO+PMR" },
 ];
 
-/** The paper's method names (design contract), implemented or not. */
-export const PAPER_METHODS: readonly string[] = [
-  "sum",
-  "concat",
-  "unimodal",
-  "ogm-ge",
-  "pmr",
-  "mmcosine",
-  "agm",
-  "inforeg",
-  "mmpareto",
-  "mla",
-  "dgl",
-  "arl",
-  "ibml",
-  "bio+ogm-ge",
-  "bio+pmr",
-];
+const BY_NAME: ReadonlyMap<string, Registered> = new Map(METHODS.map((m) => [m.entry.name, m]));
+
+/**
+ * The paper's method names (design contract), in `list methods` order.
+ *
+ * @example
+ * ```ts
+ * PAPER_METHODS.includes("ogm-ge"); // true
+ * ```
+ */
+export const PAPER_METHODS: readonly string[] = Object.freeze(METHODS.map((m) => m.entry.name));
+
+/**
+ * The paper's name for a method (tables and legends); other names are returned as given.
+ *
+ * @example
+ * ```ts
+ * methodLabel("ogm-ge"); // "OGM-GE"
+ * ```
+ */
+export function methodLabel(name: string): string {
+  return BY_NAME.get(name)?.label ?? name;
+}
 
 /**
  * Whether a method is implemented.
@@ -67,7 +85,7 @@ export const PAPER_METHODS: readonly string[] = [
  * ```
  */
 export function hasMethod(name: string): boolean {
-  return ENTRIES.some((e) => e.name === name);
+  return BY_NAME.has(name);
 }
 
 /**
@@ -79,16 +97,11 @@ export function hasMethod(name: string): boolean {
  * ```
  */
 export function getMethodEntry(name: string): MethodEntry {
-  const e = ENTRIES.find((x) => x.name === name);
-  if (!e) {
-    const planned = PAPER_METHODS.includes(name)
-      ? ` ('${name}' is planned but not implemented yet)`
-      : "";
-    throw new ConfigError(
-      `unknown method '${name}'${planned}. Valid methods: ${ENTRIES.map((x) => x.name).join(", ")}`,
-    );
+  const m = BY_NAME.get(name);
+  if (!m) {
+    throw new ConfigError(`unknown method '${name}'. Valid methods: ${PAPER_METHODS.join(", ")}`);
   }
-  return e;
+  return m.entry;
 }
 
 /**
@@ -100,5 +113,9 @@ export function getMethodEntry(name: string): MethodEntry {
  * ```
  */
 export function listMethods(): { name: string; description: string; params: MethodParams }[] {
-  return ENTRIES.map((e) => ({ name: e.name, description: e.description, params: e.params }));
+  return METHODS.map(({ entry: e }) => ({
+    name: e.name,
+    description: e.description,
+    params: e.params,
+  }));
 }

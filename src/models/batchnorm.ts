@@ -14,7 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { makeParam, type Param } from "./params.ts";
-import { noGrad } from "../backend.ts";
+import { noGrad } from "../backend/no_grad.ts";
 import { nativeBatchNormForward, nativeBatchNormGrad } from "../kernels/native_ops.ts";
 
 /** PyTorch's default BN momentum (weight of the new batch statistic). */

@@ -33,7 +33,7 @@ import { BatchNorm } from "./batchnorm.ts";
 import { Dense, DropoutStream, torchUniform } from "./conv.ts";
 import type { Encoder } from "./encoder.ts";
 import { makeParam, type Param } from "./params.ts";
-import { noGrad } from "../backend.ts";
+import { noGrad } from "../backend/no_grad.ts";
 import type { Rng } from "../rng.ts";
 
 /** Options of {@link DgcnnEncoder} (defaults: the IBML variant). */

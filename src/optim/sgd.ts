@@ -10,7 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Param } from "../models/params.ts";
 import type { Grads } from "./grads.ts";
-import { fastKernelsEnabled } from "../kernels/mod.ts";
+import { fastKernelsEnabled } from "../kernels/switches.ts";
 import { fusedSgdStep, type SgdEntry } from "./fused_sgd.ts";
 
 /** Options of {@linkcode Sgd}. */

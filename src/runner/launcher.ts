@@ -8,7 +8,8 @@
  * @module
  */
 import type { Experiment, Profile, SlurmOptionMap } from "../experiment/types.ts";
-import { FlagError, positiveInt } from "./flags.ts";
+import { UsageError } from "../cli/command.ts";
+import { positiveInt } from "../cli/flag_values.ts";
 import type { PlannedRun } from "./plan.ts";
 import { launchSlurm, type SlurmLaunchOptions } from "./slurm_launcher.ts";
 import { parseSlurmOpts, resolveSlurmOptions } from "./slurm_options.ts";
@@ -45,12 +46,12 @@ export function parseLauncherFlags(
 ): LauncherChoice {
   const kind = raw.launcher ?? "local";
   if (kind !== "local" && kind !== "slurm") {
-    throw new FlagError(
+    throw new UsageError(
       `--launcher must be one of ${LAUNCHERS.join(", ")} (got '${raw.launcher}')`,
     );
   }
   if (kind === "local" && (raw.slurmOpt?.length || raw.arrayLimit !== undefined)) {
-    throw new FlagError(
+    throw new UsageError(
       `--${raw.slurmOpt?.length ? "slurm-opt" : "array-limit"} needs --launcher slurm`,
     );
   }

@@ -14,7 +14,7 @@
  * @module
  */
 import { V8_FLAGS_ARG } from "../v8_flags.ts";
-import { FlagError } from "./flags.ts";
+import { UsageError } from "../cli/command.ts";
 import { PARENT_PID_ENV, watchParents } from "./parent_watch.ts";
 import { absPath, canWrite, childPermissionFlags } from "./permissions.ts";
 
@@ -56,14 +56,14 @@ export async function ensureOutAccess(
 ): Promise<number | null> {
   const abs = absPath(out);
   if (abs.includes(",")) {
-    throw new FlagError(
+    throw new UsageError(
       `--out ${out}: a folder name with a comma cannot be passed to Deno's permission flags; choose another --out`,
     );
   }
   if (!canWrite(abs)) {
     if (opts.dryRun) return null; // planning only reads
     if (env(REEXEC_ENV) === "1" || !mayRun()) {
-      throw new FlagError(
+      throw new UsageError(
         `--out ${out}: this process may not write there (its permission set allows writing under the project's results/ and docs/ only): ` +
           `run it with --allow-write=${abs} (or -A), or choose an --out under results/`,
       );
@@ -77,7 +77,7 @@ export async function ensureOutAccess(
     await Deno.writeTextFile(probe, "");
     await Deno.remove(probe);
   } catch (e) {
-    throw new FlagError(
+    throw new UsageError(
       `--out ${out}: cannot write there (${(e as Error).message}); choose another --out`,
     );
   }

@@ -30,7 +30,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendRequest, selectBackend } from "../backend.ts";
+import { type BackendRequest, selectBackend } from "../backend/mod.ts";
 import { loadDataset } from "../data/registry.ts";
 import { getMethodEntry } from "../methods/registry.ts";
 import { type Checkpoint, readCheckpoint } from "../train/checkpoint.ts";

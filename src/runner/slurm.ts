@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { FlagError } from "./flags.ts";
+import { UsageError } from "../cli/command.ts";
 
 /**
  * The folder of an experiment's Slurm scripts, task outputs, exit files and submissions.
@@ -96,7 +96,7 @@ function hasCommand(name: string): boolean {
 }
 
 /**
- * Throws a {@linkcode FlagError} naming the package to install when `sbatch` is not on
+ * Throws a {@linkcode UsageError} naming the package to install when `sbatch` is not on
  * the PATH.
  *
  * @example
@@ -106,7 +106,7 @@ function hasCommand(name: string): boolean {
  */
 export function requireSbatch(): void {
   if (hasCommand("sbatch")) return;
-  throw new FlagError(
+  throw new UsageError(
     "--launcher slurm needs sbatch, which is not on the PATH: install the Slurm client " +
       "(Debian/Ubuntu: apt-get install slurm-client; a whole one-machine Slurm: apt-get install " +
       "slurm-wlm munge, see docs/reproducing.md), or use --launcher local",

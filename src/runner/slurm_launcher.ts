@@ -30,7 +30,7 @@ import { arrayScript, reportScript, shellQuote } from "./slurm_script.ts";
 import { logPath, type SweepResult, sweepResultOf } from "./sweep.ts";
 import { defaultWorker, runArgs, type WorkerFlags } from "./worker.ts";
 import { currentHolder, describeOwner } from "./claim.ts";
-import { FlagError } from "./flags.ts";
+import { UsageError } from "../cli/command.ts";
 import { PROJECT_ROOT } from "./permissions.ts";
 
 /** Options of {@linkcode launchSlurm}. */
@@ -93,7 +93,7 @@ export async function launchSlurm(
   const print = opts.print ?? ((t: string) => console.log(t));
   const out = resolve(opts.out);
   if (/\s/.test(out)) {
-    throw new FlagError(
+    throw new UsageError(
       `--launcher slurm: the --out folder '${out}' contains a space, which #SBATCH lines cannot hold; choose another --out`,
     );
   }

@@ -10,7 +10,7 @@
  * @module
  */
 import type { Experiment, Profile, SlurmOptionMap } from "../experiment/types.ts";
-import { FlagError } from "./flags.ts";
+import { UsageError } from "../cli/command.ts";
 
 /** Options the launcher sets itself, which `--slurm-opt` may not override. */
 const RESERVED: Record<string, string> = {
@@ -46,21 +46,21 @@ export function parseSlurmOpts(raw: string[]): SlurmOptionMap {
     const key = normKey(eq < 0 ? item : item.slice(0, eq));
     const value = eq < 0 ? null : item.slice(eq + 1).trim();
     if (!KEY_RE.test(key)) {
-      throw new FlagError(
+      throw new UsageError(
         `--slurm-opt '${item}': expected KEY=VALUE with an sbatch long option name as KEY ` +
           `(e.g. partition=gpu, time=04:00:00, mem=16G, gpus=1, account=lab, cpus-per-task=4)`,
       );
     }
     if (key in RESERVED) {
-      throw new FlagError(`--slurm-opt ${key} cannot be set: ${RESERVED[key]}`);
+      throw new UsageError(`--slurm-opt ${key} cannot be set: ${RESERVED[key]}`);
     }
     if (value !== null && (value === "" || /[\s'"\\`$]/.test(value))) {
-      throw new FlagError(
+      throw new UsageError(
         `--slurm-opt '${item}': the value must be non-empty, without spaces, quotes, '\\', '\`' or '$'`,
       );
     }
     if (key === "gpus" && (value === null || !/^\d+$/.test(value))) {
-      throw new FlagError(
+      throw new UsageError(
         `--slurm-opt '${item}': gpus is the number of GPUs per task (gpus=0 asks for none)`,
       );
     }

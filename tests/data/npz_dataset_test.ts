@@ -1,5 +1,5 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
-import { encodeNpz, type NpyArray } from "../../src/data/npz.ts";
+import { encodeNpz, type NpyArray } from "../../src/data/numpy/mod.ts";
 import { inspectNpz, makeNpzDataset, standardize } from "../../src/data/npz_dataset.ts";
 import { runOne } from "../../src/runner/run_one.ts";
 import { resolveConfig } from "../../src/resolve/resolve_config.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type BackendRequest, selectBackend } from "../../src/backend.ts";
+import { type BackendRequest, selectBackend } from "../../src/backend/mod.ts";
 
 /**
  * The engine requested for the suite.

@@ -30,7 +30,7 @@ import {
   maskKey,
   packText,
   tokenize,
-} from "../text.ts";
+} from "../text/mod.ts";
 import type { BatchOptions, Dataset, Split } from "../types.ts";
 import { ComputedSplit, type HostTensor } from "./computed_split.ts";
 import { DataMalformedError, DataMissingError, pathExists } from "./errors.ts";

@@ -1,5 +1,5 @@
 /**
- * Tests for src/backend.ts.
+ * Tests for src/backend/patches/.
  *
  * The gradient patches are global to the tfjs instance, so the first test computes every
  * reference with STOCK tfjs on cpu (before anything installs a patch) and keeps the
@@ -9,16 +9,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import {
-  BACKEND_REQUESTS,
-  type BackendRequest,
-  installGradPatches,
-  noGrad,
-  selectBackend,
-} from "../src/backend.ts";
-import { loadNative } from "../src/backend/native.ts";
-import { TEST_ENGINE } from "./helpers.ts";
-import { collect, relDiff, seededTensor } from "./numeric.ts";
+import { selectBackend } from "../../src/backend/mod.ts";
+import { installGradPatches } from "../../src/backend/patches/mod.ts";
+import { TEST_ENGINE } from "../helpers.ts";
+import { collect, relDiff, seededTensor } from "../numeric.ts";
 
 type Shape4 = [number, number, number, number];
 type Padding = tf.Conv2DAttrs["pad"];
@@ -242,118 +236,4 @@ Deno.test("patched gradients match the stock cpu gradients", async (t) => {
   await t.step("tensorflow: maxPool gradients, including all-negative windows", () => {
     assertClose(maxPoolGrads(), ref.maxPool, "maxPool", tol);
   });
-});
-
-Deno.test("selectBackend: auto picks per profile, tensorflow names the setup when missing, cpu works", async () => {
-  assert.deepEqual([...BACKEND_REQUESTS], ["auto", "tensorflow", "wasm", "webgpu", "cpu"]);
-  const native = await loadNative();
-  if (TEST_ENGINE === "tensorflow") {
-    assert.ok(native.package, `native suite without the native engine: ${native.notes.join(", ")}`);
-  }
-
-  // The quick profile stays on wasm either way.
-  const auto = await selectBackend("auto");
-  assert.deepEqual([auto.name, auto.requested, tf.getBackend()], ["wasm", "auto", "wasm"]);
-  assert.ok(!auto.reason.includes("\n"));
-  if (native.package) {
-    assert.match(
-      auto.reason,
-      /^wasm \(auto, quick profile: .*native engine set up \(TensorFlow [\d.]+\), not used here/,
-    );
-    // The paper profile runs on native, and the line names the engine and TF version.
-    const paper = await selectBackend("auto", { profile: "paper" });
-    assert.equal(paper.name, "tensorflow");
-    assert.match(
-      paper.reason,
-      /^tensorflow \(auto, paper profile: .*@tensorflow\/tfjs-node 4\.22\.0 on TensorFlow \d+\.\d+\.\d+/,
-    );
-    assert.ok(!paper.reason.includes("\n"));
-    const requested = await selectBackend("tensorflow");
-    assert.equal(requested.name, "tensorflow");
-    assert.match(
-      requested.reason,
-      /^tensorflow \(requested; native engine .*wheel sha256 [0-9a-f]{12}/,
-    );
-  } else {
-    assert.match(
-      auto.reason,
-      /^wasm \(auto, quick profile: .*no native engine, `deno task setup-native`/,
-    );
-    await assert.rejects(selectBackend("tensorflow"), (err: Error) => {
-      assertSetupHint(err.message);
-      return true;
-    });
-  }
-
-  const cpu = await selectBackend("cpu");
-  assert.deepEqual([cpu.name, cpu.requested, tf.getBackend()], ["cpu", "cpu", "cpu"]);
-  const sum = tf.sum(tf.tensor1d([1, 2, 3]));
-  assert.equal((await sum.data())[0], 6);
-  sum.dispose();
-
-  await assert.rejects(selectBackend("gpu" as BackendRequest), /unknown backend 'gpu'/);
-  assert.equal((await selectBackend("wasm")).name, "wasm"); // switching back works
-});
-
-function assertSetupHint(message: string): void {
-  assert.match(message, /backend 'tensorflow' unavailable: the native engine is not set up/);
-  assert.match(message, /run `deno task setup-native`/);
-  assert.match(message, /--backend wasm/);
-  assert.ok(!message.includes("\n"), message);
-}
-
-Deno.test("--backend tensorflow without the native engine: one line naming the setup command, exit 2", async () => {
-  const cwd = new URL("..", import.meta.url).pathname;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", "run", "--method", "concat", "--dataset", "crema-d"]
-      .concat(["--epochs", "1", "--backend", "tensorflow", "--out", await Deno.makeTempDir()]),
-    cwd,
-    env: { IBML_NATIVE: "0", NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr).trim();
-  assert.notEqual(out.code, 0, stderr);
-  const line = stderr.split("\n").find((l) => l.includes("backend 'tensorflow'")) ?? stderr;
-  assertSetupHint(line.replace(/^error: /, ""));
-  assert.ok(!stderr.includes("    at "), `stack trace printed:\n${stderr}`);
-});
-
-Deno.test("noGrad: gather indices from topk inside a gradient", async () => {
-  await selectBackend("wasm");
-  const before = tf.memory().numTensors;
-  const points = seededTensor([8, 3], 12) as tf.Tensor2D;
-  const k = 3;
-  // Sum of squared distances to the k nearest points, found by topk of -distance.
-  const knnLoss = (p: tf.Tensor2D, indices: tf.Tensor) => {
-    const neighbours = tf.reshape(tf.gather(p, tf.reshape(indices, [-1])), [8, k, 3]);
-    return tf.sum(tf.square(tf.sub(neighbours, tf.expandDims(p, 1))));
-  };
-  const nearest = (p: tf.Tensor2D) => {
-    const sq = tf.sum(tf.square(p), 1, true);
-    const dist = tf.add(tf.sub(sq, tf.mul(2, tf.matMul(p, p, false, true))), tf.transpose(sq));
-    return tf.topk(tf.neg(dist), k).indices;
-  };
-
-  // Without noGrad the index computation lands on the tape and tf.grad throws "gradient
-  // function not found for TopK" (not asserted here: a gradient that throws halfway leaks
-  // the tensors it saved for the backward pass).
-  const got = tf.grad((p: tf.Tensor) =>
-    knnLoss(p as tf.Tensor2D, noGrad(() => nearest(p as tf.Tensor2D)))
-  )(points);
-  // Reference: the same indices computed up front, as a constant.
-  const fixed = tf.tidy(() => nearest(points));
-  const want = tf.grad((p: tf.Tensor) => knnLoss(p as tf.Tensor2D, fixed))(points);
-  assert.ok(relDiff(await got.data() as Float32Array, await want.data() as Float32Array) < 1e-6);
-
-  // noGrad restores the tape even when f throws.
-  const depth = tf.engine().state.gradientDepth;
-  assert.throws(() =>
-    noGrad(() => {
-      throw new Error("boom");
-    }), /boom/);
-  assert.equal(tf.engine().state.gradientDepth, depth);
-
-  tf.dispose([points, got, fixed, want]);
-  assert.equal(tf.memory().numTensors, before, "tensors leaked");
 });

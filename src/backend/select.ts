@@ -1,0 +1,125 @@
+/**
+ * TensorFlow.js backend ("engine") selection.
+ *
+ * Engines: `tensorflow` (native TensorFlow C library through tfjs-node, built by
+ * `deno task setup-native`: native.ts), `wasm` (single-threaded, 4 GiB heap, with the
+ * project's kernels: src/kernels/), `webgpu` and `cpu` (starting each: engines.ts). The
+ * training patches the JavaScript engines need live in patches/ (native uses TensorFlow's
+ * own kernels and gradients).
+ *
+ * @example
+ * ```ts ignore
+ * import { selectBackend } from "./select.ts";
+ * console.log((await selectBackend("auto")).reason);
+ * ```
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { installFastKernels } from "../kernels/mod.ts";
+import { autoEngine } from "./auto_engine.ts";
+import { activate, activateWasm, activateWebGpu, quietCpuBanner } from "./engines.ts";
+import { describeNative, loadNative, nativeSetUp, SETUP_COMMAND } from "./native.ts";
+import { installGradPatches } from "./patches/mod.ts";
+import { BACKEND_REQUESTS, type BackendRequest } from "./requests.ts";
+
+/**
+ * The outcome of {@link selectBackend}.
+ *
+ * @example
+ * ```ts
+ * const choice: BackendChoice = await selectBackend("auto");
+ * console.log(`backend: ${choice.reason}`);
+ * ```
+ */
+export interface BackendChoice {
+  /** `tf.getBackend()` after setup: "tensorflow" | "wasm" | "webgpu" | "cpu". */
+  name: string;
+  /** What was asked for. */
+  requested: BackendRequest;
+  /** One human line: which backend runs and why. */
+  reason: string;
+}
+
+/** Options of {@link selectBackend}. */
+export interface SelectOptions {
+  /** The run's profile; `auto` picks the engine the bench measured faster for it (src/backend/auto_engine.ts). */
+  profile?: string;
+}
+
+/**
+ * Sets up tfjs: imports what is needed, installs the gradient/kernel patches, sets and
+ * readies the backend. Idempotent; calling again with another request switches.
+ *
+ * Throws one clear line when the request cannot be met (native binding missing, no
+ * `navigator.gpu`, no read permission for the wasm binary).
+ *
+ * @example
+ * ```ts
+ * const choice = await selectBackend("auto");
+ * console.log(choice.name); // "wasm" on a machine without the native binding
+ * ```
+ */
+export async function selectBackend(
+  request: BackendRequest,
+  options: SelectOptions = {},
+): Promise<BackendChoice> {
+  if (!BACKEND_REQUESTS.includes(request)) {
+    throw new Error(`unknown backend '${request}': use one of ${BACKEND_REQUESTS.join(", ")}`);
+  }
+  installGradPatches();
+  // Faster kernels (OpenBLAS via FFI when present) and the fused SGD: src/kernels/mod.ts.
+  const kernels = installFastKernels().summary;
+  quietCpuBanner();
+  let reason: string;
+  switch (request) {
+    case "auto": {
+      const policy = autoEngine(options.profile ?? "quick");
+      if (policy.engine === "wasm") {
+        // Not imported: loading TensorFlow costs start-up time and memory in every run.
+        const built = nativeSetUp();
+        reason = `wasm (auto, ${policy.why}; ${
+          built
+            ? `native engine set up (TensorFlow ${built.tensorflow}), not used here`
+            : `no native engine, \`${SETUP_COMMAND}\` sets it up`
+        }; ${await activateWasm(kernels)})`;
+        break;
+      }
+      const native = await loadNative();
+      if (native.package) {
+        await activate("tensorflow");
+        reason = `tensorflow (auto, ${policy.why}; native engine ${describeNative(native)})`;
+      } else {
+        const wasm = await activateWasm(kernels);
+        reason = `wasm (auto: no native engine: ${
+          native.notes.join(", ")
+        }, \`${SETUP_COMMAND}\` sets it up; ${wasm})`;
+      }
+      break;
+    }
+    case "tensorflow": {
+      const native = await loadNative();
+      if (!native.package) {
+        throw new Error(
+          `backend 'tensorflow' unavailable: the native engine is not set up (${
+            native.notes.join(", ")
+          }); run \`${SETUP_COMMAND}\` (add --gpu for CUDA), or use --backend wasm`,
+        );
+      }
+      await activate("tensorflow");
+      reason = `tensorflow (requested; native engine ${describeNative(native)})`;
+      break;
+    }
+    case "wasm":
+      reason = `wasm (requested; ${await activateWasm(kernels)})`;
+      break;
+    case "webgpu":
+      reason = `webgpu (requested; ${await activateWebGpu()})`;
+      break;
+    case "cpu":
+      await activate("cpu");
+      reason = `cpu (requested; plain JavaScript kernels: correct but slow; ${kernels})`;
+      break;
+  }
+  return { name: tf.getBackend(), requested: request, reason };
+}

@@ -1,0 +1,64 @@
+/**
+ * What the experiment commands (`reproduce`, `table`, `figure`) share besides the flag
+ * convention of command.ts: the one experiment argument, the finished-runs check, and
+ * which methods are implemented.
+ *
+ * @example
+ * ```ts ignore
+ * const name = experimentArg(positionals, SPEC.usage);
+ * const report = await loadReport(await loadExperiment(name), { out });
+ * requireFinishedRuns(report.table.facts.runs, out, name);
+ * ```
+ *
+ * @module
+ */
+import { UsageError } from "./command.ts";
+
+/**
+ * The experiment name, the command's one positional argument.
+ *
+ * @example
+ * ```ts
+ * experimentArg(["table2"], "usage: main.ts table <experiment>"); // "table2"
+ * ```
+ */
+export function experimentArg(positionals: string[], usage: string): string {
+  if (positionals.length !== 1) throw new UsageError(`expected one experiment name\n${usage}`);
+  return positionals[0];
+}
+
+/**
+ * Throws a {@linkcode UsageError} saying how to make the runs when an experiment has none
+ * finished under `out`.
+ *
+ * @example
+ * ```ts
+ * requireFinishedRuns(3, "results", "table2"); // passes
+ * ```
+ */
+export function requireFinishedRuns(runs: number, out: string, experiment: string): void {
+  if (runs === 0) {
+    throw new UsageError(
+      `no finished runs under ${out}/runs/${experiment}: run "deno task reproduce ${experiment}" first`,
+    );
+  }
+}
+
+/**
+ * Whether a method is implemented, from the method registry (every method counts as
+ * implemented when the registry cannot be loaded).
+ *
+ * @example
+ * ```ts ignore
+ * const implemented = await registryCheck();
+ * implemented("ibml"); // true
+ * ```
+ */
+export async function registryCheck(): Promise<(method: string) => boolean> {
+  try {
+    const registry = await import("../methods/registry.ts");
+    return (m: string) => registry.hasMethod(m);
+  } catch {
+    return () => true;
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * Installing the fast kernels: the three sets of mod.ts's table, per backend, as the
+ * switches (switches.ts) allow; and what was installed, for the backend's reason line.
+ *
+ * @example
+ * ```ts ignore
+ * import { installFastKernels } from "./install.ts";
+ * console.log(installFastKernels().summary);
+ * ```
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { blasStatus, loadBlas } from "./blas.ts";
+import { blasConvKernels, conv2dGradient, maxPoolGradKernel } from "./conv.ts";
+import { blasBatchMatMul, untransposedBatchMatMul } from "./matmul.ts";
+import { installEagerBackprop, installSharedSaves } from "./engine.ts";
+import { nativeReluGradKernel } from "./native_ops.ts";
+import {
+  SOFTMAX_CE,
+  SOFTMAX_CE_GRAD,
+  softmaxCrossEntropyGradient,
+  softmaxCrossEntropyGradKernel,
+  softmaxCrossEntropyKernel,
+} from "./cross_entropy.ts";
+import {
+  equalKernel,
+  gatherKernel,
+  reduceKernel,
+  RELU_GRAD,
+  reluGradient,
+  reluGradKernel,
+  smallBinaryKernel,
+  splitKernel,
+  unpackKernel,
+} from "./tensor_ops.ts";
+import { sharedIdentity } from "./identity.ts";
+import { current, replace } from "./replace.ts";
+import { BLAS_MIN_MACS, envFlag, fastKernelsEnabled, type KernelMode } from "./switches.ts";
+
+/**
+ * What {@linkcode installFastKernels} did, per backend.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(fastKernelStatus().summary);
+ * ```
+ */
+export interface FastKernelStatus {
+  /** False when switched off by `IBML_FAST_KERNELS=0`. */
+  enabled: boolean;
+  /**
+   * `stock`: nothing replaced; `exact`: only the bitwise-identical set; `fast`: also the
+   * wasm set (and OpenBLAS where it loads).
+   */
+  mode: KernelMode;
+  /** Whether OpenBLAS kernels are registered. */
+  blas: boolean;
+  /** Replaced kernels by backend name. */
+  kernels: Record<string, string[]>;
+  /** One line for the backend `reason`. */
+  summary: string;
+}
+
+let status: FastKernelStatus | undefined;
+
+/**
+ * Registers the fast kernels (idempotent; call after `installGradPatches` (src/backend/patches/), whose
+ * Conv2D gradient and kernels they wrap). Returns what was installed.
+ *
+ * @example
+ * ```ts ignore
+ * installGradPatches();
+ * const s = installFastKernels();
+ * console.log(s.summary);
+ * ```
+ */
+export function installFastKernels(): FastKernelStatus {
+  if (status) return status;
+  const kernels: Record<string, string[]> = {};
+  if (!fastKernelsEnabled()) {
+    status = {
+      enabled: false,
+      mode: "stock",
+      blas: false,
+      kernels,
+      summary: "stock kernels (IBML_FAST_KERNELS=0)",
+    };
+    return status;
+  }
+  const note = (be: string, k: string) => (kernels[be] ??= []).push(k);
+  const hasWasm = !!tf.findBackendFactory("wasm");
+  const hasCpu = !!tf.findBackendFactory("cpu");
+  const jsBackends = [...(hasWasm ? ["wasm"] : []), ...(hasCpu ? ["cpu"] : [])];
+  const exactOnly = envFlag("IBML_FAST_KERNELS") === "exact";
+  const blas = exactOnly ? null : loadBlas();
+  const fast = !exactOnly;
+  const minMacsEnv = Number(envFlag("IBML_BLAS_MIN_MACS"));
+  const minMacs = Number.isFinite(minMacsEnv) && envFlag("IBML_BLAS_MIN_MACS") !== undefined
+    ? minMacsEnv
+    : BLAS_MIN_MACS;
+
+  // 1. Bitwise-identical replacements (always).
+  const saves = installSharedSaves();
+  const eager = installEagerBackprop();
+  if (hasWasm) {
+    replace("Identity", "wasm", sharedIdentity);
+    replace("Max", "wasm", reduceKernel("max", current("Max", "wasm").kernelFunc));
+    replace("Equal", "wasm", equalKernel(current("Equal", "wasm").kernelFunc));
+    replace("GatherV2", "wasm", gatherKernel(current("GatherV2", "wasm").kernelFunc));
+    replace("Unpack", "wasm", unpackKernel(current("Unpack", "wasm").kernelFunc));
+    replace("SplitV", "wasm", splitKernel(current("SplitV", "wasm").kernelFunc));
+    for (
+      const [name, op] of [["Add", "add"], ["Sub", "sub"], ["Multiply", "mul"], [
+        "RealDiv",
+        "div",
+      ]] as const
+    ) {
+      replace(name, "wasm", smallBinaryKernel(op, current(name, "wasm").kernelFunc));
+    }
+    for (const k of ["Identity", "Max", "Equal", "GatherV2", "Unpack", "SplitV"]) note("wasm", k);
+    note("wasm", "small Add/Sub/Multiply/RealDiv");
+  }
+  for (const be of jsBackends) {
+    tf.registerKernel({ kernelName: RELU_GRAD, backendName: be, kernelFunc: reluGradKernel });
+    note(be, "Relu/LeakyRelu grad");
+  }
+  // The native engine: TensorFlow's own fused ReluGrad/LeakyReluGrad (src/kernels/native_ops.ts).
+  tf.registerKernel({
+    kernelName: RELU_GRAD,
+    backendName: "tensorflow",
+    kernelFunc: nativeReluGradKernel,
+  });
+  note("tensorflow", "Relu/LeakyRelu grad (TF ReluGrad)");
+  const reluBackends = [...jsBackends, "tensorflow"];
+  for (const k of ["Relu", "LeakyRelu"] as const) {
+    tf.registerGradient(
+      reluGradient(k, tf.getGradient(k), () => reluBackends.includes(tf.getBackend())),
+    );
+  }
+
+  // 2. Pure wasm/JS replacements that change the summation order (machine-independent).
+  if (fast && hasWasm) {
+    replace("MaxPoolGrad", "wasm", maxPoolGradKernel(current("MaxPoolGrad", "wasm").kernelFunc));
+    for (const [name, op] of [["Sum", "sum"], ["Mean", "mean"]] as const) {
+      replace(name, "wasm", reduceKernel(op, current(name, "wasm").kernelFunc));
+    }
+    const transpose = current("Transpose", "wasm").kernelFunc;
+    replace(
+      "BatchMatMul",
+      "wasm",
+      untransposedBatchMatMul(current("BatchMatMul", "wasm").kernelFunc, transpose),
+    );
+    for (const k of ["MaxPoolGrad", "Sum", "Mean", "BatchMatMul (untransposed)"]) note("wasm", k);
+  }
+  if (fast) {
+    for (const be of jsBackends) {
+      tf.registerKernel({
+        kernelName: SOFTMAX_CE,
+        backendName: be,
+        kernelFunc: softmaxCrossEntropyKernel,
+      });
+      tf.registerKernel({
+        kernelName: SOFTMAX_CE_GRAD,
+        backendName: be,
+        kernelFunc: softmaxCrossEntropyGradKernel,
+      });
+      note(be, "softmax cross-entropy (fused)");
+    }
+    tf.registerGradient(softmaxCrossEntropyGradient);
+  }
+
+  // 3. OpenBLAS for large products and every convolution (paper backbones).
+  if (blas) {
+    for (const be of jsBackends) {
+      replace(
+        "BatchMatMul",
+        be,
+        blasBatchMatMul(blas, current("BatchMatMul", be).kernelFunc, minMacs),
+      );
+      const convs = blasConvKernels(blas, {
+        conv: current("Conv2D", be).kernelFunc,
+        input: current("Conv2DBackpropInput", be).kernelFunc,
+        filter: current("Conv2DBackpropFilter", be).kernelFunc,
+      });
+      replace("Conv2D", be, convs.conv);
+      replace("Conv2DBackpropInput", be, convs.input);
+      replace("Conv2DBackpropFilter", be, convs.filter);
+      note(be, `BatchMatMul >= ${minMacs} MACs (OpenBLAS)`);
+      note(be, "Conv2D+grads (OpenBLAS)");
+    }
+    tf.registerGradient(
+      conv2dGradient(tf.getGradient("Conv2D"), () => jsBackends.includes(tf.getBackend())),
+    );
+  }
+  const mode: KernelMode = fast ? "fast" : "exact";
+  const where = Object.entries(kernels).map(([be, ks]) => `${be}: ${ks.join(", ")}`).join("; ");
+  const numerics = !fast
+    ? "bitwise identical to the stock kernels"
+    : blas
+    ? "last bits differ from the stock kernels and depend on OpenBLAS"
+    : "last bits differ from the stock kernels";
+  status = {
+    enabled: true,
+    mode,
+    blas: !!blas,
+    kernels,
+    summary: `${mode} kernels, ${numerics} (${where}; fused SGD${
+      saves ? ", shared gradient saves" : ""
+    }${eager ? ", eager backprop frees on native" : ""}; BLAS: ${blasStatus()})`,
+  };
+  return status;
+}
+
+/**
+ * What {@linkcode installFastKernels} installed (installs them if not yet done).
+ *
+ * @example
+ * ```ts ignore
+ * fastKernelStatus().blas; // true when OpenBLAS kernels run
+ * ```
+ */
+export function fastKernelStatus(): FastKernelStatus {
+  return installFastKernels();
+}
