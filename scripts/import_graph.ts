@@ -19,8 +19,10 @@ import { fileURLToPath } from "node:url";
  *
  * - leaves: configuration types, hashing and `ConfigError`; seeded random numbers; version
  * - kernels: tfjs kernel replacements
- * - backend: backend selection and gradient patches (installs the kernels)
- * - data: dataset specs, stand-ins, loaders and their registry
+ * - backend: engine selection and start-up, `--backend` names, no-grad, gradient patches
+ *   (backend/patches/; selection installs the kernels)
+ * - data: dataset specs, stand-ins, loaders and their registry, `.npy`/`.npz` (data/numpy/),
+ *   tokenizer and GloVe (data/text/)
  * - models: encoders and fusion heads (built from a dataset's facts)
  * - optim: gradients, SGD, schedules, micro-batches, step metrics
  * - methods: the Method interface, one file per method, their registry
@@ -28,13 +30,14 @@ import { fileURLToPath } from "node:url";
  * - train: the training loop and its checkpoints
  * - experiment: experiment YAML, expansion into runs
  * - report: aggregation, tables, figures, claims
- * - runner: run records, single runs, sweeps, launchers
- * - cli: one file per sub-command
+ * - runner: run records, single runs, sweeps, launchers; the launcher and shared flag values
+ *   and their `UsageError`
+ * - cli: one file per sub-command and their convention (command.ts)
  */
 export const FLOORS: readonly { readonly name: string; readonly members: readonly string[] }[] = [
   { name: "leaves", members: ["config", "rng.ts", "version.ts", "v8_flags.ts"] },
   { name: "kernels", members: ["kernels"] },
-  { name: "backend", members: ["backend.ts", "backend"] },
+  { name: "backend", members: ["backend"] },
   { name: "data", members: ["data"] },
   { name: "models", members: ["models"] },
   { name: "optim", members: ["optim"] },

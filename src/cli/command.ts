@@ -26,22 +26,10 @@
 import { parseArgs } from "node:util";
 import { ExperimentError } from "../experiment/error.ts";
 import { ConfigError } from "../config/error.ts";
+import { UsageError } from "../runner/usage_error.ts";
 
-/**
- * Bad command-line input: an unknown or malformed flag, a missing argument (exit code 2).
- *
- * @example
- * ```ts
- * throw new UsageError("--jobs must be a positive integer (got '0')");
- * ```
- */
-export class UsageError extends Error {
-  /** Creates the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+// The commands' bad-input error; defined on the runner floor, which throws it too.
+export { UsageError };
 
 /** One flag as `parseArgs` declares it. */
 export interface FlagOption {

@@ -10,7 +10,7 @@ import { writeHtmlReport } from "../report/html_report.ts";
 import { type FigureFormat, isFigure, loadReport, writeFigure } from "../report/report.ts";
 import { defaultOut } from "../runner/permissions.ts";
 import { runCommand, UsageError } from "./command.ts";
-import { choice } from "./flag_values.ts";
+import { choice } from "../runner/flag_values.ts";
 import { experimentArg, registryCheck, requireFinishedRuns } from "./report_args.ts";
 
 const SPEC = {

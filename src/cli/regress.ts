@@ -35,7 +35,7 @@ import type { WorkerCommand } from "../runner/worker.ts";
 import { defaultOut } from "../runner/permissions.ts";
 import { BACKEND_REQUESTS } from "../backend/requests.ts";
 import { runCommand, UsageError } from "./command.ts";
-import { choice, nonNegative, positiveInt } from "./flag_values.ts";
+import { choice, nonNegative, positiveInt } from "../runner/flag_values.ts";
 
 const SPEC = {
   usage:

@@ -28,7 +28,7 @@ import { collectStatus, formatStatus } from "../runner/status.ts";
 import { TENSORBOARD_ENV, tensorBoardSummaryLine } from "../runner/tensorboard.ts";
 import { BACKEND_REQUESTS } from "../backend/requests.ts";
 import { runCommand } from "./command.ts";
-import { choice, positiveInt, profileFlag } from "./flag_values.ts";
+import { choice, positiveInt, profileFlag } from "../runner/flag_values.ts";
 import { experimentArg } from "./report_args.ts";
 
 const SPEC = {

@@ -13,7 +13,7 @@ import { TENSORBOARD_ENV } from "../runner/tensorboard.ts";
 import type { Profile } from "../config/types.ts";
 import { resolveConfig } from "../resolve/resolve_config.ts";
 import { runCommand, UsageError } from "./command.ts";
-import { integerFlag } from "./flag_values.ts";
+import { integerFlag } from "../runner/flag_values.ts";
 
 const SPEC = {
   usage:

@@ -14,7 +14,7 @@ import { defaultOut } from "../runner/permissions.ts";
 import { readExperimentRuns } from "../report/records.ts";
 import type { TableModel } from "../report/table_model.ts";
 import { runCommand } from "./command.ts";
-import { choice } from "./flag_values.ts";
+import { choice } from "../runner/flag_values.ts";
 import { experimentArg, registryCheck, requireFinishedRuns } from "./report_args.ts";
 
 const SPEC = {

@@ -8,8 +8,8 @@
  * @module
  */
 import type { Experiment, Profile, SlurmOptionMap } from "../experiment/types.ts";
-import { UsageError } from "../cli/command.ts";
-import { positiveInt } from "../cli/flag_values.ts";
+import { UsageError } from "./usage_error.ts";
+import { positiveInt } from "./flag_values.ts";
 import type { PlannedRun } from "./plan.ts";
 import { launchSlurm, type SlurmLaunchOptions } from "./slurm_launcher.ts";
 import { parseSlurmOpts, resolveSlurmOptions } from "./slurm_options.ts";

@@ -14,7 +14,7 @@
  * @module
  */
 import { V8_FLAGS_ARG } from "../v8_flags.ts";
-import { UsageError } from "../cli/command.ts";
+import { UsageError } from "./usage_error.ts";
 import { PARENT_PID_ENV, watchParents } from "./parent_watch.ts";
 import { absPath, canWrite, childPermissionFlags } from "./permissions.ts";
 

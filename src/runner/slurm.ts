@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { UsageError } from "../cli/command.ts";
+import { UsageError } from "./usage_error.ts";
 
 /**
  * The folder of an experiment's Slurm scripts, task outputs, exit files and submissions.

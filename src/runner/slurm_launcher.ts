@@ -30,7 +30,7 @@ import { arrayScript, reportScript, shellQuote } from "./slurm_script.ts";
 import { logPath, type SweepResult, sweepResultOf } from "./sweep.ts";
 import { defaultWorker, runArgs, type WorkerFlags } from "./worker.ts";
 import { currentHolder, describeOwner } from "./claim.ts";
-import { UsageError } from "../cli/command.ts";
+import { UsageError } from "./usage_error.ts";
 import { PROJECT_ROOT } from "./permissions.ts";
 
 /** Options of {@linkcode launchSlurm}. */

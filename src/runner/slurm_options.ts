@@ -10,7 +10,7 @@
  * @module
  */
 import type { Experiment, Profile, SlurmOptionMap } from "../experiment/types.ts";
-import { UsageError } from "../cli/command.ts";
+import { UsageError } from "./usage_error.ts";
 
 /** Options the launcher sets itself, which `--slurm-opt` may not override. */
 const RESERVED: Record<string, string> = {

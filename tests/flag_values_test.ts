@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UsageError } from "../../src/cli/command.ts";
+import { UsageError } from "../src/cli/command.ts";
 import {
   choice,
   integerFlag,
@@ -7,7 +7,7 @@ import {
   nonNegative,
   positiveInt,
   profileFlag,
-} from "../../src/cli/flag_values.ts";
+} from "../src/runner/flag_values.ts";
 
 Deno.test("flag_values: values, and one UsageError naming the flag for bad input", () => {
   assert.equal(positiveInt("jobs", undefined), undefined);

@@ -1,6 +1,7 @@
 /**
- * Checks of flag values shared by the commands and the runner's launcher flags; each bad
- * value is a {@linkcode UsageError} (exit code 2) naming the flag and what it got.
+ * Checks of flag values shared by the commands (src/cli) and the runner's launcher flags;
+ * each bad value is a {@linkcode UsageError} (exit code 2) naming the flag and what it got.
+ * On the runner floor, the lowest that reads flags.
  *
  * @example
  * ```ts
@@ -11,7 +12,7 @@
  * @module
  */
 import type { Profile } from "../experiment/types.ts";
-import { UsageError } from "./command.ts";
+import { UsageError } from "./usage_error.ts";
 
 /** The largest count a flag accepts (epochs, seeds, jobs). */
 export const MAX_COUNT = 1_000_000;
