@@ -88,8 +88,22 @@ function loadWaveFile(): Promise<WaveFileCtor> {
  * Decodes WAV bytes to mono float samples (channels averaged).
  *
  * @example
- * ```ts ignore
- * const { samples, sampleRate } = await decodeWav(await Deno.readFile("a.wav"));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeWav } from "./audio.ts";
+ * // A 3-sample 16-bit mono PCM WAV, built in memory.
+ * const pcm = Int16Array.of(0, 16384, -16384);
+ * const bytes = new Uint8Array(44 + pcm.byteLength);
+ * const v = new DataView(bytes.buffer);
+ * const tag = (at: number, s: string) => [...s].forEach((c, i) => v.setUint8(at + i, c.charCodeAt(0)));
+ * tag(0, "RIFF"), v.setUint32(4, 36 + pcm.byteLength, true), tag(8, "WAVEfmt ");
+ * v.setUint32(16, 16, true), v.setUint16(20, 1, true), v.setUint16(22, 1, true);
+ * v.setUint32(24, 16000, true), v.setUint32(28, 32000, true), v.setUint16(32, 2, true);
+ * v.setUint16(34, 16, true), tag(36, "data"), v.setUint32(40, pcm.byteLength, true);
+ * bytes.set(new Uint8Array(pcm.buffer), 44);
+ * const { samples, sampleRate } = await decodeWav(bytes);
+ * assert.equal(sampleRate, 16000);
+ * assert.deepEqual(Array.from(samples), [0, 0.5, -0.5]);
  * ```
  */
 export async function decodeWav(bytes: Uint8Array, name = "WAV data"): Promise<Audio> {
@@ -132,8 +146,22 @@ export async function decodeWav(bytes: Uint8Array, name = "WAV data"): Promise<A
  * Reads and decodes a WAV file.
  *
  * @example
- * ```ts ignore
- * const a = await readWav("data/crema-d/AudioWAV/1001_DFA_ANG_XX.wav");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readWav } from "./audio.ts";
+ * // A 2-sample 8-bit mono WAV (unsigned, 128 = silence) in a temp file.
+ * const bytes = new Uint8Array(46);
+ * const v = new DataView(bytes.buffer);
+ * const tag = (at: number, s: string) => [...s].forEach((c, i) => v.setUint8(at + i, c.charCodeAt(0)));
+ * tag(0, "RIFF"), v.setUint32(4, 38, true), tag(8, "WAVEfmt "), v.setUint32(16, 16, true);
+ * v.setUint16(20, 1, true), v.setUint16(22, 1, true), v.setUint32(24, 8000, true);
+ * v.setUint32(28, 8000, true), v.setUint16(32, 1, true), v.setUint16(34, 8, true);
+ * tag(36, "data"), v.setUint32(40, 2, true), bytes.set([128, 192], 44);
+ * const path = await Deno.makeTempFile({ suffix: ".wav" });
+ * await Deno.writeFile(path, bytes);
+ * const a = await readWav(path);
+ * assert.deepEqual([a.sampleRate, Array.from(a.samples)], [8000, [0, 0.5]]);
+ * await Deno.remove(path);
  * ```
  */
 export async function readWav(path: string): Promise<Audio> {

@@ -160,8 +160,20 @@ export function recipeShape(recipe: AudioRecipe): [number, number] {
  * Builds (or reuses) the audio cache of one split and returns its index and data path.
  *
  * @example
- * ```ts ignore
- * const { path, index } = await cacheAudio(items, "results/cache/crema-d", "train", { kind: "stft", padMode: "reflect" });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cacheAudio } from "./av_cache.ts";
+ * import { encodeNpy } from "./numpy/npy_write.ts";
+ * // One clip whose audio is a precomputed 257x188 spectrogram (.npy), so no WAV decode runs.
+ * const dir = await Deno.makeTempDir();
+ * const spec = new Float32Array(257 * 188).fill(0.5);
+ * await Deno.writeFile(`${dir}/a.npy`, encodeNpy({ dtype: "float32", shape: [257, 188], data: spec }));
+ * const items = [{ id: "a", label: 0, audio: `${dir}/a.npy`, frameDir: dir, frames: [] }];
+ * const recipe = { kind: "stft", padMode: "reflect" } as const;
+ * const { path, index } = await cacheAudio(items, `${dir}/cache`, "train", recipe);
+ * assert.deepEqual([index.rows, index.cols, index.ids], [257, 188, ["a"]]);
+ * assert.equal((await Deno.stat(path)).size, 257 * 188 * 4);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function cacheAudio(
@@ -235,8 +247,21 @@ export async function cacheAudio(
  * Builds (or reuses) the frame cache of one split (every frame resized to `size x size`).
  *
  * @example
- * ```ts ignore
- * const { path, index } = await cacheFrames(items, "results/cache/crema-d", "train", 224);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import sharp from "sharp";
+ * import { cacheFrames } from "./av_cache.ts";
+ * // One clip with two 4x4 PNG frames, cached at 2x2.
+ * const dir = await Deno.makeTempDir();
+ * for (const n of ["00000.png", "00001.png"]) {
+ *   const raw = new Uint8Array(4 * 4 * 3).fill(n === "00000.png" ? 0 : 255);
+ *   await sharp(raw, { raw: { width: 4, height: 4, channels: 3 } }).png().toFile(`${dir}/${n}`);
+ * }
+ * const items = [{ id: "a", label: 0, audio: "", frameDir: dir, frames: ["00001.png", "00000.png"] }];
+ * const { path, index } = await cacheFrames(items, `${dir}/cache`, "train", 2);
+ * assert.deepEqual([index.start, index.count, index.names], [[0], [2], [["00000.png", "00001.png"]]]);
+ * assert.deepEqual(Array.from(await Deno.readFile(path)), [...new Array(12).fill(0), ...new Array(12).fill(255)]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function cacheFrames(

@@ -51,9 +51,41 @@ function readAt(file: Deno.FsFile, offset: number, buf: Uint8Array): void {
  * An audio-visual split reading its cached rows from disk.
  *
  * @example
- * ```ts ignore
- * const split = new AvSplit(source);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { AvSplit } from "./av_split.ts";
+ * import { disposeBatch } from "./types.ts";
+ * await tf.setBackend("cpu");
+ * // Hand-made caches: 2 clips, a 2x3 "spectrogram" each, 3 frames of 4x4 RGB each.
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeFile(`${dir}/audio.f32`, new Uint8Array(new Float32Array(2 * 6).fill(1).buffer));
+ * await Deno.writeFile(`${dir}/frames.u8`, new Uint8Array(6 * 4 * 4 * 3).fill(128));
+ * const ids = ["a", "b"];
+ * const split = new AvSplit({
+ *   labels: Int32Array.of(0, 1),
+ *   audio: { path: `${dir}/audio.f32`, index: { version: 1, key: "", rows: 2, cols: 3, ids } },
+ *   frames: {
+ *     path: `${dir}/frames.u8`,
+ *     index: {
+ *       version: 1,
+ *       key: "",
+ *       size: 4,
+ *       ids,
+ *       start: [0, 3],
+ *       count: [3, 3],
+ *       names: [["0.jpg", "1.jpg", "2.jpg"], ["0.jpg", "1.jpg", "2.jpg"]],
+ *       sources: new Array(6).fill([4, 4]),
+ *     },
+ *   },
+ *   listing: [[0, 1, 2], [0, 1, 2]],
+ * });
  * const b = split.batch(Int32Array.of(0, 1), { train: true, seed: 3 });
+ * assert.deepEqual(b.inputs.audio.shape, [2, 2, 3, 1]);
+ * assert.deepEqual(b.inputs.visual.shape, [2, 3, 4, 4, 3]);
+ * disposeBatch(b);
+ * split.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class AvSplit implements Split {

@@ -43,8 +43,14 @@ export function byName(a: string, b: string): number {
  * Image files in `dir` (names only), in name order or directory order.
  *
  * @example
- * ```ts ignore
- * const names = await listFrames("data/crema-d/Image-01-FPS/1001_DFA_ANG_XX", "sorted");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listFrames } from "./frames.ts";
+ * const dir = await Deno.makeTempDir();
+ * for (const f of ["00010.jpg", "00002.jpg", "notes.txt"]) await Deno.writeFile(`${dir}/${f}`, new Uint8Array());
+ * const names = await listFrames(dir, "sorted");
+ * assert.deepEqual(names, ["00002.jpg", "00010.jpg"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function listFrames(dir: string, order: FrameOrder = "sorted"): Promise<string[]> {

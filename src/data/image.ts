@@ -106,9 +106,17 @@ function fromBuffer(buf: Uint8Array, width: number, height: number, channels: nu
  * Decodes an image file to 8-bit RGB (alpha removed, greyscale expanded to 3 channels).
  *
  * @example
- * ```ts ignore
- * const img = await decodeImage("data/crema-d/Image-01-FPS/1001_DFA_ANG_XX/00000.jpg");
- * img.width; // 480
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import sharp from "sharp";
+ * import { decodeImage } from "./image.ts";
+ * // A 3x2 RGBA PNG in a temp file; decoding drops the alpha channel.
+ * const path = await Deno.makeTempFile({ suffix: ".png" });
+ * const rgba = new Uint8Array(3 * 2 * 4).fill(200);
+ * await sharp(rgba, { raw: { width: 3, height: 2, channels: 4 } }).png().toFile(path);
+ * const img = await decodeImage(path);
+ * assert.deepEqual([img.width, img.height, img.channels, img.data.length], [3, 2, 3, 18]);
+ * await Deno.remove(path);
  * ```
  */
 export async function decodeImage(path: string): Promise<RgbImage> {
@@ -132,8 +140,13 @@ export async function decodeImage(path: string): Promise<RgbImage> {
  * libvips' linear kernel differs from PIL's by up to ~15 grey levels on real images.
  *
  * @example
- * ```ts ignore
- * const small = await resizeImage(await decodeImage("frame.jpg"), 224, 224);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resizeImage } from "./image.ts";
+ * const img = { data: new Uint8Array(4 * 4 * 3).fill(50), width: 4, height: 4, channels: 3 as const };
+ * const small = await resizeImage(img, 2, 2);
+ * assert.deepEqual([small.width, small.height], [2, 2]);
+ * assert.deepEqual(Array.from(small.data), new Array(12).fill(50));
  * ```
  */
 export function resizeImage(img: RgbImage, width: number, height: number): Promise<RgbImage> {

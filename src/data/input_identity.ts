@@ -55,8 +55,15 @@ function abs(path: string): string {
  * The identity of a feature file: size and content hash.
  *
  * @example
- * ```ts ignore
- * fileIdentity("features.npz").sha256; // "9f2c..."
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fileIdentity } from "./input_identity.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".npz" });
+ * await Deno.writeTextFile(path, "abc");
+ * const id = fileIdentity(path);
+ * assert.deepEqual([id.kind, id.files, id.bytes], ["file", 1, 3]);
+ * assert.equal(id.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"); // sha-256 of "abc"
+ * await Deno.remove(path);
  * ```
  */
 export function fileIdentity(path: string): InputIdentity {
@@ -115,8 +122,14 @@ function walk(dir: string, rel: string, lines: string[], acc: { files: number; b
  * The folders of a data root that hold a dataset (see the module doc), relative.
  *
  * @example
- * ```ts ignore
- * datasetFolders("data", "crema-d"); // ["CREMA-D"]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { datasetFolders } from "./input_identity.ts";
+ * const root = await Deno.makeTempDir();
+ * for (const d of ["CREMA-D", "AVE", "glove"]) await Deno.mkdir(`${root}/${d}`);
+ * assert.deepEqual(datasetFolders(root, "crema-d"), ["CREMA-D"]);
+ * assert.deepEqual(datasetFolders(root, "mvsa"), ["glove"]);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export function datasetFolders(root: string, dataset: string): string[] {
@@ -133,8 +146,13 @@ export function datasetFolders(root: string, dataset: string): string[] {
  * Checks that a data root is an existing folder (one error line otherwise).
  *
  * @example
- * ```ts ignore
- * checkDataRoot("/nonexistent"); // throws: --data-root /nonexistent: no such folder ...
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkDataRoot } from "./input_identity.ts";
+ * const root = await Deno.makeTempDir();
+ * checkDataRoot(root); // an existing folder: no error
+ * assert.throws(() => checkDataRoot(`${root}/nonexistent`), /no such folder/);
+ * await Deno.remove(root);
  * ```
  */
 export function checkDataRoot(root: string): void {
@@ -159,8 +177,15 @@ export function checkDataRoot(root: string): void {
  * The manifest identity of a real dataset under a data root.
  *
  * @example
- * ```ts ignore
- * dataRootIdentity("/data", "crema-d").files; // 14884
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dataRootIdentity } from "./input_identity.ts";
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/CREMA-D`);
+ * await Deno.writeTextFile(`${root}/CREMA-D/train.csv`, "a,ANG\n");
+ * const id = dataRootIdentity(root, "crema-d");
+ * assert.deepEqual([id.kind, id.folders, id.files, id.bytes], ["data-root", ["CREMA-D"], 1, 6]);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export function dataRootIdentity(root: string, dataset: string): InputIdentity {
@@ -196,8 +221,10 @@ export function dataRootIdentity(root: string, dataset: string): InputIdentity {
  * or null for a built-in stand-in. Reads the file system (memoised per process).
  *
  * @example
- * ```ts ignore
- * inputIdentity({ name: "crema-d", profile: "quick" }); // null
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { inputIdentity } from "./input_identity.ts";
+ * assert.equal(inputIdentity({ name: "crema-d" }, "quick"), null); // a built-in stand-in
  * ```
  */
 export function inputIdentity(

@@ -21,9 +21,22 @@ export interface HostSplit {
  * A {@linkcode Split} whose tensors live on the backend.
  *
  * @example
- * ```ts ignore
- * const split = new MemorySplit({ features: { a: new Float32Array(6) }, shapes: { a: [3] }, labels: Int32Array.of(0, 1) });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { MemorySplit } from "./memory.ts";
+ * import { disposeBatch } from "./types.ts";
+ * await tf.setBackend("cpu");
+ * const split = new MemorySplit({
+ *   features: { a: Float32Array.of(0, 1, 2, 3, 4, 5) },
+ *   shapes: { a: [3] },
+ *   labels: Int32Array.of(0, 1),
+ * });
  * const b = split.batch(Int32Array.of(1), { train: true, seed: 0 });
+ * assert.deepEqual(b.inputs.a.arraySync(), [[3, 4, 5]]);
+ * assert.deepEqual(b.labels.arraySync(), [1]);
+ * disposeBatch(b);
+ * split.dispose();
  * ```
  */
 export class MemorySplit implements Split {

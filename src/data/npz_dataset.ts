@@ -60,9 +60,20 @@ const cache = new Map<string, { mtime: number; contents: NpzContents }>();
  * time, so resolving a config and loading the data read it once).
  *
  * @example
- * ```ts ignore
- * const c = inspectNpz("features.npz");
- * c.modalities; // ["audio", "visual"]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { inspectNpz } from "./npz_dataset.ts";
+ * import { encodeNpz } from "./numpy/npz.ts";
+ * const f32 = (...v: number[]) => ({ dtype: "float32" as const, shape: [v.length, 1], data: Float32Array.from(v) });
+ * const i32 = (...v: number[]) => ({ dtype: "int32" as const, shape: [v.length], data: Int32Array.from(v) });
+ * const path = await Deno.makeTempFile({ suffix: ".npz" });
+ * await Deno.writeFile(path, encodeNpz({
+ *   audio_train: f32(1, 2), audio_test: f32(3), visual_train: f32(4, 5), visual_test: f32(6),
+ *   y_train: i32(0, 1), y_test: i32(1),
+ * }));
+ * const c = inspectNpz(path);
+ * assert.deepEqual([c.modalities, c.numClasses, c.hasVal], [["audio", "visual"], 2, false]);
+ * await Deno.remove(path);
  * ```
  */
 export function inspectNpz(path: string, classNames?: string[]): NpzContents {
@@ -244,8 +255,23 @@ export function standardize(
  * Builds a {@linkcode Dataset} from a validated feature file.
  *
  * @example
- * ```ts ignore
- * const ds = makeNpzDataset("npz:features.npz", inspectNpz("features.npz"), "audio", true);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { inspectNpz, makeNpzDataset } from "./npz_dataset.ts";
+ * import { encodeNpz } from "./numpy/npz.ts";
+ * await tf.setBackend("cpu");
+ * const f32 = (...v: number[]) => ({ dtype: "float32" as const, shape: [v.length, 1], data: Float32Array.from(v) });
+ * const i32 = (...v: number[]) => ({ dtype: "int32" as const, shape: [v.length], data: Int32Array.from(v) });
+ * const path = await Deno.makeTempFile({ suffix: ".npz" });
+ * await Deno.writeFile(path, encodeNpz({
+ *   audio_train: f32(1, 2), audio_test: f32(3), visual_train: f32(4, 5), visual_test: f32(6),
+ *   y_train: i32(0, 1), y_test: i32(1),
+ * }));
+ * const ds = makeNpzDataset(`npz:${path}`, inspectNpz(path), "audio", true);
+ * assert.deepEqual([ds.info.kind, ds.train.size, ds.test.size], ["npz", 2, 1]);
+ * ds.dispose();
+ * await Deno.remove(path);
  * ```
  */
 export function makeNpzDataset(

@@ -110,6 +110,7 @@ async function framesAndAudio(
  *
  * @example
  * ```ts ignore
+ * // not run: needs the raw CREMA-D download and ffmpeg (subprocesses)
  * await prepareCremaD({ from: "CREMA-D", to: "data", jobs: 2, log: console.log });
  * ```
  */
@@ -164,6 +165,7 @@ export async function prepareCremaD(opts: PrepareOptions): Promise<PrepareSummar
  *
  * @example
  * ```ts ignore
+ * // not run: needs the raw AVE download and ffmpeg (subprocesses)
  * await prepareAve({ from: "AVE_Dataset", to: "data", jobs: 2, log: console.log });
  * ```
  */
@@ -254,6 +256,7 @@ async function vggFromList(
  *
  * @example
  * ```ts ignore
+ * // not run: needs the VGGSound videos and ffmpeg (subprocesses)
  * await prepareVggsound50({ from: "vgg", to: "data", jobs: 2, log: console.log, list: "vggsound.csv", classes: "50.txt" });
  * ```
  */

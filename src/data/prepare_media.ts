@@ -53,6 +53,7 @@ async function run(cmd: string, args: string[]): Promise<string> {
  *
  * @example
  * ```ts ignore
+ * // not run: starts ffmpeg and ffprobe (subprocesses)
  * if (!(await hasFfmpeg())) console.log("skipping");
  * ```
  */
@@ -71,6 +72,7 @@ export async function hasFfmpeg(): Promise<boolean> {
  *
  * @example
  * ```ts ignore
+ * // not run: starts ffmpeg and ffprobe (subprocesses)
  * await requireFfmpeg();
  * ```
  */
@@ -99,6 +101,7 @@ function tmpName(path: string): string {
  *
  * @example
  * ```ts ignore
+ * // not run: needs a video file and ffprobe (a subprocess)
  * await videoFps("clip.flv"); // 30
  * ```
  */
@@ -139,6 +142,7 @@ async function pngsToJpegs(
  *
  * @example
  * ```ts ignore
+ * // not run: needs a video file and ffmpeg (a subprocess)
  * await extractFrames("VideoFlash/1001_DFA_ANG_XX.flv", "Image-01-FPS/1001_DFA_ANG_XX");
  * ```
  */
@@ -199,6 +203,7 @@ async function pngList(dir: string): Promise<string[]> {
  *
  * @example
  * ```ts ignore
+ * // not run: needs a video file and ffmpeg (a subprocess)
  * await extractWav("AVE/abc.mp4", "Audios/abc.wav");
  * ```
  */
@@ -232,8 +237,14 @@ export async function extractWav(video: string, wav: string): Promise<boolean> {
  * when skipped.
  *
  * @example
- * ```ts ignore
- * await copyOnce("raw/train.csv", "data/CREMA-D/train.csv");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { copyOnce } from "./prepare_media.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/train.csv`, "a,ANG\n");
+ * assert.equal(await copyOnce(`${dir}/train.csv`, `${dir}/copy.csv`), true);
+ * assert.equal(await copyOnce(`${dir}/train.csv`, `${dir}/copy.csv`), false); // already there
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function copyOnce(from: string, to: string): Promise<boolean> {
@@ -248,8 +259,14 @@ export async function copyOnce(from: string, to: string): Promise<boolean> {
  * Writes bytes to `path` unless it exists (temporary name, then rename).
  *
  * @example
- * ```ts ignore
- * await writeOnce("Audio-1004/abc.npy", bytes);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeOnce } from "./prepare_media.ts";
+ * const dir = await Deno.makeTempDir();
+ * assert.equal(await writeOnce(`${dir}/abc.npy`, Uint8Array.of(1, 2)), true);
+ * assert.equal(await writeOnce(`${dir}/abc.npy`, Uint8Array.of(3)), false); // kept as it was
+ * assert.deepEqual(await Deno.readFile(`${dir}/abc.npy`), Uint8Array.of(1, 2));
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function writeOnce(path: string, bytes: Uint8Array): Promise<boolean> {
@@ -265,8 +282,16 @@ export async function writeOnce(path: string, bytes: Uint8Array): Promise<boolea
  * stopping; calls `progress(done)` after each item.
  *
  * @example
- * ```ts ignore
- * const failed = await eachLimit(videos, 2, (v) => extractFrames(v, out), (n) => {});
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { eachLimit } from "./prepare_media.ts";
+ * const ticks: number[] = [];
+ * const failed = await eachLimit([1, 2, 3], 2, async (x) => {
+ *   await Promise.resolve();
+ *   if (x === 2) throw new Error("bad clip");
+ * }, (done) => ticks.push(done));
+ * assert.deepEqual(failed, [{ item: 2, error: "bad clip" }]); // the others still ran
+ * assert.deepEqual(ticks, [1, 2, 3]);
  * ```
  */
 export async function eachLimit<T>(

@@ -39,7 +39,10 @@ const PAPER_DATA_KEYS: Record<string, Record<string, ConfigValue>> = {
  *
  * @example
  * ```ts
- * datasetDefaults(DATASET_SPECS["mvsa"], "quick").snr_lazy; // 0.5
+ * import assert from "node:assert/strict";
+ * import { datasetDefaults } from "./registry.ts";
+ * import { DATASET_SPECS } from "./specs.ts";
+ * assert.equal(datasetDefaults(DATASET_SPECS["mvsa"], "quick").snr_lazy, 0.5);
  * ```
  */
 export function datasetDefaults(spec: DatasetSpec, profile: string): Record<string, ConfigValue> {
@@ -54,8 +57,20 @@ export function datasetDefaults(spec: DatasetSpec, profile: string): Record<stri
  * Loads the dataset a configuration names (call after the tfjs backend is set).
  *
  * @example
- * ```ts ignore
- * const ds = await loadDataset(cfg);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { loadDataset } from "./registry.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * await tf.setBackend("cpu");
+ * const cfg = resolveConfig({
+ *   method: "ibml",
+ *   dataset: "crema-d",
+ *   sets: ["data.train_size=12", "data.test_size=6", "data.val_size=0"],
+ * });
+ * const ds = await loadDataset(cfg); // quick profile: the synthetic stand-in
+ * assert.deepEqual([ds.info.kind, ds.train.size, ds.test.size], ["synthetic", 12, 6]);
+ * ds.dispose();
  * ```
  */
 export function loadDataset(

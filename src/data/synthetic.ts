@@ -251,9 +251,16 @@ export function syntheticHost(spec: DatasetSpec, k: SyntheticKnobs): SyntheticHo
  * current tfjs backend. `facts` reports the ground truth known by construction.
  *
  * @example
- * ```ts ignore
- * const ds = makeSynthetic(DATASET_SPECS["crema-d"], syntheticDefaults(DATASET_SPECS["crema-d"]));
- * ds.info.modalities; // ["audio", "visual"]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { makeSynthetic, syntheticDefaults } from "./synthetic.ts";
+ * import { DATASET_SPECS } from "./specs.ts";
+ * await tf.setBackend("cpu");
+ * const spec = DATASET_SPECS["crema-d"];
+ * const ds = makeSynthetic(spec, { ...syntheticDefaults(spec), train_size: 12, test_size: 6 });
+ * assert.deepEqual(ds.info.modalities, ["audio", "visual"]);
+ * assert.equal(ds.train.size, 12);
  * ds.dispose();
  * ```
  */

@@ -78,9 +78,18 @@ export interface Dataset {
  * Disposes every tensor of a batch.
  *
  * @example
- * ```ts ignore
- * const b = ds.train.batch(idx, { train: true, seed: 1 });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { disposeBatch } from "./types.ts";
+ * import { MemorySplit } from "./memory.ts";
+ * await tf.setBackend("cpu");
+ * const split = new MemorySplit({ features: { a: new Float32Array(4) }, shapes: { a: [2] }, labels: Int32Array.of(0, 1) });
+ * const before = tf.memory().numTensors;
+ * const b = split.batch(Int32Array.of(0, 1), { train: true, seed: 1 });
  * disposeBatch(b);
+ * assert.equal(tf.memory().numTensors, before);
+ * split.dispose();
  * ```
  */
 export function disposeBatch(b: Batch): void {

@@ -35,9 +35,15 @@ function dtypeOf(a: CachedArray): Entry["dtype"] {
  * Reads the arrays cached at `base` if their key equals `key`, else null.
  *
  * @example
- * ```ts ignore
- * const hit = await readArrays("results/cache/mnist3d/train", key);
- * if (hit) hit.arrays.points; // Float32Array
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readArrays, writeArrays } from "./array_cache.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeArrays(`${dir}/train`, "k1", { points: Float32Array.of(1, 2, 3) });
+ * const hit = await readArrays(`${dir}/train`, "k1");
+ * assert.deepEqual(hit?.arrays.points, Float32Array.of(1, 2, 3));
+ * assert.equal(await readArrays(`${dir}/train`, "k2"), null); // another key: a miss
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readArrays(
@@ -73,8 +79,15 @@ export async function readArrays(
  * Writes `arrays` (and optional JSON `meta`) to the cache at `base` under `key`.
  *
  * @example
- * ```ts ignore
- * await writeArrays("results/cache/mnist3d/train", key, { points: pts, labels });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readArrays, writeArrays } from "./array_cache.ts";
+ * const dir = await Deno.makeTempDir();
+ * const labels = Int32Array.of(0, 1);
+ * await writeArrays(`${dir}/train`, "seed=0", { points: new Float32Array(6), labels }, { n: 2 });
+ * const hit = await readArrays(`${dir}/train`, "seed=0");
+ * assert.deepEqual([hit?.arrays.labels, hit?.meta], [labels, { n: 2 }]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function writeArrays(
@@ -109,8 +122,14 @@ export async function writeArrays(
  * A cache key part for a file: its path, size and modification time.
  *
  * @example
- * ```ts ignore
- * const key = [await fileStamp("data/3D_MNIST/train_point_clouds.h5"), "seed=0"].join("|");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fileStamp } from "./array_cache.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".h5" });
+ * await Deno.writeTextFile(path, "abcd");
+ * const key = [await fileStamp(path), "seed=0"].join("|");
+ * assert.ok(key.startsWith(`${path}:4:`)); // path, size, modification time
+ * await Deno.remove(path);
  * ```
  */
 export async function fileStamp(path: string): Promise<string> {

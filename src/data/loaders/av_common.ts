@@ -39,8 +39,14 @@ export interface AvOptions {
  * Reads and validates the AV switches of a run configuration.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { avOptions } from "./av_common.ts";
+ * import { resolveConfig } from "../../resolve/resolve_config.ts";
+ * const cfg = resolveConfig({ method: "ibml", dataset: "crema-d", profile: "paper" });
  * const opts = avOptions(cfg, "stft");
+ * assert.deepEqual(opts.recipe, { kind: "stft", padMode: "reflect" });
+ * assert.equal(opts.frameOrder, "sorted");
  * ```
  */
 export function avOptions(cfg: RunConfig, kind: "stft" | "ave"): AvOptions {
@@ -65,8 +71,15 @@ export function avOptions(cfg: RunConfig, kind: "stft" | "ave"): AvOptions {
  * every file in `markers`, or null.
  *
  * @example
- * ```ts ignore
- * const dir = await findDir("data", ["CREMA-D", "CREMAD", "."], ["train.csv"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { findDir } from "./av_common.ts";
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/CREMAD`);
+ * await Deno.writeTextFile(`${root}/CREMAD/train.csv`, "");
+ * assert.equal(await findDir(root, ["CREMA-D", "CREMAD", "."], ["train.csv"]), `${root}/CREMAD`);
+ * assert.equal(await findDir(root, ["CREMA-D", "."], ["train.csv"]), null);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function findDir(
@@ -110,8 +123,22 @@ export interface ListedSplit {
  * garbage files), listed in `broken`.
  *
  * @example
- * ```ts ignore
- * const { items, listing, skipped } = await listSplit(entries, "sorted");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listSplit } from "./av_common.ts";
+ * // Clip "a" has audio and two frames; clip "b" has no audio file. Only headers are checked.
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/a`);
+ * for (const n of ["00001.jpg", "00000.jpg"]) await Deno.writeFile(`${dir}/a/${n}`, Uint8Array.of(0xff, 0xd8, 0xff));
+ * await Deno.writeFile(`${dir}/a.npy`, Uint8Array.of(1));
+ * const entries = [
+ *   { id: "a", label: 0, audio: `${dir}/a.npy`, frameDir: `${dir}/a` },
+ *   { id: "b", label: 1, audio: `${dir}/b.npy`, frameDir: `${dir}/a` },
+ * ];
+ * const { items, skipped } = await listSplit(entries, "sorted");
+ * assert.deepEqual(items.map((it) => [it.id, it.frames]), [["a", ["00000.jpg", "00001.jpg"]]]);
+ * assert.deepEqual(skipped, ["b"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function listSplit(entries: AvEntry[], order: FrameOrder): Promise<ListedSplit> {
@@ -194,8 +221,36 @@ export interface AvDatasetInput {
  * Lists, caches and opens every split of an audio-visual dataset.
  *
  * @example
- * ```ts ignore
- * const ds = await buildAvDataset({ name: "crema-d", classNames, splits, opts, cacheDir });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import sharp from "sharp";
+ * import { buildAvDataset } from "./av_common.ts";
+ * import { encodeNpy } from "../numpy/npy_write.ts";
+ * await tf.setBackend("cpu");
+ * // One clip per split: a precomputed 257x188 spectrogram (.npy) and one 4x4 PNG frame.
+ * const dir = await Deno.makeTempDir();
+ * const clip = async (id: string) => {
+ *   const spec = new Float32Array(257 * 188);
+ *   await Deno.writeFile(`${dir}/${id}.npy`, encodeNpy({ dtype: "float32", shape: [257, 188], data: spec }));
+ *   await Deno.mkdir(`${dir}/${id}`);
+ *   const px = new Uint8Array(4 * 4 * 3).fill(100);
+ *   await sharp(px, { raw: { width: 4, height: 4, channels: 3 } }).png().toFile(`${dir}/${id}/00000.png`);
+ *   return { id, label: 0, audio: `${dir}/${id}.npy`, frameDir: `${dir}/${id}` };
+ * };
+ * const splits = [{ name: "train", entries: [await clip("a")] }, { name: "test", entries: [await clip("b")] }];
+ * const opts = { frameOrder: "sorted" as const, frameSize: 8, recipe: { kind: "stft" as const, padMode: "reflect" as const } };
+ * const ds = await buildAvDataset({
+ *   name: "crema-d",
+ *   classNames: ["ANG"],
+ *   splits,
+ *   opts,
+ *   cacheDir: `${dir}/cache`,
+ *   log: () => {},
+ * });
+ * assert.deepEqual(ds.info.inputShapes, { audio: [257, 188, 1], visual: [3, 8, 8, 3] });
+ * ds.dispose();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function buildAvDataset(input: AvDatasetInput): Promise<Dataset> {
@@ -307,8 +362,34 @@ export interface AvDescription {
  * Loads an AV dataset from its description (the common body of the four `load()`s).
  *
  * @example
- * ```ts ignore
- * return loadAv("crema-d", await describeCremaD(root), cfg, cacheDir, "stft");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import sharp from "sharp";
+ * import { loadAv } from "./av_common.ts";
+ * import { encodeNpy } from "../numpy/npy_write.ts";
+ * import { resolveConfig } from "../../resolve/resolve_config.ts";
+ * await tf.setBackend("cpu");
+ * // A described folder of one clip per split: a 257x188 spectrogram (.npy) and one PNG frame.
+ * const dir = await Deno.makeTempDir();
+ * const clip = async (id: string) => {
+ *   const spec = new Float32Array(257 * 188);
+ *   await Deno.writeFile(`${dir}/${id}.npy`, encodeNpy({ dtype: "float32", shape: [257, 188], data: spec }));
+ *   await Deno.mkdir(`${dir}/${id}`);
+ *   const px = new Uint8Array(4 * 4 * 3).fill(100);
+ *   await sharp(px, { raw: { width: 4, height: 4, channels: 3 } }).png().toFile(`${dir}/${id}/00000.png`);
+ *   return { id, label: 0, audio: `${dir}/${id}.npy`, frameDir: `${dir}/${id}` };
+ * };
+ * const desc = {
+ *   folder: dir,
+ *   classNames: ["ANG"],
+ *   splits: [{ name: "train", entries: [await clip("a")] }, { name: "test", entries: [await clip("b")] }],
+ * };
+ * const cfg = resolveConfig({ method: "ibml", dataset: "crema-d", profile: "paper", sets: ["data.frame_size=8"] });
+ * const ds = await loadAv("crema-d", desc, cfg, `${dir}/cache`, "stft");
+ * assert.deepEqual([ds.info.kind, ds.train.size, ds.test.size], ["real", 1, 1]);
+ * ds.dispose();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function loadAv(
@@ -333,8 +414,14 @@ export function loadAv(
  * frames, and reports usable counts per split and the first problem.
  *
  * @example
- * ```ts ignore
- * const report = await checkAv("crema-d", "data/CREMA-D", () => describeCremaD("data"));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkAv } from "./av_common.ts";
+ * import { DataMissingError } from "./errors.ts";
+ * const describe = () =>
+ *   Promise.reject(new DataMissingError({ what: "CREMA-D", folder: "data/CREMA-D", contents: "train.csv", how: "..." }));
+ * const report = await checkAv("crema-d", "data/CREMA-D", describe);
+ * assert.deepEqual([report.status, report.folder], ["missing", "data/CREMA-D"]);
  * ```
  */
 export async function checkAv(

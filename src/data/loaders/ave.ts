@@ -90,9 +90,20 @@ export function dedupFirst(rows: AveRow[]): AveRow[] {
  * Reads the AVE folder under `root`.
  *
  * @example
- * ```ts ignore
- * const d = await describeAve("data");
- * d.splits.map((s) => s.entries.length); // [3312, 401, 402] with the official files
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeAve } from "./ave.ts";
+ * // Only the split lists are read here (category&id&quality&start&end per line).
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/AVE`);
+ * const line = (cat: string, id: string) => `${cat}&${id}&good&0&10\n`;
+ * await Deno.writeTextFile(`${root}/AVE/trainSet.txt`, line("Church bell", "a1") + line("Dog", "a2") + line("Dog", "a2"));
+ * await Deno.writeTextFile(`${root}/AVE/valSet.txt`, line("Dog", "v1"));
+ * await Deno.writeTextFile(`${root}/AVE/testSet.txt`, line("Dog", "t1") + line("Church bell", "t2"));
+ * const d = await describeAve(root);
+ * assert.deepEqual(d.splits.map((s) => s.entries.length), [2, 1, 2]); // [3312, 401, 402] with the official files
+ * assert.deepEqual([d.classNames, d.facts?.duplicates_train], [["Dog", "Church bell"], 1]);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function describeAve(root: string): Promise<AvDescription> {
@@ -141,6 +152,7 @@ export async function describeAve(root: string): Promise<AvDescription> {
  *
  * @example
  * ```ts ignore
+ * // not run: needs the AVE folder (audio and video frames) and caches it
  * const ds = await loadAve(cfg, "results/cache/ave");
  * ```
  */
@@ -152,8 +164,13 @@ export async function loadAve(cfg: RunConfig, cacheDir: string): Promise<Dataset
  * `datasets check` for AVE.
  *
  * @example
- * ```ts ignore
- * (await checkAve("data")).counts; // { train: 3312, val: 401, test: 402 }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkAve } from "./ave.ts";
+ * const root = await Deno.makeTempDir(); // no AVE here
+ * const report = await checkAve(root);
+ * assert.equal(report.status, "missing"); // with the official files: counts { train: 3312, val: 401, test: 402 }
+ * await Deno.remove(root);
  * ```
  */
 export function checkAve(root: string): Promise<CheckReport> {

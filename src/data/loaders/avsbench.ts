@@ -91,9 +91,14 @@ async function wavNames(dir: string): Promise<string[]> {
  * Reads the AVSBench S4 folder under `root`.
  *
  * @example
- * ```ts ignore
- * const d = await describeAvsbench("data");
- * d.splits.map((s) => s.entries.length); // [3452, 740, 740]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeAvsbench } from "./avsbench.ts";
+ * import { DataMissingError } from "./errors.ts";
+ * // With the official folder: d.splits.map((s) => s.entries.length) is [3452, 740, 740].
+ * const root = await Deno.makeTempDir(); // no AVSBench here
+ * await assert.rejects(describeAvsbench(root), DataMissingError);
+ * await Deno.remove(root);
  * ```
  */
 export async function describeAvsbench(root: string): Promise<AvDescription> {
@@ -141,6 +146,7 @@ export async function describeAvsbench(root: string): Promise<AvDescription> {
  *
  * @example
  * ```ts ignore
+ * // not run: needs the AVSBench S4 folder (audio and video frames) and caches it
  * const ds = await loadAvsbench(cfg, "results/cache/avsbench");
  * ```
  */
@@ -152,8 +158,13 @@ export async function loadAvsbench(cfg: RunConfig, cacheDir: string): Promise<Da
  * `datasets check` for AVSBench S4.
  *
  * @example
- * ```ts ignore
- * (await checkAvsbench("data")).counts; // { train: 3452, val: 740, test: 740 }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkAvsbench } from "./avsbench.ts";
+ * const root = await Deno.makeTempDir(); // no AVSBench here
+ * const report = await checkAvsbench(root);
+ * assert.equal(report.status, "missing"); // with the official files: counts { train: 3452, val: 740, test: 740 }
+ * await Deno.remove(root);
  * ```
  */
 export function checkAvsbench(root: string): Promise<CheckReport> {

@@ -24,9 +24,19 @@ export type BatchBuilder = (indices: Int32Array, opts: BatchOptions) => Record<s
  * A split backed by a batch-building function.
  *
  * @example
- * ```ts ignore
- * const split = new ComputedSplit(labels, (idx) => ({ x: { data: new Float32Array(idx.length), shape: [idx.length, 1] } }));
- * const b = split.batch(Int32Array.of(0), { train: false, seed: 0 });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { ComputedSplit } from "./computed_split.ts";
+ * import { disposeBatch } from "../types.ts";
+ * await tf.setBackend("cpu");
+ * const labels = Int32Array.of(2, 0, 1);
+ * const split = new ComputedSplit(labels, (idx) => ({
+ *   x: { data: Float32Array.from(idx, (i) => i * 10), shape: [idx.length, 1] },
+ * }));
+ * const b = split.batch(Int32Array.of(2, 0), { train: false, seed: 0 });
+ * assert.deepEqual([b.inputs.x.arraySync(), b.labels.arraySync()], [[[20], [0]], [1, 2]]);
+ * disposeBatch(b);
  * ```
  */
 export class ComputedSplit implements Split {

@@ -56,9 +56,18 @@ function parseCsv(text: string, file: string): { clip: string; label: string }[]
  * Reads the CREMA-D folder under `root`: class order and the clips of each split.
  *
  * @example
- * ```ts ignore
- * const d = await describeCremaD("data");
- * d.splits[0].entries.length; // 6698 with the official files
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeCremaD } from "./crema_d.ts";
+ * // Only the split files are read here; the clips' WAVs and frames are listed later.
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/CREMA-D`);
+ * await Deno.writeTextFile(`${root}/CREMA-D/train.csv`, "1001_DFA_ANG_XX,ANG\n1001_DFA_HAP_XX,HAP\n");
+ * await Deno.writeTextFile(`${root}/CREMA-D/test.csv`, "1002_DFA_HAP_XX,HAP\n1002_DFA_ANG_XX,ANG\n");
+ * const d = await describeCremaD(root);
+ * assert.deepEqual(d.classNames, ["HAP", "ANG"]); // first appearance in test.csv
+ * assert.equal(d.splits[0].entries.length, 2); // 6698 with the official files
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function describeCremaD(root: string): Promise<AvDescription> {
@@ -111,6 +120,7 @@ export async function describeCremaD(root: string): Promise<AvDescription> {
  *
  * @example
  * ```ts ignore
+ * // not run: needs the CREMA-D folder (WAV files and video frames) and caches it
  * const ds = await loadCremaD(cfg, "results/cache/crema-d");
  * ```
  */
@@ -122,8 +132,13 @@ export async function loadCremaD(cfg: RunConfig, cacheDir: string): Promise<Data
  * `datasets check` for CREMA-D.
  *
  * @example
- * ```ts ignore
- * (await checkCremaD("data")).counts; // { train: 6697, test: 744 }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkCremaD } from "./crema_d.ts";
+ * const root = await Deno.makeTempDir(); // no CREMA-D here
+ * const report = await checkCremaD(root);
+ * assert.equal(report.status, "missing"); // with the official files: "found", counts { train: 6697, test: 744 }
+ * await Deno.remove(root);
  * ```
  */
 export function checkCremaD(root: string): Promise<CheckReport> {

@@ -72,8 +72,13 @@ export function malformedDataMessage(m: MalformedData): string {
  * A dataset (or a resource such as the GloVe file) that is not where the harness looked.
  *
  * @example
- * ```ts ignore
- * throw new DataMissingError({ what: "ModelNet40", folder: root, contents: "...", how: "..." });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DataMissingError } from "./errors.ts";
+ * const root = "data/ModelNet40";
+ * const e = new DataMissingError({ what: "ModelNet40", folder: root, contents: "*.h5 parts", how: "see the README" });
+ * assert.equal(e.detail.folder, root);
+ * assert.ok(e.message.startsWith("ModelNet40 not found"));
  * ```
  */
 export class DataMissingError extends ConfigError {
@@ -91,8 +96,12 @@ export class DataMissingError extends ConfigError {
  * A dataset file that exists but cannot be used (bad JSON, wrong shape, unknown label...).
  *
  * @example
- * ```ts ignore
- * throw new DataMalformedError({ what: "food101", file: "train.jsonl:7", problem: "no 'label'" });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DataMalformedError } from "./errors.ts";
+ * assert.throws(() => {
+ *   throw new DataMalformedError({ what: "food101", file: "train.jsonl:7", problem: "no 'label'" });
+ * }, /food101: train\.jsonl:7: no 'label'/);
  * ```
  */
 export class DataMalformedError extends ConfigError {
@@ -111,8 +120,13 @@ export class DataMalformedError extends ConfigError {
  * (e.g. a missing read permission).
  *
  * @example
- * ```ts ignore
- * if (!(await pathExists("data/MVSA_Single/train.jsonl"))) { ... }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pathExists } from "./errors.ts";
+ * const dir = await Deno.makeTempDir();
+ * assert.equal(await pathExists(dir), true);
+ * assert.equal(await pathExists(`${dir}/train.jsonl`), false);
+ * await Deno.remove(dir);
  * ```
  */
 export async function pathExists(path: string): Promise<boolean> {
@@ -129,8 +143,15 @@ export async function pathExists(path: string): Promise<boolean> {
  * Throws a {@linkcode DataMissingError} for the first of `files` that does not exist.
  *
  * @example
- * ```ts ignore
- * await requireFiles(["data/x/train.jsonl"], { what: "x", folder: "data/x", contents: "...", how: "..." });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DataMissingError, requireFiles } from "./errors.ts";
+ * const dir = await Deno.makeTempDir();
+ * const detail = { what: "x", folder: dir, contents: "train.jsonl", how: "run the download script" };
+ * await assert.rejects(requireFiles([`${dir}/train.jsonl`], detail), DataMissingError);
+ * await Deno.writeTextFile(`${dir}/train.jsonl`, "{}\n");
+ * await requireFiles([`${dir}/train.jsonl`], detail); // all there: no error
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function requireFiles(

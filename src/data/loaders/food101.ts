@@ -37,6 +37,7 @@ export const FOOD101_LAYOUT: ImageTextLayout = {
  *
  * @example
  * ```ts ignore
+ * // not run: needs the Food-101 folder (jsonl splits, images) and the 5 GB GloVe file
  * const ds = await loadFood101(cfg, "results/cache/food101");
  * ds.info.numClasses; // 101
  * ```
@@ -50,8 +51,13 @@ export async function loadFood101(cfg: RunConfig, cacheDir: string): Promise<Dat
  * Inspects `<root>/food101`.
  *
  * @example
- * ```ts ignore
- * (await checkFood101("data")).counts; // { train: 62971, dev: 5000, test: 22715 }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkFood101 } from "./food101.ts";
+ * const root = await Deno.makeTempDir(); // no Food-101 here
+ * const report = await checkFood101(root);
+ * assert.equal(report.status, "missing"); // with the official files: counts { train: 62971, dev: 5000, test: 22715 }
+ * await Deno.remove(root);
  * ```
  */
 export function checkFood101(root: string): Promise<CheckReport> {
@@ -62,8 +68,13 @@ export function checkFood101(root: string): Promise<CheckReport> {
  * The Food-101 loader (registered in `LOADERS.food101` by mod.ts).
  *
  * @example
- * ```ts ignore
- * const report = await food101Loader.check("data");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { food101Loader } from "./food101.ts";
+ * const root = await Deno.makeTempDir(); // no Food-101 here
+ * const report = await food101Loader.check(root);
+ * assert.deepEqual([report.dataset, report.status], ["food101", "missing"]); // food101Loader.load(cfg, cacheDir) loads it for a run
+ * await Deno.remove(root);
  * ```
  */
 export const food101Loader: RealLoader = { load: loadFood101, check: checkFood101 };

@@ -18,10 +18,24 @@ export type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
  * Opens an HDF5 file for reading (or writing, with mode `w`, for test fixtures).
  *
  * @example
- * ```ts ignore
- * const f = await openH5("data/3D_MNIST/test_point_clouds.h5");
- * f.keys().length; // 1000
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { h5Dataset, h5Group, h5NumberAttr, openH5, readF32, readI32 } from "./h5.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".h5" });
+ * const w = await openH5(path, "w"); // a tiny file: group "0" with a 2x3 "points" and a label
+ * const g0 = w.create_group("0");
+ * g0.create_dataset({ name: "points", data: Float32Array.of(0, 1, 2, 3, 4, 5), shape: [2, 3] });
+ * g0.create_attribute("label", BigInt64Array.of(7n), [], "<q");
+ * w.close();
+ * const f = await openH5(path);
+ * assert.deepEqual(f.keys(), ["0"]);
+ * const group = h5Group(f, "0", path);
+ * assert.equal(h5NumberAttr(group, "label"), 7);
+ * const { data, shape } = readF32(h5Dataset(f, "0/points", path));
+ * assert.deepEqual([Array.from(data), shape], [[0, 1, 2, 3, 4, 5], [2, 3]]);
+ * assert.deepEqual(readI32(h5Dataset(group, "points", path)).data, Int32Array.of(0, 1, 2, 3, 4, 5));
  * f.close();
+ * await Deno.remove(path);
  * ```
  */
 export async function openH5(path: string, mode: "r" | "w" = "r"): Promise<H5File> {
@@ -49,7 +63,9 @@ export async function openH5(path: string, mode: "r" | "w" = "r"): Promise<H5Fil
  *
  * @example
  * ```ts ignore
- * const d = h5Dataset(f, "0/points", "test_point_clouds.h5");
+ * // not run: every h5 doc test compiles h5wasm anew (seconds); the openH5 example runs this call
+ * const d = h5Dataset(f, "0/points", "test_point_clouds.h5"); // f: an open file (openH5)
+ * h5Dataset(f, "0/normals", "test_point_clouds.h5"); // throws DataMalformedError: no dataset '0/normals'
  * ```
  */
 export function h5Dataset(group: H5Group, path: string, file: string): H5Dataset {
@@ -65,7 +81,8 @@ export function h5Dataset(group: H5Group, path: string, file: string): H5Dataset
  *
  * @example
  * ```ts ignore
- * const g = h5Group(f, "0", "test_point_clouds.h5");
+ * // not run: every h5 doc test compiles h5wasm anew (seconds); the openH5 example runs this call
+ * const g = h5Group(f, "0", "test_point_clouds.h5"); // f: an open file (openH5)
  * ```
  */
 export function h5Group(group: H5Group, path: string, file: string): H5Group {
@@ -89,7 +106,8 @@ function toNumbers(v: unknown, what: string): ArrayLike<number> {
  *
  * @example
  * ```ts ignore
- * const { data, shape } = readF32(h5Dataset(f, "data", file));
+ * // not run: every h5 doc test compiles h5wasm anew (seconds); the openH5 example runs this call
+ * const { data, shape } = readF32(h5Dataset(f, "data", file)); // f: an open file (openH5)
  * ```
  */
 export function readF32(d: H5Dataset): { data: Float32Array; shape: number[] } {
@@ -102,7 +120,8 @@ export function readF32(d: H5Dataset): { data: Float32Array; shape: number[] } {
  *
  * @example
  * ```ts ignore
- * const { data } = readI32(h5Dataset(f, "label", file));
+ * // not run: every h5 doc test compiles h5wasm anew (seconds); the openH5 example runs this call
+ * const { data } = readI32(h5Dataset(f, "label", file)); // f: an open file (openH5)
  * ```
  */
 export function readI32(d: H5Dataset): { data: Int32Array; shape: number[] } {
@@ -114,7 +133,8 @@ export function readI32(d: H5Dataset): { data: Int32Array; shape: number[] } {
  *
  * @example
  * ```ts ignore
- * h5NumberAttr(group, "label"); // 7
+ * // not run: every h5 doc test compiles h5wasm anew (seconds); the openH5 example runs this call
+ * h5NumberAttr(group, "label"); // 7 (group: from h5Group)
  * ```
  */
 export function h5NumberAttr(obj: H5Group | H5Dataset, name: string): number | undefined {

@@ -24,10 +24,21 @@ export interface StoredImage {
  * Images by position, read from disk on demand.
  *
  * @example
- * ```ts ignore
- * const store = await ImageStore.build("results/cache/mvsa/train-images", key, 10, (i) => decode(i));
- * const img = store.get(3); // synchronous
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ImageStore } from "./image_store.ts";
+ * const dir = await Deno.makeTempDir();
+ * // Three 2x1 images, pixel value = position, "resized" from 4x2 originals.
+ * const produce = (i: number) =>
+ *   Promise.resolve({
+ *     image: { data: new Uint8Array(2 * 1 * 3).fill(i), width: 2, height: 1, channels: 3 as const },
+ *     source: { width: 4, height: 2 },
+ *   });
+ * const store = await ImageStore.build(`${dir}/train-images`, "v1", 3, produce);
+ * const img = store.get(2); // synchronous
+ * assert.deepEqual([img.image.width, img.image.data[0], img.source.width], [2, 2, 4]);
  * store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class ImageStore {

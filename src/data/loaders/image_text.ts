@@ -82,8 +82,13 @@ export const SPLIT_FILES: Record<string, string> = {
  * The missing-data error of a layout.
  *
  * @example
- * ```ts ignore
- * throw layoutMissing(layout, "data", "data/MVSA_Single/train.jsonl");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { layoutMissing } from "./image_text.ts";
+ * import { MVSA_LAYOUT } from "./mvsa.ts";
+ * const e = layoutMissing(MVSA_LAYOUT, "data", "data/MVSA_Single/train.jsonl");
+ * assert.equal(e.detail.folder, "data/MVSA_Single");
+ * assert.match(e.message, /missing data\/MVSA_Single\/train\.jsonl/);
  * ```
  */
 export function layoutMissing(
@@ -104,8 +109,14 @@ export function layoutMissing(
  * Reads a jsonl split (`id`, `label`, `text`, `img` per line; blank lines skipped).
  *
  * @example
- * ```ts ignore
- * const rows = await readJsonl("data/food101/train.jsonl", "food101");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readJsonl } from "./image_text.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * await Deno.writeTextFile(path, '{"id": 1, "label": "pizza", "text": "yum", "img": "1.jpg"}\n\n');
+ * const rows = await readJsonl(path, "food101");
+ * assert.deepEqual(rows, [{ id: "1", label: "pizza", text: "yum", img: "1.jpg" }]);
+ * await Deno.remove(path);
  * ```
  */
 export async function readJsonl(path: string, what: string): Promise<ImageTextRecord[]> {
@@ -138,8 +149,18 @@ export async function readJsonl(path: string, what: string): Promise<ImageTextRe
  * Reads the three shipped splits of a layout (a missing file is a {@linkcode DataMissingError}).
  *
  * @example
- * ```ts ignore
- * const splits = await readSplits("data", layout); // { train, val, test }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readSplits } from "./image_text.ts";
+ * import { FOOD101_LAYOUT } from "./food101.ts";
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/${FOOD101_LAYOUT.folder}`);
+ * for (const f of ["train.jsonl", "dev.jsonl", "test.jsonl"]) {
+ *   await Deno.writeTextFile(`${root}/${FOOD101_LAYOUT.folder}/${f}`, '{"id": "1", "label": "pizza", "img": "1.jpg"}\n');
+ * }
+ * const splits = await readSplits(root, FOOD101_LAYOUT);
+ * assert.deepEqual(Object.keys(splits), ["train", "val", "test"]);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function readSplits(
@@ -174,8 +195,12 @@ export function labelOrder(train: ImageTextRecord[]): string[] {
  * The GloVe file candidates for a run: `data.glove`, else the data root's defaults.
  *
  * @example
- * ```ts ignore
- * gloveCandidates(cfg); // ["data/glove/glove.840B.300d.txt", "data/glove.840B.300d.txt"]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { gloveCandidates } from "./image_text.ts";
+ * import { resolveConfig } from "../../resolve/resolve_config.ts";
+ * const cfg = resolveConfig({ method: "ibml", dataset: "mvsa", profile: "paper", dataRoot: "data" });
+ * assert.deepEqual(gloveCandidates(cfg), ["data/glove/glove.840B.300d.txt", "data/glove.840B.300d.txt"]);
  * ```
  */
 export function gloveCandidates(cfg: RunConfig): string[] {
@@ -292,6 +317,7 @@ function builder(
  *
  * @example
  * ```ts ignore
+ * // not run: needs a real image-text dataset (jsonl splits, images) and the 5 GB GloVe file
  * const ds = await loadImageText(cfg, "results/cache/mvsa", layout, await readSplits(root, layout));
  * ```
  */
@@ -381,8 +407,14 @@ export async function loadImageText(
  * missing image, and whether the GloVe file is at the default place.
  *
  * @example
- * ```ts ignore
- * const r = await checkImageText("data", layout);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkImageText } from "./image_text.ts";
+ * import { MVSA_LAYOUT } from "./mvsa.ts";
+ * const root = await Deno.makeTempDir(); // no MVSA here
+ * const r = await checkImageText(root, MVSA_LAYOUT);
+ * assert.deepEqual([r.status, r.folder], ["missing", `${root}/MVSA_Single`]);
+ * await Deno.remove(root);
  * ```
  */
 export async function checkImageText(

@@ -31,8 +31,15 @@ const ascii = (b: Uint8Array, from: number, to: number) =>
  * JPEG start marker, a `.png` without the PNG signature.
  *
  * @example
- * ```ts ignore
- * await mediaProblem("data/CREMA-D/AudioWAV/1001_DFA_ANG_XX.wav"); // null
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mediaProblem } from "./media_check.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeFile(`${dir}/empty.wav`, new Uint8Array());
+ * await Deno.writeTextFile(`${dir}/fake.png`, "not an image");
+ * assert.equal(await mediaProblem(`${dir}/empty.wav`), "empty file (0 bytes)");
+ * assert.match((await mediaProblem(`${dir}/fake.png`))!, /^not a PNG file/);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function mediaProblem(path: string): Promise<string | null> {

@@ -161,6 +161,7 @@ async function loadSplit(
  *
  * @example
  * ```ts ignore
+ * // not run: needs the 3D MNIST h5 files (5000 + 1000 point clouds)
  * const ds = await loadMnist3d(cfg, "results/cache/mnist3d");
  * ds.info.inputShapes.points; // [1024, 3]
  * ```
@@ -232,9 +233,13 @@ export async function loadMnist3d(cfg: RunConfig, cacheDir: string): Promise<Dat
  * Inspects `<root>/3D_MNIST` (sample counts, classes, the first problem).
  *
  * @example
- * ```ts ignore
- * const r = await checkMnist3d("data");
- * r.counts; // { train: 5000, test: 1000 }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkMnist3d } from "./mnist3d.ts";
+ * const root = await Deno.makeTempDir(); // no 3D MNIST here
+ * const report = await checkMnist3d(root);
+ * assert.equal(report.status, "missing"); // with the Kaggle files: counts { train: 5000, test: 1000 }
+ * await Deno.remove(root);
  * ```
  */
 export async function checkMnist3d(root: string): Promise<CheckReport> {
@@ -297,8 +302,13 @@ export async function checkMnist3d(root: string): Promise<CheckReport> {
  * The 3D MNIST loader (registered in `LOADERS.mnist3d` by mod.ts).
  *
  * @example
- * ```ts ignore
- * const report = await mnist3dLoader.check("data");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mnist3dLoader } from "./mnist3d.ts";
+ * const root = await Deno.makeTempDir(); // no 3D MNIST here
+ * const report = await mnist3dLoader.check(root);
+ * assert.deepEqual([report.dataset, report.status], ["mnist3d", "missing"]); // mnist3dLoader.load(cfg, cacheDir) loads it for a run
+ * await Deno.remove(root);
  * ```
  */
 export const mnist3dLoader: RealLoader = { load: loadMnist3d, check: checkMnist3d };

@@ -19,8 +19,14 @@ import { vggsound50Loader } from "./vggsound50.ts";
  * Loaders by dataset name.
  *
  * @example
- * ```ts ignore
- * const ds = await LOADERS["crema-d"].load(cfg, "results/cache/crema-d");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LOADERS } from "./mod.ts";
+ * // A run loads with LOADERS[name].load(cfg, cacheDir); "datasets check" calls check(root).
+ * const root = await Deno.makeTempDir(); // no datasets here
+ * const report = await LOADERS["crema-d"].check(root);
+ * assert.deepEqual([report.dataset, report.status], ["crema-d", "missing"]);
+ * await Deno.remove(root);
  * ```
  */
 export const LOADERS: Record<string, RealLoader> = {

@@ -268,6 +268,7 @@ async function classNames(root: string, labels: Int32Array[]): Promise<string[]>
  *
  * @example
  * ```ts ignore
+ * // not run: needs the ModelNet40 h5 parts and rendered views (about 2 million PNGs)
  * const ds = await loadModelNet40(cfg, "results/cache/modelnet40");
  * ds.info.inputShapes.image; // [4, 112, 112, 3]
  * ```
@@ -330,8 +331,13 @@ export async function loadModelNet40(cfg: RunConfig, cacheDir: string): Promise<
  * for every object the first of its 180 views (all 180 for the first object).
  *
  * @example
- * ```ts ignore
- * (await checkModelNet40("data")).counts; // { train: 9840, test: 2468 }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkModelNet40 } from "./modelnet40.ts";
+ * const root = await Deno.makeTempDir(); // no ModelNet40 here
+ * const report = await checkModelNet40(root);
+ * assert.equal(report.status, "missing"); // with the official files: counts { train: 9840, test: 2468 }
+ * await Deno.remove(root);
  * ```
  */
 export async function checkModelNet40(root: string): Promise<CheckReport> {
@@ -403,8 +409,13 @@ export async function checkModelNet40(root: string): Promise<CheckReport> {
  * The ModelNet40 loader (registered in `LOADERS.modelnet40` by mod.ts).
  *
  * @example
- * ```ts ignore
- * const report = await modelnet40Loader.check("data");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { modelnet40Loader } from "./modelnet40.ts";
+ * const root = await Deno.makeTempDir(); // no ModelNet40 here
+ * const report = await modelnet40Loader.check(root);
+ * assert.deepEqual([report.dataset, report.status], ["modelnet40", "missing"]); // modelnet40Loader.load(cfg, cacheDir) loads it for a run
+ * await Deno.remove(root);
  * ```
  */
 export const modelnet40Loader: RealLoader = { load: loadModelNet40, check: checkModelNet40 };

@@ -59,8 +59,12 @@ const HOW = "download modelnet40_ply_hdf5_2048.zip and ModelNet40-Images-180 (li
  * The missing-data error of ModelNet40.
  *
  * @example
- * ```ts ignore
- * throw modelnetMissing("data", "data/ModelNet40/modelnet40_ply_hdf5_2048");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { modelnetMissing } from "./modelnet40_files.ts";
+ * const e = modelnetMissing("data", "data/ModelNet40/modelnet40_ply_hdf5_2048");
+ * assert.equal(e.detail.folder, "data/ModelNet40");
+ * assert.match(e.message, /missing data\/ModelNet40\/modelnet40_ply_hdf5_2048/);
  * ```
  */
 export function modelnetMissing(root: string, missing?: string): DataMissingError {
@@ -88,8 +92,19 @@ export interface H5Part {
  * {@linkcode DataMissingError}).
  *
  * @example
- * ```ts ignore
- * const parts = await listParts("data", "train"); // k = 0..4
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { H5_FOLDER, listParts, MODELNET_FOLDER } from "./modelnet40_files.ts";
+ * const root = await Deno.makeTempDir();
+ * const dir = `${root}/${MODELNET_FOLDER}/${H5_FOLDER}`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * for (const k of [10, 2]) { // empty stand-ins: only the names matter here
+ *   await Deno.writeFile(`${dir}/ply_data_train${k}.h5`, new Uint8Array());
+ *   await Deno.writeTextFile(`${dir}/ply_data_train_${k}_id2file.json`, "[]");
+ * }
+ * const parts = await listParts(root, "train");
+ * assert.deepEqual(parts.map((p) => p.k), [2, 10]); // numeric order
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function listParts(root: string, split: "train" | "test"): Promise<H5Part[]> {
@@ -113,8 +128,13 @@ export async function listParts(root: string, split: "train" | "test"): Promise<
  * Reads an id2file json: `<class>/<stem>.ply` entries as `{cls, stem}`.
  *
  * @example
- * ```ts ignore
- * (await readId2File(part.json))[0]; // { cls: "airplane", stem: "airplane_0627" }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readId2File } from "./modelnet40_files.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".json" });
+ * await Deno.writeTextFile(path, JSON.stringify(["airplane/airplane_0627.ply", "cup/cup_0001.ply"]));
+ * assert.deepEqual((await readId2File(path))[0], { cls: "airplane", stem: "airplane_0627" });
+ * await Deno.remove(path);
  * ```
  */
 export async function readId2File(path: string): Promise<{ cls: string; stem: string }[]> {

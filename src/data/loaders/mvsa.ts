@@ -153,6 +153,7 @@ async function records(root: string, rule: string): Promise<Record<string, Image
  *
  * @example
  * ```ts ignore
+ * // not run: needs the MVSA-Single folder (jsonl splits, images) and the 5 GB GloVe file
  * const ds = await loadMvsa(cfg, "results/cache/mvsa");
  * ds.info.classNames; // ["positive", "neutral", "negative"] on the shipped splits
  * ```
@@ -168,8 +169,13 @@ export async function loadMvsa(cfg: RunConfig, cacheDir: string): Promise<Datase
  * Inspects `<root>/MVSA_Single` (shipped splits, as the default rule uses them).
  *
  * @example
- * ```ts ignore
- * (await checkMvsa("data")).counts; // { train: 1555, dev: 518, test: 519 }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkMvsa } from "./mvsa.ts";
+ * const root = await Deno.makeTempDir(); // no MVSA-Single here
+ * const report = await checkMvsa(root);
+ * assert.equal(report.status, "missing"); // with the shipped splits: counts { train: 1555, dev: 518, test: 519 }
+ * await Deno.remove(root);
  * ```
  */
 export async function checkMvsa(root: string): Promise<CheckReport> {
@@ -188,8 +194,13 @@ export async function checkMvsa(root: string): Promise<CheckReport> {
  * The MVSA-Single loader (registered in `LOADERS.mvsa` by mod.ts).
  *
  * @example
- * ```ts ignore
- * const report = await mvsaLoader.check("data");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mvsaLoader } from "./mvsa.ts";
+ * const root = await Deno.makeTempDir(); // no MVSA-Single here
+ * const report = await mvsaLoader.check(root);
+ * assert.deepEqual([report.dataset, report.status], ["mvsa", "missing"]); // mvsaLoader.load(cfg, cacheDir) loads it for a run
+ * await Deno.remove(root);
  * ```
  */
 export const mvsaLoader: RealLoader = { load: loadMvsa, check: checkMvsa };

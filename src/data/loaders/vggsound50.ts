@@ -72,8 +72,18 @@ export function parseVggList(text: string, file: string): { name: string; label:
  * Reads the VGGSound50 folder under `root`.
  *
  * @example
- * ```ts ignore
- * const d = await describeVggsound50("data");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeVggsound50 } from "./vggsound50.ts";
+ * // Only the split lists are read here (<name>.mp4,<label> per line).
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/VGGSound50`);
+ * await Deno.writeTextFile(`${root}/VGGSound50/train.txt`, "a.mp4,dog barking\nb.mp4,cat\n");
+ * await Deno.writeTextFile(`${root}/VGGSound50/test.txt`, "c.mp4,cat\nd.mp4,owl\n");
+ * const d = await describeVggsound50(root);
+ * assert.deepEqual(d.classNames, ["dog barking", "cat"]);
+ * assert.deepEqual(d.splits[1].entries.map((e) => e.id), ["c"]); // "owl" is not a training class
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function describeVggsound50(root: string): Promise<AvDescription> {
@@ -119,6 +129,7 @@ export async function describeVggsound50(root: string): Promise<AvDescription> {
  *
  * @example
  * ```ts ignore
+ * // not run: needs the VGGSound50 folder (audio and video frames) and caches it
  * const ds = await loadVggsound50(cfg, "results/cache/vggsound50");
  * ```
  */
@@ -132,8 +143,13 @@ export async function loadVggsound50(cfg: RunConfig, cacheDir: string): Promise<
  * `datasets check` for VGGSound50.
  *
  * @example
- * ```ts ignore
- * (await checkVggsound50("data")).classes; // 50
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkVggsound50 } from "./vggsound50.ts";
+ * const root = await Deno.makeTempDir(); // no VGGSound50 here
+ * const report = await checkVggsound50(root);
+ * assert.equal(report.status, "missing"); // with the paper's subset: "found", 50 classes
+ * await Deno.remove(root);
  * ```
  */
 export async function checkVggsound50(root: string): Promise<CheckReport> {

@@ -3,8 +3,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toFloat32 } from "./convert.ts";
- * toFloat32({ dtype: "int8", shape: [2], data: new Int8Array([-1, 2]) }); // Float32Array [-1, 2]
+ * const x = toFloat32({ dtype: "int8", shape: [2], data: new Int8Array([-1, 2]) });
+ * assert.deepEqual(x, Float32Array.of(-1, 2));
  * ```
  *
  * @module
@@ -25,10 +27,13 @@ import { type NpyArray, validateArray } from "./dtypes.ts";
  * @throws {NpyFormatError} If `arr.data` does not match `arr.dtype` or `arr.shape`.
  *
  * @example
- * ```ts ignore
- * const arrays = await loadNpz("features.npz");
- * const x = arrays.get("audio_train")!;
- * const t = tf.tensor(toFloat32(x, "audio_train"), x.shape);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { toFloat32 } from "./convert.ts";
+ * import { encodeNpz, readNpz } from "./npz.ts";
+ * const npz = encodeNpz({ audio_train: { dtype: "int64", shape: [2], data: BigInt64Array.of(3n, 4n) } });
+ * const x = readNpz(npz, "features.npz").get("audio_train")!;
+ * assert.deepEqual(toFloat32(x, "audio_train"), Float32Array.of(3, 4)); // ready for tf.tensor(..., x.shape)
  * ```
  */
 export function toFloat32(arr: NpyArray, name?: string): Float32Array {

@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DTYPE_INFO, type NpyArray } from "./dtypes.ts";
  * const a: NpyArray = { dtype: "int16", shape: [2], data: new Int16Array([1, 2]) };
- * DTYPE_INFO[a.dtype].descr; // "<i2"
+ * assert.equal(DTYPE_INFO[a.dtype].descr, "<i2");
  * ```
  *
  * @module
@@ -38,7 +39,10 @@ export type NpyDtype =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { type NpyArray, validateArray } from "./dtypes.ts";
  * const a: NpyArray = { dtype: "float32", shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) };
+ * assert.equal(validateArray(a, undefined), 4);
  * ```
  */
 export interface NpyArray {
@@ -76,7 +80,9 @@ export interface DtypeInfo {
  *
  * @example
  * ```ts
- * DTYPE_INFO.float64.size; // 8
+ * import assert from "node:assert/strict";
+ * import { DTYPE_INFO } from "./dtypes.ts";
+ * assert.equal(DTYPE_INFO.float64.size, 8);
  * ```
  */
 export const DTYPE_INFO: Readonly<Record<NpyDtype, DtypeInfo>> = {
@@ -98,7 +104,9 @@ export const DTYPE_INFO: Readonly<Record<NpyDtype, DtypeInfo>> = {
  *
  * @example
  * ```ts
- * CODE_TO_DTYPE["i8"]; // "int64"
+ * import assert from "node:assert/strict";
+ * import { CODE_TO_DTYPE } from "./dtypes.ts";
+ * assert.equal(CODE_TO_DTYPE["i8"], "int64");
  * ```
  */
 export const CODE_TO_DTYPE: Readonly<Record<string, NpyDtype>> = {
@@ -120,7 +128,10 @@ export const CODE_TO_DTYPE: Readonly<Record<string, NpyDtype>> = {
  *
  * @example
  * ```ts
- * isDtype("float16"); // false
+ * import assert from "node:assert/strict";
+ * import { isDtype } from "./dtypes.ts";
+ * assert.equal(isDtype("float32"), true);
+ * assert.equal(isDtype("float16"), false);
  * ```
  */
 export function isDtype(x: unknown): x is NpyDtype {
@@ -132,7 +143,11 @@ export function isDtype(x: unknown): x is NpyDtype {
  *
  * @example
  * ```ts
- * makeView("int32", new ArrayBuffer(8), 0, 2).length; // 2
+ * import assert from "node:assert/strict";
+ * import { makeView } from "./dtypes.ts";
+ * const v = makeView("int32", new ArrayBuffer(8), 0, 2);
+ * assert.ok(v instanceof Int32Array);
+ * assert.equal(v.length, 2);
  * ```
  */
 export function makeView(
@@ -171,7 +186,10 @@ export function makeView(
  *
  * @example
  * ```ts
- * dataMatchesDtype("float32", new Float64Array(1)); // false
+ * import assert from "node:assert/strict";
+ * import { dataMatchesDtype } from "./dtypes.ts";
+ * assert.equal(dataMatchesDtype("float32", new Float32Array(1)), true);
+ * assert.equal(dataMatchesDtype("float32", new Float64Array(1)), false);
  * ```
  */
 export function dataMatchesDtype(dtype: NpyDtype, data: unknown): boolean {
@@ -205,7 +223,9 @@ export function dataMatchesDtype(dtype: NpyDtype, data: unknown): boolean {
  *
  * @example
  * ```ts
- * elementCount([2, 3]); // 6
+ * import assert from "node:assert/strict";
+ * import { elementCount } from "./dtypes.ts";
+ * assert.equal(elementCount([2, 3]), 6);
  * ```
  */
 export function elementCount(shape: readonly number[]): number {
@@ -217,8 +237,10 @@ export function elementCount(shape: readonly number[]): number {
  *
  * @example
  * ```ts
- * shapeText([3]); // "(3,)"
- * shapeText([2, 2]); // "(2, 2)"
+ * import assert from "node:assert/strict";
+ * import { shapeText } from "./dtypes.ts";
+ * assert.equal(shapeText([3]), "(3,)");
+ * assert.equal(shapeText([2, 2]), "(2, 2)");
  * ```
  */
 export function shapeText(shape: readonly number[]): string {
@@ -232,7 +254,9 @@ export function shapeText(shape: readonly number[]): string {
  *
  * @example
  * ```ts
- * validateArray({ dtype: "uint8", shape: [2, 2], data: new Uint8Array(4) }, undefined); // 4
+ * import assert from "node:assert/strict";
+ * import { validateArray } from "./dtypes.ts";
+ * assert.equal(validateArray({ dtype: "uint8", shape: [2, 2], data: new Uint8Array(4) }, undefined), 4);
  * ```
  */
 export function validateArray(arr: NpyArray, ctx: string | undefined): number {

@@ -16,14 +16,17 @@
  * the problem and, for unsupported features, how to re-save the data so it can be read.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NpyFormatError } from "./error.ts";
+ * import { readNpz } from "./npz.ts";
  * try {
- *   await loadNpz("features.npz");
+ *   readNpz(new Uint8Array([1, 2, 3]), "features.npz");
+ *   assert.fail("expected an NpyFormatError");
  * } catch (e) {
- *   if (e instanceof NpyFormatError) console.error(e.message);
- *   // e.g. "features.npz: array 'audio_train': Fortran-order arrays are not supported;
- *   //       save with np.ascontiguousarray(a) first"
- *   else throw e;
+ *   if (!(e instanceof NpyFormatError)) throw e;
+ *   // e.g. "features.npz: array 'audio_train': Fortran-order arrays are not supported; ..."
+ *   assert.match(e.message, /^features\.npz is not an NPZ file/);
  * }
  * ```
  */
@@ -44,7 +47,11 @@ export class NpyFormatError extends Error {
  *
  * @example
  * ```ts
- * throw new NpyProblem("malformed .npy header: expected a dict");
+ * import assert from "node:assert/strict";
+ * import { NpyProblem } from "./error.ts";
+ * assert.throws(() => {
+ *   throw new NpyProblem("malformed .npy header: expected a dict");
+ * }, NpyProblem);
  * ```
  */
 export class NpyProblem extends Error {}

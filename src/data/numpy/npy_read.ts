@@ -5,9 +5,13 @@
  * is reported, never returned.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { parseNpy } from "./npy_read.ts";
- * const arr = parseNpy(await Deno.readFile("labels.npy"), "labels.npy");
+ * import { encodeNpy } from "./npy_write.ts";
+ * const bytes = encodeNpy({ dtype: "int64", shape: [2], data: BigInt64Array.of(7n, 9n) });
+ * const arr = parseNpy(bytes, "labels.npy");
+ * assert.deepEqual(arr.shape, [2]);
  * ```
  *
  * @module
@@ -32,8 +36,14 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ===
  * fflate's output); with `copy` true the data is always a fresh buffer.
  *
  * @example
- * ```ts ignore
- * const arr = decodeNpy(bytes, "x.npz: array 'a'", false);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeNpy } from "./npy_read.ts";
+ * import { encodeNpy } from "./npy_write.ts";
+ * const bytes = encodeNpy({ dtype: "uint8", shape: [3], data: Uint8Array.of(1, 2, 3) });
+ * const arr = decodeNpy(bytes, "x.npz: array 'a'", false); // may view `bytes`' buffer
+ * assert.deepEqual(arr.data, Uint8Array.of(1, 2, 3));
+ * assert.throws(() => decodeNpy(bytes.subarray(0, 20), "x.npz: array 'a'", true), /x\.npz: array 'a'/);
  * ```
  */
 export function decodeNpy(bytes: Uint8Array, ctx: string | undefined, copy: boolean): NpyArray {
@@ -131,9 +141,16 @@ export function decodeNpy(bytes: Uint8Array, ctx: string | undefined, copy: bool
  *   (big-endian, Fortran order, object/structured/complex/float16/string dtypes).
  *
  * @example
- * ```ts ignore
- * const arr = parseNpy(await Deno.readFile("labels.npy"), "labels.npy");
- * console.log(arr.dtype, arr.shape); // "int64" [1000]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseNpy } from "./npy_read.ts";
+ * import { encodeNpy } from "./npy_write.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".npy" });
+ * await Deno.writeFile(path, encodeNpy({ dtype: "int64", shape: [3], data: BigInt64Array.of(0n, 1n, 2n) }));
+ * const arr = parseNpy(await Deno.readFile(path), path);
+ * console.log(arr.dtype, arr.shape); // "int64" [3]
+ * assert.deepEqual([arr.dtype, arr.shape], ["int64", [3]]);
+ * await Deno.remove(path);
  * ```
  */
 export function parseNpy(bytes: Uint8Array, name?: string): NpyArray {

@@ -3,9 +3,13 @@
  * would exceed 64 KiB), little-endian, C order, data aligned to 64 bytes.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeNpy } from "./npy_write.ts";
- * await Deno.writeFile("x.npy", encodeNpy({ dtype: "int32", shape: [3], data: new Int32Array([1, 2, 3]) }));
+ * const path = await Deno.makeTempFile({ suffix: ".npy" });
+ * await Deno.writeFile(path, encodeNpy({ dtype: "int32", shape: [3], data: new Int32Array([1, 2, 3]) }));
+ * assert.equal((await Deno.stat(path)).size, 128 + 12);
+ * await Deno.remove(path);
  * ```
  *
  * @module
@@ -61,9 +65,13 @@ export function encodeNpyIn(arr: NpyArray, ctx: string | undefined): Uint8Array<
  * @throws {NpyFormatError} If `arr` is inconsistent.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeNpy } from "./npy_write.ts";
+ * import { parseNpy } from "./npy_read.ts";
  * const bytes = encodeNpy({ dtype: "int32", shape: [3], data: new Int32Array([1, 2, 3]) });
- * await Deno.writeFile("x.npy", bytes); // np.load("x.npy") -> array([1, 2, 3], dtype=int32)
+ * // Written to x.npy: np.load("x.npy") -> array([1, 2, 3], dtype=int32)
+ * assert.deepEqual(parseNpy(bytes).data, Int32Array.of(1, 2, 3));
  * ```
  */
 export function encodeNpy(arr: NpyArray): Uint8Array<ArrayBuffer> {

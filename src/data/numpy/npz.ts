@@ -39,9 +39,13 @@ function startsWith(bytes: Uint8Array, prefix: readonly number[]): boolean {
  *   truncated (including CRC-32 mismatches), or any member is not a supported `.npy` array (the message names that array).
  *
  * @example
- * ```ts ignore
- * const arrays = readNpz(await Deno.readFile("features.npz"), "features.npz");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeNpz, readNpz } from "./npz.ts";
+ * const bytes = encodeNpz({ audio_train: { dtype: "float32", shape: [1, 2], data: Float32Array.of(1, 2) } });
+ * const arrays = readNpz(bytes, "features.npz");
  * const train = arrays.get("audio_train"); // NpyArray | undefined
+ * assert.deepEqual(train?.shape, [1, 2]);
  * ```
  */
 export function readNpz(bytes: Uint8Array, fileLabel?: string): Map<string, NpyArray> {
@@ -90,9 +94,15 @@ export function readNpz(bytes: Uint8Array, fileLabel?: string): Map<string, NpyA
  * @returns Arrays by key (member name without `.npy`).
  *
  * @example
- * ```ts ignore
- * const arrays = await loadNpz("data/features.npz");
- * for (const [key, arr] of arrays) console.log(key, arr.dtype, arr.shape);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeNpz, loadNpz } from "./npz.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".npz" });
+ * await Deno.writeFile(path, encodeNpz({ y: { dtype: "int32", shape: [2], data: Int32Array.of(0, 1) } }));
+ * const arrays = await loadNpz(path);
+ * for (const [key, arr] of arrays) console.log(key, arr.dtype, arr.shape); // y int32 [2]
+ * assert.deepEqual([...arrays.keys()], ["y"]);
+ * await Deno.remove(path);
  * ```
  */
 export async function loadNpz(path: string): Promise<Map<string, NpyArray>> {
@@ -111,9 +121,12 @@ export async function loadNpz(path: string): Promise<Map<string, NpyArray>> {
  * @throws {NpyFormatError} If a key is empty or an array is inconsistent (names the key).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeNpz, readNpz } from "./npz.ts";
  * const npz = encodeNpz({ x: { dtype: "float32", shape: [2], data: new Float32Array([1, 2]) } });
- * await Deno.writeFile("out.npz", npz); // np.load("out.npz")["x"] -> array([1., 2.], dtype=float32)
+ * // Written to out.npz: np.load("out.npz")["x"] -> array([1., 2.], dtype=float32)
+ * assert.deepEqual(readNpz(npz).get("x")?.data, Float32Array.of(1, 2));
  * ```
  */
 export function encodeNpz(

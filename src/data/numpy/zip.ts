@@ -47,7 +47,9 @@ export interface ZipMember {
  *
  * @example
  * ```ts
- * crc32(new TextEncoder().encode("123456789")).toString(16); // "cbf43926"
+ * import assert from "node:assert/strict";
+ * import { crc32 } from "./zip.ts";
+ * assert.equal(crc32(new TextEncoder().encode("123456789")).toString(16), "cbf43926");
  * ```
  */
 export function crc32(data: Uint8Array): number {
@@ -66,8 +68,12 @@ export function crc32(data: Uint8Array): number {
  * directory.
  *
  * @example
- * ```ts ignore
- * const members = readZip(await Deno.readFile("x.npz"), (name) => name.endsWith(".npy"));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readZip, writeZip } from "./zip.ts";
+ * const bytes = writeZip([["x.npy", new Uint8Array(3)], ["notes.txt", new Uint8Array(1)]]);
+ * const members = readZip(bytes, (name) => name.endsWith(".npy"));
+ * assert.deepEqual(members.map((m) => m.name), ["x.npy"]);
  * ```
  */
 export function readZip(bytes: Uint8Array, filter?: (name: string) => boolean): ZipMember[] {

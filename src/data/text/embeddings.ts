@@ -4,10 +4,14 @@
  * and the rows of one caption.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeTokens, loadEmbeddingTable } from "./embeddings.ts";
- * const table = await loadEmbeddingTable(["the", "cat"], "glove.840B.300d.txt", "results/cache/mvsa");
- * encodeTokens(["the", "dog"], table); // Int32Array [row of "the", 0]
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/glove.txt`, "the 0.1 0.2\ncat 0.3 0.4\n"); // a 2-d GloVe file
+ * const table = await loadEmbeddingTable(["the", "cat"], `${dir}/glove.txt`, `${dir}/cache`, 2);
+ * assert.deepEqual(encodeTokens(["the", "dog"], table), Int32Array.of(table.index.get("the")!, 0));
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
@@ -41,9 +45,15 @@ interface CacheHeader {
  * the vocabulary), so only the first run streams the big file.
  *
  * @example
- * ```ts ignore
- * const table = await loadEmbeddingTable(["the", "cat"], "glove.840B.300d.txt", "results/cache/mvsa");
- * table.rows.length; // (found + 1) * 300
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadEmbeddingTable } from "./embeddings.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/glove.txt`, "the 0.1 0.2\ncat 0.3 0.4\n"); // a 2-d GloVe file
+ * const table = await loadEmbeddingTable(["the", "cat", "zzz"], `${dir}/glove.txt`, `${dir}/cache`, 2);
+ * assert.equal(table.rows.length, (2 + 1) * 2); // (found + 1) * dim
+ * assert.equal(table.requested, 3);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function loadEmbeddingTable(
@@ -108,9 +118,17 @@ async function writeCache(base: string, header: CacheHeader, rows: Float32Array)
  * out-of-vocabulary tokens, and `[0]` (one zero vector) for an empty caption.
  *
  * @example
- * ```ts ignore
- * encodeTokens(["the", "zzz"], table); // Int32Array [row of "the", 0]
- * encodeTokens([], table); // Int32Array [0]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type EmbeddingTable, encodeTokens } from "./embeddings.ts";
+ * const table: EmbeddingTable = {
+ *   dim: 2,
+ *   index: new Map([["the", 1]]),
+ *   rows: Float32Array.of(0, 0, 0.1, 0.2),
+ *   requested: 1,
+ * };
+ * assert.deepEqual(encodeTokens(["the", "zzz"], table), Int32Array.of(1, 0));
+ * assert.deepEqual(encodeTokens([], table), Int32Array.of(0));
  * ```
  */
 export function encodeTokens(tokens: string[], table: EmbeddingTable): Int32Array {

@@ -3,9 +3,14 @@
  * one pass over the user's `glove.840B.300d.txt`, keeping only the rows of wanted tokens.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { readGloveRows } from "./glove.ts";
- * const rows = await readGloveRows("glove.840B.300d.txt", new Set(["the", "cat"]));
+ * const path = await Deno.makeTempFile({ suffix: ".txt" });
+ * await Deno.writeTextFile(path, "the 0.5 1\ndog 2 3\ncat -1 0\n");
+ * const rows = await readGloveRows(path, new Set(["the", "cat"]), 2);
+ * assert.deepEqual([...rows.keys()].sort(), ["cat", "the"]);
+ * await Deno.remove(path);
  * ```
  *
  * @module
@@ -29,8 +34,14 @@ export const GLOVE_URL = "https://nlp.stanford.edu/data/glove.840B.300d.zip";
  * torchtext's `stoi` does).
  *
  * @example
- * ```ts ignore
- * const rows = await readGloveRows("glove.840B.300d.txt", new Set(["the", "cat"]), 300);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readGloveRows } from "./glove.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".txt" });
+ * await Deno.writeTextFile(path, "the 0.5 1\ndog 2 3\ncat -1 0\n"); // "token v1 ... v_dim" per line
+ * const rows = await readGloveRows(path, new Set(["the", "cat"]), 2);
+ * assert.deepEqual(rows.get("cat"), Float32Array.of(-1, 0));
+ * await Deno.remove(path);
  * ```
  */
 export async function readGloveRows(

@@ -23,11 +23,16 @@
  * mask makes that unnecessary).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeTokens, loadEmbeddingTable, packText, tokenize } from "./mod.ts";
  * const tokens = tokenize("Good day. Love it!");
- * const table = await loadEmbeddingTable(tokens, "glove.840B.300d.txt", "results/cache/mvsa");
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/glove.txt`, "good 1 0\nday 0 1\nlove 1 1\n"); // a 2-d GloVe file
+ * const table = await loadEmbeddingTable(tokens, `${dir}/glove.txt`, `${dir}/cache`, 2);
  * const batch = packText([encodeTokens(tokens, table)], table);
+ * assert.equal(batch.length, tokens.length);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

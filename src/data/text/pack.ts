@@ -44,10 +44,20 @@ export interface PackedText {
  * Packs captions (token rows) into the padded batch arrays.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { packText } from "./pack.ts";
+ * import type { EmbeddingTable } from "./embeddings.ts";
+ * const table: EmbeddingTable = {
+ *   dim: 1,
+ *   index: new Map([["a", 1], ["b", 2], ["c", 3]]),
+ *   rows: Float32Array.of(0, 10, 20, 30),
+ *   requested: 3,
+ * };
  * const p = packText([Int32Array.of(1, 2), Int32Array.of(3)], table);
- * p.length; // 2
- * Array.from(p.mask); // [1, 1, 1, 0]
+ * assert.equal(p.length, 2);
+ * assert.deepEqual(Array.from(p.mask), [1, 1, 1, 0]);
+ * assert.deepEqual(Array.from(p.values), [10, 20, 30, 0]);
  * ```
  */
 export function packText(seqs: Int32Array[], table: EmbeddingTable): PackedText {
