@@ -14,8 +14,10 @@ const SPEC = { usage: "usage: main.ts ablate [reproduce flags]   (= main.ts repr
  * Entry point of `ablate`; returns the exit code of `reproduce table5`.
  *
  * @example
- * ```ts ignore
- * await main(["--seeds", "1"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { main } from "./ablate.ts";
+ * assert.equal(await main(["--help"]), 0); // prints the usage line; a real run trains Table 5
  * ```
  */
 export function main(args: string[]): Promise<number> {

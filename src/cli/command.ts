@@ -10,15 +10,22 @@
  *   permission), 1 for anything else (a training failure). See {@linkcode exitCode}.
  *
  * @example
- * ```ts ignore
- * const SPEC = { usage: "usage: main.ts table <experiment> [--out DIR]", options: { out: { type: "string" } }, positionals: true } as const;
- * export function main(args: string[]): Promise<number> {
- *   return runCommand(args, SPEC, ({ values, positionals }) => {
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runCommand, UsageError } from "./command.ts";
+ * const SPEC = {
+ *   usage: "usage: main.ts table <experiment> [--out DIR]",
+ *   options: { out: { type: "string" } },
+ *   positionals: true,
+ * } as const;
+ * const main = (args: string[]): Promise<number> =>
+ *   runCommand(args, SPEC, ({ values, positionals }) => {
  *     if (positionals.length !== 1) throw new UsageError(`expected one experiment name\n${SPEC.usage}`);
  *     console.log(positionals[0], values.out ?? "results");
  *     return 0;
  *   });
- * }
+ * assert.equal(await main(["table2", "--out", "x"]), 0); // prints "table2 x"
+ * assert.equal(await main([]), 2); // prints "error: expected one experiment name ..."
  * ```
  *
  * @module
@@ -88,12 +95,13 @@ export interface CommandSpec<O extends FlagOptions> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const flags = parseFlags(["fig2", "--format", "png"], {
  *   usage: "usage: main.ts figure <experiment> [--format svg|png]",
  *   options: { format: { type: "string" } },
  *   positionals: true,
  * });
- * flags?.values.format; // "png"
+ * assert.equal(flags?.values.format, "png");
  * ```
  */
 export function parseFlags<O extends FlagOptions>(
@@ -132,9 +140,18 @@ export function parseFlags<O extends FlagOptions>(
  * code (0 after `--help`).
  *
  * @example
- * ```ts ignore
- * await runCommand(["--out", "x"], { usage: "usage: main.ts demo [--out DIR]", options: { out: { type: "string" } } },
- *   ({ values }) => { console.log(values.out); return 0; }); // prints "x", returns 0
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runCommand } from "./command.ts";
+ * const code = await runCommand(
+ *   ["--out", "x"],
+ *   { usage: "usage: main.ts demo [--out DIR]", options: { out: { type: "string" } } },
+ *   ({ values }) => {
+ *     console.log(values.out); // prints "x"
+ *     return 0;
+ *   },
+ * );
+ * assert.equal(code, 0);
  * ```
  */
 export async function runCommand<O extends FlagOptions>(
@@ -157,7 +174,8 @@ export async function runCommand<O extends FlagOptions>(
  *
  * @example
  * ```ts
- * joinNegativeValues(["--epochs", "-1"], ["epochs"]); // ["--epochs=-1"]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(joinNegativeValues(["--epochs", "-1"], ["epochs"]), ["--epochs=-1"]);
  * ```
  */
 export function joinNegativeValues(args: string[], names: readonly string[]): string[] {
@@ -186,8 +204,9 @@ const INPUT_ERRORS = new Set(["UsageError", "ConfigError", "ExperimentError", "D
  *
  * @example
  * ```ts
- * exitCode(new UsageError("--jobs must be a positive integer"), () => {}); // 2
- * exitCode(new Error("loss is NaN"), () => {}); // 1
+ * import assert from "node:assert/strict";
+ * assert.equal(exitCode(new UsageError("--jobs must be a positive integer"), () => {}), 2);
+ * assert.equal(exitCode(new Error("loss is NaN"), () => {}), 1);
  * ```
  */
 export function exitCode(

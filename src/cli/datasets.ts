@@ -33,9 +33,14 @@ export type CheckRow = CheckReport | { dataset: string; status: "no loader yet" 
  * "no loader yet" row; a check that throws becomes a malformed row).
  *
  * @example
- * ```ts ignore
- * const rows = await checkAll("data");
- * rows.find((r) => r.dataset === "mvsa")?.status; // "found"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkAll } from "./datasets.ts";
+ * const root = await Deno.makeTempDir(); // an empty data root: nothing is there yet
+ * const rows = await checkAll(root, ["crema-d"]);
+ * assert.equal(rows[0].dataset, "crema-d");
+ * assert.notEqual(rows[0].status, "found");
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function checkAll(root: string, names?: string[]): Promise<CheckRow[]> {
@@ -65,7 +70,8 @@ export async function checkAll(root: string, names?: string[]): Promise<CheckRow
  *
  * @example
  * ```ts
- * formatCheck([{ dataset: "ave", status: "no loader yet" }]).includes("no loader yet"); // true
+ * import assert from "node:assert/strict";
+ * assert.ok(formatCheck([{ dataset: "ave", status: "no loader yet" }]).includes("no loader yet"));
  * ```
  */
 export function formatCheck(rows: CheckRow[]): string {
@@ -102,8 +108,15 @@ export function formatCheck(rows: CheckRow[]): string {
  * it under `--cache-dir` (default `<out>/cache`, i.e. `results/cache`).
  *
  * @example
- * ```ts ignore
- * cacheLine("results/cache"); // "cache results/cache: 12 files, 310.2 MB (crema-d 310.2 MB)"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cacheLine } from "./datasets.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/crema-d`);
+ * await Deno.writeFile(`${dir}/crema-d/a.bin`, new Uint8Array(2_000_000));
+ * assert.equal(cacheLine(dir), `cache ${dir}: 1 files, 2.0 MB (crema-d 2.0 MB)`);
+ * assert.equal(cacheLine(`${dir}/none`), `cache ${dir}/none: empty (no folder yet)`);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function cacheLine(dir: string): string {
@@ -140,8 +153,11 @@ export function cacheLine(dir: string): string {
  * Entry point of `datasets`; returns the exit code.
  *
  * @example
- * ```ts ignore
- * await main(["check", "--data-root", "data"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { main } from "./datasets.ts";
+ * assert.equal(await main(["--help"]), 0); // prints the usage line
+ * assert.equal(await main(["bogus"]), 2); // not the 'check' sub-command: a usage error
  * ```
  */
 export function main(args: string[]): Promise<number> {

@@ -23,8 +23,10 @@ const SPEC = {
  * Entry point of `figure`; returns the exit code.
  *
  * @example
- * ```ts ignore
- * await main(["fig2", "--format", "png"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { main } from "./figure.ts";
+ * assert.equal(await main(["--help"]), 0); // prints the usage line
  * ```
  */
 export function main(args: string[]): Promise<number> {

@@ -22,7 +22,8 @@ function table(rows: { name: string; description: string }[]): string {
  *
  * @example
  * ```ts
- * methodsHelp().includes("method.lambda"); // true
+ * import assert from "node:assert/strict";
+ * assert.ok(methodsHelp().includes("method.lambda"));
  * ```
  */
 export function methodsHelp(): string {
@@ -52,8 +53,10 @@ export function methodsHelp(): string {
  * Entry point of `list`; returns the exit code.
  *
  * @example
- * ```ts ignore
- * await main(["methods"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { main } from "./list.ts";
+ * assert.equal(await main(["methods"]), 0); // prints the methods and their parameters
  * ```
  */
 export function main(args: string[]): Promise<number> {

@@ -44,8 +44,12 @@ const SPEC = {
  * Entry point of `prepare`; returns the exit code (1 when some clips failed).
  *
  * @example
- * ```ts ignore
- * await main(["crema-d", "--from", "CREMA-D", "--to", "data"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { main } from "./prepare.ts";
+ * // a real call converts a downloaded dataset: main(["crema-d", "--from", RAW, "--to", ROOT])
+ * assert.equal(await main(["mvsa"]), 2); // prints "error: prepare: no preparation step for 'mvsa' ..."
+ * assert.equal(await main(["crema-d"]), 2); // prints "error: --from and --to are required; ..."
  * ```
  */
 export function main(args: string[]): Promise<number> {

@@ -102,6 +102,7 @@ function printMoved(moved: MovedCell[], print: (line: string) => void, limit = I
  *
  * @example
  * ```ts ignore
+ * // not run: trains the experiment's runs (training) and needs its pinned reference file
  * await regressReference({ experiment: await loadExperiment("ci"), referencePath: "results/reference/ci.csv", deps: trainerDeps() });
  * ```
  */
@@ -220,8 +221,12 @@ export async function regressReference(opts: RegressReferenceOptions): Promise<n
  * Checks finished paper-profile runs against the published numbers; returns the exit code.
  *
  * @example
- * ```ts ignore
- * await regressPublished({ out: "results", k: 2 });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { regressPublished } from "./regress.ts";
+ * const out = await Deno.makeTempDir(); // no paper-profile runs there: nothing to compare
+ * await assert.rejects(() => regressPublished({ out, k: 2, print: () => {} }), /no paper-profile runs/);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function regressPublished(
@@ -274,8 +279,12 @@ export async function regressPublished(
  * truncated or cut reference is one error naming the file (a {@linkcode UsageError}).
  *
  * @example
- * ```ts ignore
- * checkReferenceText(await Deno.readTextFile("results/reference/ci.csv"), "results/reference/ci.csv");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkReferenceText } from "./regress.ts";
+ * const text = "# experiment=ci\n# backend=wasm\n# runs=1\nrun,key,value\na__d__s0,config_hash,h1\n";
+ * checkReferenceText(text, "ci.csv"); // passes
+ * assert.throws(() => checkReferenceText(text.slice(0, -1), "ci.csv"), /cut short/);
  * ```
  */
 export function checkReferenceText(text: string, path: string): void {
@@ -328,8 +337,10 @@ export function checkReferenceText(text: string, path: string): void {
  * Entry point of `regress`; returns the exit code.
  *
  * @example
- * ```ts ignore
- * await main(["--against", "reference"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { main } from "./regress.ts";
+ * assert.equal(await main(["--help"]), 0); // prints the usage line
  * ```
  */
 export function main(args: string[]): Promise<number> {

@@ -4,10 +4,14 @@
  * which methods are implemented.
  *
  * @example
- * ```ts ignore
- * const name = experimentArg(positionals, SPEC.usage);
- * const report = await loadReport(await loadExperiment(name), { out });
- * requireFinishedRuns(report.table.facts.runs, out, name);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { experimentArg, requireFinishedRuns } from "./report_args.ts";
+ * import { UsageError } from "./command.ts";
+ * const usage = "usage: main.ts table <experiment>";
+ * assert.equal(experimentArg(["table2"], usage), "table2");
+ * assert.throws(() => experimentArg([], usage), UsageError);
+ * assert.throws(() => requireFinishedRuns(0, "results", "table2"), /no finished runs/);
  * ```
  *
  * @module
@@ -19,7 +23,9 @@ import { UsageError } from "./command.ts";
  *
  * @example
  * ```ts
- * experimentArg(["table2"], "usage: main.ts table <experiment>"); // "table2"
+ * import assert from "node:assert/strict";
+ * import { experimentArg } from "./report_args.ts";
+ * assert.equal(experimentArg(["table2"], "usage: main.ts table <experiment>"), "table2");
  * ```
  */
 export function experimentArg(positionals: string[], usage: string): string {
@@ -33,7 +39,10 @@ export function experimentArg(positionals: string[], usage: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { requireFinishedRuns } from "./report_args.ts";
  * requireFinishedRuns(3, "results", "table2"); // passes
+ * assert.throws(() => requireFinishedRuns(0, "results", "table2"), /no finished runs under results/);
  * ```
  */
 export function requireFinishedRuns(runs: number, out: string, experiment: string): void {
@@ -49,9 +58,12 @@ export function requireFinishedRuns(runs: number, out: string, experiment: strin
  * implemented when the registry cannot be loaded).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { registryCheck } from "./report_args.ts";
  * const implemented = await registryCheck();
- * implemented("ibml"); // true
+ * assert.ok(implemented("ibml"));
+ * assert.equal(implemented("no-such-method"), false);
  * ```
  */
 export async function registryCheck(): Promise<(method: string) => boolean> {

@@ -65,8 +65,10 @@ const SPEC = {
  * failed, 2 bad input, 130 stopped).
  *
  * @example
- * ```ts ignore
- * await main(["table4", "--seeds", "2"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { main } from "./reproduce.ts";
+ * assert.equal(await main(["--help"]), 0); // prints the usage line; a real run trains every run
  * ```
  */
 export function main(args: string[]): Promise<number> {

@@ -58,8 +58,10 @@ function stopWithParent(): void {
  * Entry point of `run`; returns the exit code.
  *
  * @example
- * ```ts ignore
- * await main(["--method", "ibml", "--dataset", "crema-d", "--epochs", "5"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { main } from "./run.ts";
+ * assert.equal(await main(["--help"]), 0); // prints the usage line; a real run trains
  * ```
  */
 export function main(args: string[]): Promise<number> {

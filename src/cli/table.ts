@@ -61,8 +61,12 @@ function recordWarnings(t: TableModel, experiment: string): number {
  * Entry point of `table`; returns the exit code (1 when corrupt records were found).
  *
  * @example
- * ```ts ignore
- * await main(["table4", "--format", "md"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { main } from "./table.ts";
+ * const out = await Deno.makeTempDir(); // no finished runs there
+ * assert.equal(await main(["table4", "--out", out]), 2); // prints "error: no finished runs under ..."
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export function main(args: string[]): Promise<number> {

@@ -17,7 +17,8 @@ export const EXPERIMENTS_DIR: string = new URL("../../experiments/", import.meta
  *
  * @example
  * ```ts
- * experimentPath("table2").endsWith("experiments/table2.yaml"); // true
+ * import assert from "node:assert/strict";
+ * assert.ok(experimentPath("table2").endsWith("experiments/table2.yaml"));
  * ```
  */
 export function experimentPath(nameOrPath: string, dir: string = EXPERIMENTS_DIR): string {
@@ -31,8 +32,9 @@ export function experimentPath(nameOrPath: string, dir: string = EXPERIMENTS_DIR
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const exp = await loadExperiment("ci");
- * exp.report.kind; // "regress"
+ * assert.equal(exp.report.kind, "regress");
  * ```
  */
 export async function loadExperiment(
@@ -82,7 +84,8 @@ export interface ExperimentListing {
  *
  * @example
  * ```ts
- * (await listExperiments()).map((e) => e.name).includes("table2"); // true
+ * import assert from "node:assert/strict";
+ * assert.ok((await listExperiments()).map((e) => e.name).includes("table2"));
  * ```
  */
 export async function listExperiments(dir: string = EXPERIMENTS_DIR): Promise<ExperimentListing[]> {

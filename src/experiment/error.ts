@@ -26,8 +26,9 @@ export interface ExperimentErrorInfo {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const e = new ExperimentError({ file: "x.yaml", line: 3, col: 5, field: "seeds", expected: "a list of integers" });
- * e.message; // "x.yaml:3:5: seeds: expected a list of integers"
+ * assert.equal(e.message, "x.yaml:3:5: seeds: expected a list of integers");
  * ```
  */
 export class ExperimentError extends Error {

@@ -24,7 +24,8 @@ export interface ExpandOptions {
  *
  * @example
  * ```ts
- * runId("ibml", "crema-d", 0); // "ibml__crema-d__s0"
+ * import assert from "node:assert/strict";
+ * assert.equal(runId("ibml", "crema-d", 0), "ibml__crema-d__s0");
  * ```
  */
 export function runId(entry: string, dataset: string, seed: number): string {
@@ -36,7 +37,8 @@ export function runId(entry: string, dataset: string, seed: number): string {
  *
  * @example
  * ```ts
- * parseRunId("no-tcm__crema-d__s2"); // { entry: "no-tcm", dataset: "crema-d", seed: 2 }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseRunId("no-tcm__crema-d__s2"), { entry: "no-tcm", dataset: "crema-d", seed: 2 });
  * ```
  */
 export function parseRunId(
@@ -52,8 +54,9 @@ export function parseRunId(
  *
  * @example
  * ```ts
- * seedList([0, 1, 2], 2); // [0, 1]
- * seedList([0, 1, 2], 5); // [0, 1, 2, 3, 4]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(seedList([0, 1, 2], 2), [0, 1]);
+ * assert.deepEqual(seedList([0, 1, 2], 5), [0, 1, 2, 3, 4]);
  * ```
  */
 export function seedList(base: number[], count?: number): number[] {
@@ -69,7 +72,8 @@ export function seedList(base: number[], count?: number): number[] {
  *
  * @example
  * ```ts
- * substituteRoles("method.modality={lazy}", "crema-d"); // "method.modality=visual"
+ * import assert from "node:assert/strict";
+ * assert.equal(substituteRoles("method.modality={lazy}", "crema-d"), "method.modality=visual");
  * ```
  */
 export function substituteRoles(set: string, dataset: string): string {
@@ -84,7 +88,8 @@ export function substituteRoles(set: string, dataset: string): string {
  *
  * @example
  * ```ts
- * infoEpochsFor([10, 30, 50, 100], 100, 20); // [2, 6, 10, 20]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(infoEpochsFor([10, 30, 50, 100], 100, 20), [2, 6, 10, 20]);
  * ```
  */
 export function infoEpochsFor(
@@ -107,14 +112,14 @@ export function infoEpochsFor(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseExperiment } from "./schema.ts";
  * const exp = parseExperiment(
  *   "title: t\nmethods: [concat, ibml]\ndatasets: [crema-d]\nseeds: [0, 1]\n" +
  *     "profiles: {quick: {epochs: 2}, paper: {}}\nreport: {kind: ratio-table}\n",
  *   "t.yaml",
  * );
- * expandRuns(exp).map((r) => r.runId);
- * // ["concat__crema-d__s0", "ibml__crema-d__s0", "concat__crema-d__s1", "ibml__crema-d__s1"]
+ * assert.deepEqual(expandRuns(exp).map((r) => r.runId), ["concat__crema-d__s0", "ibml__crema-d__s0", "concat__crema-d__s1", "ibml__crema-d__s1"]);
  * ```
  */
 export function expandRuns(exp: Experiment, opts: ExpandOptions = {}): RunSpec[] {

@@ -4,9 +4,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { expandRuns, loadExperiment } from "./mod.ts";
  * const exp = await loadExperiment("table2");
- * expandRuns(exp, { profile: "quick" }).length; // 12 methods x 4 datasets x 3 seeds = 144
+ * const runs = expandRuns(exp, { profile: "quick" });
+ * assert.equal(runs.length, exp.entries.length * exp.datasets.length * exp.seeds.length);
  * ```
  *
  * @module

@@ -33,8 +33,12 @@ const FEATURE_DATASETS = new Map<string, FeatureDataset>();
  * parser for every `feature_datasets:` entry).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { featureDataset, registerFeatureDataset } from "./names.ts";
+ * // the file is only read when a run loads the dataset
  * registerFeatureDataset({ name: "my-feats", file: "/data/feats.npz", strong: "audio" });
+ * assert.equal(featureDataset("my-feats")?.strong, "audio");
  * ```
  */
 export function registerFeatureDataset(d: FeatureDataset): void {
@@ -46,7 +50,8 @@ export function registerFeatureDataset(d: FeatureDataset): void {
  *
  * @example
  * ```ts
- * featureDataset("crema-d"); // undefined
+ * import assert from "node:assert/strict";
+ * assert.equal(featureDataset("crema-d"), undefined);
  * ```
  */
 export function featureDataset(name: string): FeatureDataset | undefined {
@@ -58,7 +63,8 @@ export function featureDataset(name: string): FeatureDataset | undefined {
  *
  * @example
  * ```ts
- * featureDatasets().length >= 0; // true
+ * import assert from "node:assert/strict";
+ * assert.ok(featureDatasets().length >= 0);
  * ```
  */
 export function featureDatasets(): FeatureDataset[] {
@@ -71,7 +77,8 @@ export function featureDatasets(): FeatureDataset[] {
  *
  * @example
  * ```ts
- * KNOWN_METHODS.includes("ibml"); // true
+ * import assert from "node:assert/strict";
+ * assert.ok(KNOWN_METHODS.includes("ibml"));
  * ```
  */
 export const KNOWN_METHODS: readonly string[] = PAPER_METHODS;
@@ -81,8 +88,9 @@ export const KNOWN_METHODS: readonly string[] = PAPER_METHODS;
  *
  * @example
  * ```ts
- * isKnownMethod("ibml"); // true
- * isKnownMethod("bio+pmr"); // true
+ * import assert from "node:assert/strict";
+ * assert.ok(isKnownMethod("ibml"));
+ * assert.ok(isKnownMethod("bio+pmr"));
  * ```
  */
 export function isKnownMethod(name: string): boolean {
@@ -94,7 +102,8 @@ export function isKnownMethod(name: string): boolean {
  *
  * @example
  * ```ts
- * knownDatasets()[0]; // "crema-d"
+ * import assert from "node:assert/strict";
+ * assert.equal(knownDatasets()[0], "crema-d");
  * ```
  */
 export function knownDatasets(): string[] {
@@ -120,7 +129,8 @@ export interface DatasetRoles {
  *
  * @example
  * ```ts
- * datasetRoles("mnist3d")?.strong; // "points"
+ * import assert from "node:assert/strict";
+ * assert.equal(datasetRoles("mnist3d")?.strong, "points");
  * ```
  */
 export function datasetRoles(name: string): DatasetRoles | undefined {
@@ -168,8 +178,9 @@ export const GENERIC_METRICS: readonly string[] = [
  *
  * @example
  * ```ts
- * isKnownMetric("visual"); // true
- * isKnownMetric("colour"); // false
+ * import assert from "node:assert/strict";
+ * assert.ok(isKnownMetric("visual"));
+ * assert.equal(isKnownMetric("colour"), false);
  * ```
  */
 export function isKnownMetric(metric: string): boolean {
@@ -183,7 +194,8 @@ export function isKnownMetric(metric: string): boolean {
  *
  * @example
  * ```ts
- * datasetLabel("crema-d"); // "CREMA-D"
+ * import assert from "node:assert/strict";
+ * assert.equal(datasetLabel("crema-d"), "CREMA-D");
  * ```
  */
 export function datasetLabel(name: string): string {

@@ -377,12 +377,13 @@ function parseClaim(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const exp = parseExperiment(
  *   "title: t\nmethods: [concat]\ndatasets: [crema-d]\nseeds: [0]\n" +
  *     "profiles: {quick: {epochs: 2}, paper: {}}\nreport: {kind: ratio-table}\n",
  *   "experiments/mini.yaml",
  * );
- * exp.name; // "mini"
+ * assert.equal(exp.name, "mini");
  * ```
  */
 export function parseExperiment(text: string, file: string, name?: string): Experiment {

@@ -16,7 +16,8 @@ export type FieldPath = (string | number)[];
  *
  * @example
  * ```ts
- * formatPath(["methods", 2, "sets"]); // "methods[2].sets"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatPath(["methods", 2, "sets"]), "methods[2].sets");
  * ```
  */
 export function formatPath(path: FieldPath): string {
@@ -33,8 +34,9 @@ export function formatPath(path: FieldPath): string {
  *
  * @example
  * ```ts
- * describeValue("abc"); // '"abc"'
- * describeValue([1, 2]); // "a list"
+ * import assert from "node:assert/strict";
+ * assert.equal(describeValue("abc"), '"abc"');
+ * assert.equal(describeValue([1, 2]), "a list");
  * ```
  */
 export function describeValue(value: unknown): string {
@@ -60,8 +62,9 @@ export class YamlSource {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * const src = new YamlSource("a:\n  b: 1\n", "x.yaml");
-   * src.position(["a", "b"]); // { line: 2, col: 6 }
+   * assert.deepEqual(src.position(["a", "b"]), { line: 2, col: 6 });
    * ```
    */
   constructor(text: string, file: string) {
@@ -127,9 +130,12 @@ export class YamlSource {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * const src = new YamlSource("seeds: x\n", "x.yaml");
-   * try { src.fail(["seeds"], "a list of integers", "x"); } catch (e) { (e as Error).message; }
-   * // 'x.yaml:1:8: seeds: expected a list of integers, got "x"'
+   * assert.throws(
+   *   () => src.fail(["seeds"], "a list of integers", "x"),
+   *   { message: 'x.yaml:1:8: seeds: expected a list of integers, got "x"' },
+   * );
    * ```
    */
   fail(path: FieldPath, expected: string, got: unknown, atKey = false): never {

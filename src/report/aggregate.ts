@@ -25,8 +25,10 @@ export interface Stat {
  *
  * @example
  * ```ts
- * summarize([{ seed: 0, value: 1 }, { seed: 1, value: 2 }, { seed: 2, value: 3 }]);
- * // { mean: 2, std: 1, n: 3, values: [...] }
+ * import assert from "node:assert/strict";
+ * const s = summarize([{ seed: 0, value: 1 }, { seed: 1, value: 2 }, { seed: 2, value: 3 }]);
+ * assert.deepEqual([s?.mean, s?.std, s?.n], [2, 1, 3]); // and s.values, the per-seed values
+ * assert.equal(summarize([]), null);
  * ```
  */
 export function summarize(values: { seed: number; value: number }[]): Stat | null {
@@ -51,9 +53,22 @@ export class MetricIndex {
    * Builds the index from run records.
    *
    * @example
-   * ```ts ignore
-   * const index = await MetricIndex.build(await readExperimentRuns("results", "table2"), "best");
-   * index.stat("ibml", "crema-d", "fusion")?.mean;
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MetricIndex } from "./aggregate.ts";
+   * import { readExperimentRuns } from "./records.ts";
+   * // one finished run, as "main.ts run" writes it
+   * const out = await Deno.makeTempDir();
+   * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+   * await Deno.mkdir(dir, { recursive: true });
+   * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+   *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+   *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+   *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+   * }));
+   * const index = await MetricIndex.build(await readExperimentRuns(out, "table2"), "best");
+   * assert.equal(index.stat("ibml", "crema-d", "fusion")?.mean, 0.8);
+   * await Deno.remove(out, { recursive: true });
    * ```
    */
   static async build(
@@ -70,9 +85,22 @@ export class MetricIndex {
    * Adds one run's metric values.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MetricIndex } from "./aggregate.ts";
+   * import type { RunRecord } from "./records.ts";
+   * const record: RunRecord = {
+   *   runId: "ibml__crema-d__s0", dir: "results/runs/table2/ibml__crema-d__s0",
+   *   entry: "ibml", dataset: "crema-d", seed: 0,
+   *   summary: {
+   *     method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+   *     modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.7 },
+   *     best: { fusion: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+   *   },
+   * };
    * const index = new MetricIndex();
    * index.add(record, { fusion: 0.7 });
+   * assert.deepEqual(index.values("ibml", "crema-d", "fusion"), [{ seed: 0, value: 0.7 }]);
    * ```
    */
   add(record: RunRecord, values: MetricValues): void {
@@ -90,8 +118,26 @@ export class MetricIndex {
    * The per-seed values of a metric for an entry on a dataset (seeds without it omitted).
    *
    * @example
-   * ```ts ignore
-   * index.values("ibml", "crema-d", "fusion"); // [{ seed: 0, value: 0.71 }, ...]
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MetricIndex } from "./aggregate.ts";
+   * import type { RunRecord } from "./records.ts";
+   * const record: RunRecord = {
+   *   runId: "ibml__crema-d__s0", dir: "results/runs/table2/ibml__crema-d__s0",
+   *   entry: "ibml", dataset: "crema-d", seed: 0,
+   *   summary: {
+   *     method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+   *     modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.7 },
+   *     best: { fusion: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+   *   },
+   * };
+   * const index = new MetricIndex();
+   * index.add(record, { fusion: 0.71 });
+   * index.add({ ...record, runId: "ibml__crema-d__s1", seed: 1 }, { fusion: 0.73 });
+   * assert.deepEqual(index.values("ibml", "crema-d", "fusion"), [
+   *   { seed: 0, value: 0.71 },
+   *   { seed: 1, value: 0.73 },
+   * ]);
    * ```
    */
   values(entry: string, dataset: string, metric: string): { seed: number; value: number }[] {
@@ -108,8 +154,24 @@ export class MetricIndex {
    * Mean ± std of a metric over seeds, `null` when no run has it.
    *
    * @example
-   * ```ts ignore
-   * index.stat("ibml", "crema-d", "ratio")?.mean;
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MetricIndex } from "./aggregate.ts";
+   * import type { RunRecord } from "./records.ts";
+   * const record: RunRecord = {
+   *   runId: "ibml__crema-d__s0", dir: "results/runs/table2/ibml__crema-d__s0",
+   *   entry: "ibml", dataset: "crema-d", seed: 0,
+   *   summary: {
+   *     method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+   *     modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.7 },
+   *     best: { fusion: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+   *   },
+   * };
+   * const index = new MetricIndex();
+   * index.add(record, { ratio: 1.4 });
+   * index.add({ ...record, runId: "ibml__crema-d__s1", seed: 1 }, { ratio: 1.6 });
+   * assert.equal(index.stat("ibml", "crema-d", "ratio")?.mean, 1.5);
+   * assert.equal(index.stat("ibml", "crema-d", "fusion"), null); // no run has it
    * ```
    */
   stat(entry: string, dataset: string, metric: string): Stat | null {
@@ -120,8 +182,23 @@ export class MetricIndex {
    * The run records of an entry on a dataset.
    *
    * @example
-   * ```ts ignore
-   * index.runs("ibml", "crema-d").length; // 3
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MetricIndex } from "./aggregate.ts";
+   * import type { RunRecord } from "./records.ts";
+   * const record: RunRecord = {
+   *   runId: "ibml__crema-d__s0", dir: "results/runs/table2/ibml__crema-d__s0",
+   *   entry: "ibml", dataset: "crema-d", seed: 0,
+   *   summary: {
+   *     method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+   *     modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.7 },
+   *     best: { fusion: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+   *   },
+   * };
+   * const index = new MetricIndex();
+   * index.add(record, { fusion: 0.7 });
+   * assert.equal(index.runs("ibml", "crema-d").length, 1);
+   * assert.deepEqual(index.runs("concat", "crema-d"), []);
    * ```
    */
   runs(entry: string, dataset: string): RunRecord[] {

@@ -62,8 +62,9 @@ const OPS: Record<CompareOp, (a: number, b: number) => boolean> = {
  *
  * @example
  * ```ts
- * formatMetric("fusion", 0.7123); // "71.23%"
- * formatMetric("ratio", 1.5); // "1.500"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatMetric("fusion", 0.7123), "71.23%");
+ * assert.equal(formatMetric("ratio", 1.5), "1.500");
  * ```
  */
 export function formatMetric(metric: string, value: number): string {
@@ -214,8 +215,9 @@ function bestCase(c: BestClaim, data: ClaimData, dataset: string): CaseResult {
  *
  * @example
  * ```ts
- * combine(["holds", "inconclusive"], "all"); // "inconclusive"
- * combine(["holds", "holds", "does not hold"], "majority"); // "holds"
+ * import assert from "node:assert/strict";
+ * assert.equal(combine(["holds", "inconclusive"], "all"), "inconclusive");
+ * assert.equal(combine(["holds", "holds", "does not hold"], "majority"), "holds");
  * ```
  */
 export function combine(verdicts: Verdict[], require: Quantifier): Verdict {
@@ -239,11 +241,12 @@ export function combine(verdicts: Verdict[], require: Quantifier): Verdict {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { Claim } from "../experiment/types.ts";
  * const data = { values: (e: string) => e === "ibml" ? [{ seed: 0, value: 0.8 }] : [{ seed: 0, value: 0.6 }] };
  * const claim: Claim = { id: "x", text: "ibml best", kind: "best", subject: "ibml", among: ["ibml", "concat"],
  *   goal: "max", rank: 1, metric: "fusion", datasets: ["crema-d"], require: "all" };
- * evaluateClaim(claim, data).verdict; // "holds"
+ * assert.equal(evaluateClaim(claim, data).verdict, "holds");
  * ```
  */
 export function evaluateClaim(claim: Claim, data: ClaimData): ClaimResult {
@@ -259,8 +262,18 @@ export function evaluateClaim(claim: Claim, data: ClaimData): ClaimResult {
  * Evaluates every claim of an experiment.
  *
  * @example
- * ```ts ignore
- * evaluateClaims(exp.claims, index).map((r) => r.verdict);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { evaluateClaims } from "./claims.ts";
+ * import type { Claim } from "../experiment/types.ts";
+ * const data = {
+ *   values: (e: string) => e === "ibml" ? [{ seed: 0, value: 0.8 }] : [{ seed: 0, value: 0.6 }],
+ * };
+ * const claim: Claim = {
+ *   id: "x", text: "ibml best", kind: "best", subject: "ibml", among: ["ibml", "concat"],
+ *   goal: "max", rank: 1, metric: "fusion", datasets: ["crema-d"], require: "all",
+ * };
+ * assert.deepEqual(evaluateClaims([claim], data).map((r) => r.verdict), ["holds"]);
  * ```
  */
 export function evaluateClaims(claims: Claim[], data: ClaimData): ClaimResult[] {

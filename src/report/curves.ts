@@ -66,7 +66,8 @@ const PALETTE = [
  *
  * @example
  * ```ts
- * meanCurve([[{ epoch: 1, a: 1 }], [{ epoch: 1, a: 3 }]], "a"); // [{ epoch: 1, value: 2 }]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(meanCurve([[{ epoch: 1, a: 1 }], [{ epoch: 1, a: 3 }]], "a"), [{ epoch: 1, value: 2 }]);
  * ```
  */
 export function meanCurve(runs: EpochRow[][], column: string): { epoch: number; value: number }[] {
@@ -93,7 +94,8 @@ export function meanCurve(runs: EpochRow[][], column: string): { epoch: number; 
  *
  * @example
  * ```ts
- * meanOfBest([[{ epoch: 1, a: 0.2 }, { epoch: 2, a: 0.4 }], [{ epoch: 1, a: 0.6 }]], "a"); // 0.5
+ * import assert from "node:assert/strict";
+ * assert.equal(meanOfBest([[{ epoch: 1, a: 0.2 }, { epoch: 2, a: 0.4 }], [{ epoch: 1, a: 0.6 }]], "a"), 0.5);
  * ```
  */
 export function meanOfBest(runs: EpochRow[][], column: string): number | null {
@@ -112,9 +114,32 @@ async function epochsOf(runs: RunRecord[]): Promise<EpochRow[][]> {
  * Collects the curve data of an experiment from its runs.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { curveData } from "./curves.ts";
+ * import { MetricIndex } from "./aggregate.ts";
+ * import { readExperimentRuns } from "./records.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/fig4/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * await Deno.writeTextFile(
+ *   `${dir}/epochs.csv`,
+ *   "epoch,train_loss,test_acc_fusion,test_acc_audio,test_acc_visual,ratio_mean\n" +
+ *     "1,1.2,0.6,0.5,0.6,1.8\n2,0.9,0.8,0.6,0.7,1.5\n",
+ * );
+ * const exp = await loadExperiment("fig4");
+ * const index = await MetricIndex.build(await readExperimentRuns(out, "fig4"), "best");
  * const data = await curveData(exp, index);
- * data.panels; // ["Concatenation", "OGM-GE", ...]
+ * assert.deepEqual(data.seeds, [0]);
+ * assert.ok(data.data.some((d) => d.kind === "curve" && d.epoch === 2));
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function curveData(exp: Experiment, index: MetricIndex): Promise<CurveData> {
@@ -263,8 +288,32 @@ export async function curveData(exp: Experiment, index: MetricIndex): Promise<Cu
  * The vega-lite spec of a curve figure: accuracy panels above ratio panels.
  *
  * @example
- * ```ts ignore
- * const spec = curvesSpec(await curveData(exp, index), { title: exp.title, subtitle: "quick profile" });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { curveData, curvesSpec } from "./curves.ts";
+ * import { MetricIndex } from "./aggregate.ts";
+ * import { readExperimentRuns } from "./records.ts";
+ * import { renderSvg } from "./render.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/fig4/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * await Deno.writeTextFile(
+ *   `${dir}/epochs.csv`,
+ *   "epoch,train_loss,test_acc_fusion,test_acc_audio,test_acc_visual,ratio_mean\n" +
+ *     "1,1.2,0.6,0.5,0.6,1.8\n2,0.9,0.8,0.6,0.7,1.5\n",
+ * );
+ * const exp = await loadExperiment("fig4");
+ * const index = await MetricIndex.build(await readExperimentRuns(out, "fig4"), "best");
+ * const spec = curvesSpec(await curveData(exp, index), { title: exp.title, subtitle: ["quick profile"] });
+ * assert.ok((await renderSvg(spec)).startsWith("<svg"));
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export function curvesSpec(

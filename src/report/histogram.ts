@@ -46,8 +46,10 @@ export interface HistogramData {
  *
  * @example
  * ```ts
- * binShares([0.1, 0.2, 0.9], 0, 1, 2);
+ * import assert from "node:assert/strict";
+ * const bins = binShares([0.1, 0.2, 0.9], 0, 1, 2);
  * // [{ x0: 0, x1: 0.5, share: 66.66... }, { x0: 0.5, x1: 1, share: 33.33... }]
+ * assert.deepEqual(bins.map((b) => [b.x0, b.x1, Math.round(b.share)]), [[0, 0.5, 67], [0.5, 1, 33]]);
  * ```
  */
 export function binShares(
@@ -74,9 +76,31 @@ export function binShares(
  * Collects per-sample bounds of an experiment's runs.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { histogramData } from "./histogram.ts";
+ * import { MetricIndex } from "./aggregate.ts";
+ * import { readExperimentRuns } from "./records.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/fig6/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * await Deno.writeTextFile(
+ *   `${dir}/info_epoch2.csv`,
+ *   "index,label,fused_logp,audio_logp,visual_logp\n0,1,-0.1,-0.2,-1.5\n1,0,-0.3,-0.1,-2.0\n",
+ * );
+ * const exp = await loadExperiment("fig6");
+ * const index = await MetricIndex.build(await readExperimentRuns(out, "fig6"), "best");
  * const hd = await histogramData(exp, index);
- * hd.columns; // ["Epoch 3", "Epoch 9", ...]
+ * assert.deepEqual(hd.columns, ["Epoch 2"]);
+ * assert.equal(hd.panels.length, 2); // the strong and the lazy modality
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function histogramData(exp: Experiment, index: MetricIndex): Promise<HistogramData> {
@@ -132,8 +156,31 @@ export async function histogramData(exp: Experiment, index: MetricIndex): Promis
  * The vega-lite spec of a histogram figure.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { histogramData, histogramSpec } from "./histogram.ts";
+ * import { MetricIndex } from "./aggregate.ts";
+ * import { readExperimentRuns } from "./records.ts";
+ * import { renderSvg } from "./render.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/fig6/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * await Deno.writeTextFile(
+ *   `${dir}/info_epoch2.csv`,
+ *   "index,label,fused_logp,audio_logp,visual_logp\n0,1,-0.1,-0.2,-1.5\n1,0,-0.3,-0.1,-2.0\n",
+ * );
+ * const exp = await loadExperiment("fig6");
+ * const index = await MetricIndex.build(await readExperimentRuns(out, "fig6"), "best");
  * const spec = histogramSpec(await histogramData(exp, index), { title: exp.title, subtitle: [] });
+ * assert.ok((await renderSvg(spec)).startsWith("<svg"));
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export function histogramSpec(

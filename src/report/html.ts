@@ -305,9 +305,25 @@ function templates() {
  * Renders an experiment's report page.
  *
  * @example
- * ```ts ignore
- * const html = renderReportHtml(view);
- * html.startsWith("<!DOCTYPE html>"); // true
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderReportHtml } from "./html.ts";
+ * import { buildReportView } from "./html_report.ts";
+ * import { loadReport } from "./report.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const report = await loadReport(await loadExperiment("table2"), { out });
+ * const html = renderReportHtml(buildReportView(report, [], [], { out }));
+ * assert.ok(html.startsWith("<!DOCTYPE html>"));
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export function renderReportHtml(view: HtmlReportView): string {
@@ -319,8 +335,9 @@ export function renderReportHtml(view: HtmlReportView): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const html = renderIndexHtml({ out: "results", entries: [], generated: "" });
- * html.includes("No experiment has results yet."); // true
+ * assert.ok(html.includes("No experiment has results yet."));
  * ```
  */
 export function renderIndexHtml(view: HtmlIndexView): string {

@@ -52,7 +52,8 @@ export interface HtmlReportOptions {
  *
  * @example
  * ```ts
- * htmlReportPath("results", "table5"); // "results/reports/table5.html"
+ * import assert from "node:assert/strict";
+ * assert.equal(htmlReportPath("results", "table5"), "results/reports/table5.html");
  * ```
  */
 export function htmlReportPath(out: string, experiment: string): string {
@@ -68,8 +69,8 @@ function reportsDir(out: string): string {
  *
  * @example
  * ```ts
- * reportHref("results", "results/runs/table5/full__crema-d__s0", true);
- * // "../runs/table5/full__crema-d__s0/"
+ * import assert from "node:assert/strict";
+ * assert.equal(reportHref("results", "results/runs/table5/full__crema-d__s0", true), "../runs/table5/full__crema-d__s0/");
  * ```
  */
 export function reportHref(out: string, path: string, folder = false): string {
@@ -83,8 +84,8 @@ export function reportHref(out: string, path: string, folder = false): string {
  *
  * @example
  * ```ts
- * scopeSvgIds('<clipPath id="clip1"/><g clip-path="url(#clip1)"/>', "f1");
- * // '<clipPath id="f1-clip1"/><g clip-path="url(#f1-clip1)"/>'
+ * import assert from "node:assert/strict";
+ * assert.equal(scopeSvgIds('<clipPath id="clip1"/><g clip-path="url(#clip1)"/>', "f1"), '<clipPath id="f1-clip1"/><g clip-path="url(#f1-clip1)"/>');
  * ```
  */
 export function scopeSvgIds(svg: string, prefix: string): string {
@@ -116,9 +117,30 @@ function list<T>(xs: T[]): string {
  * per-method training curves (every experiment whose runs have `epochs.csv`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { reportFigures } from "./html_report.ts";
+ * import { loadReport } from "./report.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * await Deno.writeTextFile(
+ *   `${dir}/epochs.csv`,
+ *   "epoch,train_loss,test_acc_fusion,test_acc_audio,test_acc_visual,ratio_mean\n" +
+ *     "1,1.2,0.6,0.5,0.6,1.8\n2,0.9,0.8,0.6,0.7,1.5\n",
+ * );
+ * const report = await loadReport(await loadExperiment("table2"), { out });
  * const figures = await reportFigures(report);
- * figures.map((f) => f.id); // ["figure", "training-curves"]
+ * // a table: training curves only; a figure experiment adds its figure first ("figure")
+ * assert.deepEqual(figures.map((f) => f.id), ["training-curves"]);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function reportFigures(report: Report): Promise<HtmlFigure[]> {
@@ -222,8 +244,26 @@ function runView(r: RunStatus, out: string, label: (e: string) => string): HtmlR
  * its figures.
  *
  * @example
- * ```ts ignore
- * const view = buildReportView(report, status, await reportFigures(report), { out: "results" });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildReportView } from "./html_report.ts";
+ * import { loadReport } from "./report.ts";
+ * import { collectRunStatus } from "./run_status.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const report = await loadReport(await loadExperiment("table2"), { out });
+ * const status = await collectRunStatus(report.experiment, report.index.records, { out });
+ * const view = buildReportView(report, status, [], { out });
+ * assert.equal(view.experiment, "table2");
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export function buildReportView(
@@ -287,9 +327,23 @@ export function buildReportView(
  * returns the report's path.
  *
  * @example
- * ```ts ignore
- * const report = await loadReport(await loadExperiment("table5"), { out: "results" });
- * await writeHtmlReport(report, { out: "results" }); // "results/reports/table5.html"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeHtmlReport } from "./html_report.ts";
+ * import { loadReport } from "./report.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const report = await loadReport(await loadExperiment("table2"), { out });
+ * assert.equal(await writeHtmlReport(report, { out }), `${out}/reports/table2.html`);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function writeHtmlReport(
@@ -365,8 +419,14 @@ function countFinished(dir: string): { finished: Set<string> } {
  * `<out>/runs/`, its status and a link to its report; returns the path.
  *
  * @example
- * ```ts ignore
- * await writeReportIndex("results"); // "results/reports/index.html"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeReportIndex } from "./html_report.ts";
+ * const out = await Deno.makeTempDir();
+ * const path = await writeReportIndex(out);
+ * assert.equal(path, `${out}/reports/index.html`);
+ * assert.ok((await Deno.readTextFile(path)).includes("No experiment has results yet."));
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function writeReportIndex(out: string, now?: Date): Promise<string> {

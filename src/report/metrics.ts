@@ -17,7 +17,8 @@ export type MetricValues = Record<string, number | null>;
  *
  * @example
  * ```ts
- * lazyModality({ modalities: ["audio", "visual"], strong: "audio" }); // "visual"
+ * import assert from "node:assert/strict";
+ * assert.equal(lazyModality({ modalities: ["audio", "visual"], strong: "audio" }), "visual");
  * ```
  */
 export function lazyModality(s: Pick<RunSummary, "modalities" | "strong">): string {
@@ -31,8 +32,8 @@ export function lazyModality(s: Pick<RunSummary, "modalities" | "strong">): stri
  *
  * @example
  * ```ts
- * infoBounds([{ index: 0, label: 1, fused_logp: -0.1, audio_logp: -0.2 }], "audio", 6);
- * // [Math.log(6) - 0.3]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(infoBounds([{ index: 0, label: 1, fused_logp: -0.1, audio_logp: -0.2 }], "audio", 6), [Math.log(6) - 0.3]);
  * ```
  */
 export function infoBounds(rows: EpochRow[], modality: string, numClasses: number): number[] {
@@ -52,7 +53,8 @@ export function infoBounds(rows: EpochRow[], modality: string, numClasses: numbe
  *
  * @example
  * ```ts
- * shareAbove([-1, 0, 1, 2], 0); // 0.5
+ * import assert from "node:assert/strict";
+ * assert.equal(shareAbove([-1, 0, 1, 2], 0), 0.5);
  * ```
  */
 export function shareAbove(values: number[], threshold: number): number | null {
@@ -65,7 +67,8 @@ export function shareAbove(values: number[], threshold: number): number | null {
  *
  * @example
  * ```ts
- * numClassesOf("crema-d"); // 6
+ * import assert from "node:assert/strict";
+ * assert.equal(numClassesOf("crema-d"), 6);
  * ```
  */
 export function numClassesOf(dataset: string): number {
@@ -80,9 +83,24 @@ export function numClassesOf(dataset: string): number {
  * `info_high_*` (read from the run's last `info_epoch<E>.csv`, if any).
  *
  * @example
- * ```ts ignore
- * const rec = (await readExperimentRuns("results", "table4"))[0];
- * (await recordMetrics(rec, "best", 0)).ratio;
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { recordMetrics } from "./metrics.ts";
+ * import { readExperimentRuns } from "./records.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const rec = (await readExperimentRuns(out, "table2"))[0];
+ * const m = await recordMetrics(rec, "best", 0);
+ * assert.equal(m.ratio, 1.5);
+ * assert.equal(m.lazy, 0.7); // visual: the lazy modality on CREMA-D
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function recordMetrics(
@@ -120,8 +138,9 @@ export async function recordMetrics(
  *
  * @example
  * ```ts
- * isPercentMetric("fusion"); // true
- * isPercentMetric("ratio"); // false
+ * import assert from "node:assert/strict";
+ * assert.ok(isPercentMetric("fusion"));
+ * assert.equal(isPercentMetric("ratio"), false);
  * ```
  */
 export function isPercentMetric(metric: string): boolean {

@@ -5,11 +5,24 @@
  * status) and the regression comparison.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { loadReport, renderTable } from "./mod.ts";
  * import { loadExperiment } from "../experiment/mod.ts";
- * const report = await loadReport(await loadExperiment("table4"), { out: "results" });
- * console.log(renderTable(report.table, "md"));
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const report = await loadReport(await loadExperiment("table2"), { out });
+ * const md = renderTable(report.table, "md");
+ * console.log(md);
+ * assert.ok(md.includes("80.00"));
+ * await Deno.remove(out, { recursive: true });
  * ```
  *
  * @module

@@ -26,8 +26,9 @@ export class PublishedTable {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * const t = PublishedTable.parse("method,dataset,metric,mean,std\nibml,crema-d,fusion,80.78,0.77\n");
-   * t.get("ibml", "crema-d", "fusion"); // { mean: 80.78, std: 0.77 }
+   * assert.deepEqual(t.get("ibml", "crema-d", "fusion"), { mean: 80.78, std: 0.77 });
    * ```
    */
   static parse(text: string): PublishedTable {
@@ -54,7 +55,8 @@ export class PublishedTable {
    *
    * @example
    * ```ts
-   * (await loadPublished("table4.csv")).get("ibml", "crema-d", "ratio")?.mean; // 1.55
+   * import assert from "node:assert/strict";
+   * assert.equal((await loadPublished("table4.csv")).get("ibml", "crema-d", "ratio")?.mean, 1.55);
    * ```
    */
   get(method: string, dataset: string, metric: string): PublishedCell | undefined {
@@ -71,7 +73,8 @@ export class PublishedTable {
    *
    * @example
    * ```ts
-   * [...(await loadPublished("table5.csv")).entries()].length; // 24
+   * import assert from "node:assert/strict";
+   * assert.equal([...(await loadPublished("table5.csv")).entries()].length, 24);
    * ```
    */
   *entries(): Generator<[string, string, string, PublishedCell]> {
@@ -87,8 +90,9 @@ export class PublishedTable {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const t2 = await loadPublished("table2.csv");
- * t2.get("concat", "crema-d", "visual")?.mean; // 24.51
+ * assert.equal(t2.get("concat", "crema-d", "visual")?.mean, 24.51);
  * ```
  */
 export async function loadPublished(

@@ -28,7 +28,8 @@ function canonical(value: unknown): string {
  *
  * @example
  * ```ts
- * summaryChecksum({ a: 1, record_sha256: "x" }) === summaryChecksum({ a: 1 }); // true
+ * import assert from "node:assert/strict";
+ * assert.ok(summaryChecksum({ a: 1, record_sha256: "x" }) === summaryChecksum({ a: 1 }));
  * ```
  */
 export function summaryChecksum(summary: Record<string, unknown>): string {
@@ -41,8 +42,9 @@ export function summaryChecksum(summary: Record<string, unknown>): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const s = withChecksum({ method: "concat" });
- * typeof s.record_sha256; // "string"
+ * assert.equal(typeof s.record_sha256, "string");
  * ```
  */
 export function withChecksum<T extends Record<string, unknown>>(
@@ -65,7 +67,8 @@ const REQUIRED: [string, string][] = [
  *
  * @example
  * ```ts
- * summaryProblem({ method: "x" }); // "missing or mistyped fields: dataset, seed, final, best, config_hash"
+ * import assert from "node:assert/strict";
+ * assert.equal(summaryProblem({ method: "x" }), "missing or mistyped fields: dataset, seed, final, best, config_hash");
  * ```
  */
 export function summaryProblem(value: unknown): string | null {
@@ -92,9 +95,16 @@ export type CheckedSummary =
  * Reads and checks `<dir>/summary.json`.
  *
  * @example
- * ```ts ignore
- * const r = await readSummaryChecked("results/runs/table5/full__crema-d__s0");
- * if (!r.ok && !r.missing) console.error(r.problem);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readSummaryChecked } from "./record_check.ts";
+ * const dir = await Deno.makeTempDir();
+ * assert.deepEqual(await readSummaryChecked(dir), { ok: false, missing: true }); // not finished
+ * await Deno.writeTextFile(`${dir}/summary.json`, "");
+ * const r = await readSummaryChecked(dir);
+ * if (!r.ok && !r.missing) console.error(r.problem); // "empty"
+ * assert.ok(!r.ok && !r.missing && r.problem === "empty");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readSummaryChecked(dir: string): Promise<CheckedSummary> {

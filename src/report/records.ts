@@ -75,8 +75,9 @@ export type EpochRow = Record<string, number | null>;
  *
  * @example
  * ```ts
- * toNumber("0.5"); // 0.5
- * toNumber(""); // null
+ * import assert from "node:assert/strict";
+ * assert.equal(toNumber("0.5"), 0.5);
+ * assert.equal(toNumber(""), null);
  * ```
  */
 export function toNumber(cell: string | undefined): number | null {
@@ -92,7 +93,8 @@ export function toNumber(cell: string | undefined): number | null {
  *
  * @example
  * ```ts
- * parseNumericCsv("epoch,acc\n1,0.5\n2,\n"); // [{ epoch: 1, acc: 0.5 }, { epoch: 2, acc: null }]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseNumericCsv("epoch,acc\n1,0.5\n2,\n"), [{ epoch: 1, acc: 0.5 }, { epoch: 2, acc: null }]);
  * ```
  */
 export function parseNumericCsv(text: string): EpochRow[] {
@@ -120,9 +122,22 @@ function isSummary(v: unknown): v is RunSummary {
  * has not finished.
  *
  * @example
- * ```ts ignore
- * const rec = await readRun("results/runs/table2/ibml__crema-d__s0");
- * rec?.summary.best.fusion;
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readRun } from "./records.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const rec = await readRun(dir);
+ * assert.equal(rec?.entry, "ibml");
+ * assert.equal(rec?.summary.best.fusion, 0.8);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function readRun(dir: string): Promise<RunRecord | undefined> {
@@ -145,9 +160,16 @@ export interface RecordProblem {
  * problem that makes its `summary.json` unusable (see record_check.ts).
  *
  * @example
- * ```ts ignore
- * const r = await readRunChecked("results/runs/table2/ibml__crema-d__s0");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readRunChecked } from "./records.ts";
+ * const dir = `${await Deno.makeTempDir()}/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir);
+ * assert.deepEqual(await readRunChecked(dir), { unfinished: true }); // no summary.json yet
+ * await Deno.writeTextFile(`${dir}/summary.json`, "{");
+ * const r = await readRunChecked(dir);
  * if ("problem" in r) console.error(`${r.problem.file}: ${r.problem.problem}`);
+ * assert.ok("problem" in r);
  * ```
  */
 export async function readRunChecked(
@@ -182,7 +204,8 @@ export async function readRunChecked(
  *
  * @example
  * ```ts
- * isSetAside("ibml__crema-d__s0.replaced-0123456789abcdef"); // true
+ * import assert from "node:assert/strict";
+ * assert.ok(isSetAside("ibml__crema-d__s0.replaced-0123456789abcdef"));
  * ```
  */
 export function isSetAside(name: string): boolean {
@@ -194,8 +217,23 @@ export function isSetAside(name: string): boolean {
  * the folders whose record is corrupt or edited (listed, left out of every table).
  *
  * @example
- * ```ts ignore
- * const { records, problems } = await scanExperimentRuns("results", "table2");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { scanExperimentRuns } from "./records.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * await Deno.mkdir(`${out}/runs/table2/concat__crema-d__s0`); // started, not finished
+ * const { records, problems } = await scanExperimentRuns(out, "table2");
+ * assert.deepEqual(records.map((r) => r.runId), ["ibml__crema-d__s0"]);
+ * assert.deepEqual(problems, []);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function scanExperimentRuns(
@@ -227,7 +265,8 @@ export async function scanExperimentRuns(
  *
  * @example
  * ```ts
- * experimentRunsDir("results", "table2"); // "results/runs/table2"
+ * import assert from "node:assert/strict";
+ * assert.equal(experimentRunsDir("results", "table2"), "results/runs/table2");
  * ```
  */
 export function experimentRunsDir(out: string, experiment: string): string {
@@ -239,8 +278,21 @@ export function experimentRunsDir(out: string, experiment: string): string {
  * set aside left out; {@linkcode scanExperimentRuns} lists the corrupt ones).
  *
  * @example
- * ```ts ignore
- * const runs = await readExperimentRuns("results", "table2");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readExperimentRuns } from "./records.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const runs = await readExperimentRuns(out, "table2");
+ * assert.deepEqual(runs.map((r) => [r.entry, r.dataset, r.seed]), [["ibml", "crema-d", 0]]);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function readExperimentRuns(out: string, experiment: string): Promise<RunRecord[]> {
@@ -251,9 +303,27 @@ export async function readExperimentRuns(out: string, experiment: string): Promi
  * Reads a run's `epochs.csv` (empty when absent).
  *
  * @example
- * ```ts ignore
- * const rows = await readEpochs("results/runs/fig2/ibml__crema-d__s0");
- * rows[0]?.test_acc_fusion;
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readEpochs } from "./records.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/fig4/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * await Deno.writeTextFile(
+ *   `${dir}/epochs.csv`,
+ *   "epoch,train_loss,test_acc_fusion,test_acc_audio,test_acc_visual,ratio_mean\n" +
+ *     "1,1.2,0.6,0.5,0.6,1.8\n2,0.9,0.8,0.6,0.7,1.5\n",
+ * );
+ * const rows = await readEpochs(dir);
+ * assert.equal(rows[0]?.test_acc_fusion, 0.6);
+ * assert.deepEqual(await readEpochs(`${out}/none`), []); // no epochs.csv
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function readEpochs(dir: string): Promise<EpochRow[]> {
@@ -269,8 +339,24 @@ export async function readEpochs(dir: string): Promise<EpochRow[]> {
  * The epochs for which a run has `info_epoch<E>.csv`, ascending.
  *
  * @example
- * ```ts ignore
- * infoEpochs("results/runs/fig6/ibml__crema-d__s0"); // e.g. [3, 9, 15, 30]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { infoEpochs } from "./records.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/fig6/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * await Deno.writeTextFile(
+ *   `${dir}/info_epoch2.csv`,
+ *   "index,label,fused_logp,audio_logp,visual_logp\n0,1,-0.1,-0.2,-1.5\n1,0,-0.3,-0.1,-2.0\n",
+ * );
+ * assert.deepEqual(infoEpochs(dir), [2]); // e.g. [3, 9, 15, 30] for a 30-epoch run
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export function infoEpochs(dir: string): number[] {
@@ -290,9 +376,25 @@ export function infoEpochs(dir: string): number[] {
  * Reads `info_epoch<E>.csv` of a run (empty when absent).
  *
  * @example
- * ```ts ignore
- * const rows = await readInfo("results/runs/fig6/ibml__crema-d__s0", 30);
- * rows[0]?.fused_logp;
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readInfo } from "./records.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/fig6/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * await Deno.writeTextFile(
+ *   `${dir}/info_epoch2.csv`,
+ *   "index,label,fused_logp,audio_logp,visual_logp\n0,1,-0.1,-0.2,-1.5\n1,0,-0.3,-0.1,-2.0\n",
+ * );
+ * const rows = await readInfo(dir, 2);
+ * assert.equal(rows[0]?.fused_logp, -0.1);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function readInfo(dir: string, epoch: number): Promise<EpochRow[]> {

@@ -68,8 +68,22 @@ function flatten(obj: unknown, prefix: string, run: string, out: RefCell[]): voi
  * Every pinned number of a set of finished runs.
  *
  * @example
- * ```ts ignore
- * const cells = await collectCells(await readExperimentRuns(tmp, "ci"));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { collectCells } from "./reference.ts";
+ * import { readExperimentRuns } from "./records.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/ci/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const cells = await collectCells(await readExperimentRuns(out, "ci"));
+ * assert.ok(cells.some((c) => c.run === "ibml__crema-d__s0" && c.key === "config_hash" && c.value === "h"));
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function collectCells(records: RunRecord[]): Promise<RefCell[]> {
@@ -95,8 +109,8 @@ export async function collectCells(records: RunRecord[]): Promise<RefCell[]> {
  *
  * @example
  * ```ts
- * renderReference({ meta: { backend: "wasm" }, cells: [{ run: "a", key: "k", value: "1" }] });
- * // "# backend=wasm\nrun,key,value\na,k,1\n"
+ * import assert from "node:assert/strict";
+ * assert.equal(renderReference({ meta: { backend: "wasm" }, cells: [{ run: "a", key: "k", value: "1" }] }), "# backend=wasm\nrun,key,value\na,k,1\n");
  * ```
  */
 export function renderReference(ref: Reference): string {
@@ -113,7 +127,8 @@ export function renderReference(ref: Reference): string {
  *
  * @example
  * ```ts
- * parseReference("# backend=wasm\nrun,key,value\na,k,1\n").meta.backend; // "wasm"
+ * import assert from "node:assert/strict";
+ * assert.equal(parseReference("# backend=wasm\nrun,key,value\na,k,1\n").meta.backend, "wasm");
  * ```
  */
 export function parseReference(text: string): Reference {
@@ -147,8 +162,9 @@ export interface MovedCell {
  *
  * @example
  * ```ts
- * sameValue("0.5", "0.51", 0.02); // true
- * sameValue("0.5", "0.51", 0); // false
+ * import assert from "node:assert/strict";
+ * assert.ok(sameValue("0.5", "0.51", 0.02));
+ * assert.equal(sameValue("0.5", "0.51", 0), false);
  * ```
  */
 export function sameValue(a: string, b: string, tolerance: number): boolean {
@@ -168,8 +184,8 @@ export function sameValue(a: string, b: string, tolerance: number): boolean {
  *
  * @example
  * ```ts
- * compareCells([{ run: "a", key: "k", value: "1" }], [{ run: "a", key: "k", value: "2" }], 0);
- * // [{ run: "a", key: "k", reference: "1", current: "2" }]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(compareCells([{ run: "a", key: "k", value: "1" }], [{ run: "a", key: "k", value: "2" }], 0), [{ run: "a", key: "k", reference: "1", current: "2" }]);
  * ```
  */
 export function compareCells(
@@ -198,7 +214,8 @@ export function compareCells(
  *
  * @example
  * ```ts
- * describeMoved({ run: "a", key: "k", reference: "1", current: "2" }); // "a k: 1 -> 2"
+ * import assert from "node:assert/strict";
+ * assert.equal(describeMoved({ run: "a", key: "k", reference: "1", current: "2" }), "a k: 1 -> 2");
  * ```
  */
 export function describeMoved(m: MovedCell): string {
@@ -228,8 +245,25 @@ export interface PublishedDeviation {
  * published mean ± k x published std.
  *
  * @example
- * ```ts ignore
- * publishedDeviations(report.table, 2).filter((d) => d.outside);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { publishedDeviations } from "./reference.ts";
+ * import { loadReport } from "./report.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const report = await loadReport(await loadExperiment("table2"), { out });
+ * const fusion = publishedDeviations(report.table, 2).find((d) => d.metric === "fusion");
+ * assert.equal(fusion?.published.mean, 80.78);
+ * assert.equal(fusion?.outside, false); // 80.00 is within 80.78 ± 2 × 0.77
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export function publishedDeviations(model: TableModel, k: number): PublishedDeviation[] {

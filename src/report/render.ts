@@ -13,12 +13,13 @@ import { Resvg } from "@resvg/resvg-js";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const svg = await renderSvg({
  *   data: { values: [{ x: 1, y: 2 }] },
  *   mark: "point",
  *   encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } },
  * });
- * svg.startsWith("<svg"); // true
+ * assert.ok(svg.startsWith("<svg"));
  * ```
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
@@ -35,8 +36,12 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
  * Rasterises an SVG string to PNG bytes at `width` pixels (default: twice the SVG width).
  *
  * @example
- * ```ts ignore
- * await Deno.writeFile("fig.png", svgToPng(svg));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderSvg, svgToPng } from "./render.ts";
+ * const svg = await renderSvg({ data: { values: [{ x: 1 }] }, mark: "point", encoding: { x: { field: "x", type: "quantitative" } } });
+ * const png = svgToPng(svg, 200);
+ * assert.deepEqual([...png.slice(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
  * ```
  */
 export function svgToPng(svg: string, width?: number): Uint8Array {

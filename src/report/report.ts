@@ -53,9 +53,23 @@ export interface Report {
  * Reads an experiment's finished runs and builds its table, published numbers and claims.
  *
  * @example
- * ```ts ignore
- * const report = await loadReport(await loadExperiment("table4"), { out: "results" });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadReport, renderTable } from "./report.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const report = await loadReport(await loadExperiment("table2"), { out });
+ * assert.equal(report.table.facts.runs, 1);
  * console.log(renderTable(report.table, "md"));
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function loadReport(exp: Experiment, opts: ReportOptions = {}): Promise<Report> {
@@ -79,8 +93,22 @@ export async function loadReport(exp: Experiment, opts: ReportOptions = {}): Pro
  * Renders a table in one format.
  *
  * @example
- * ```ts ignore
- * renderTable(report.table, "tex");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadReport, renderTable } from "./report.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const report = await loadReport(await loadExperiment("table2"), { out });
+ * assert.ok(renderTable(report.table, "tex").includes("\\begin{tabular}"));
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export function renderTable(model: TableModel, format: TableFormat): string {
@@ -93,8 +121,12 @@ export function renderTable(model: TableModel, format: TableFormat): string {
  * Whether an experiment's report is a figure.
  *
  * @example
- * ```ts ignore
- * isFigure(await loadExperiment("fig2")); // true
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isFigure } from "./report.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * assert.ok(isFigure(await loadExperiment("fig2")));
+ * assert.equal(isFigure(await loadExperiment("table2")), false);
  * ```
  */
 export function isFigure(exp: Experiment): boolean {
@@ -105,8 +137,28 @@ export function isFigure(exp: Experiment): boolean {
  * The vega-lite spec of a figure experiment's report.
  *
  * @example
- * ```ts ignore
- * const spec = await figureSpec(report);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { figureSpec, loadReport } from "./report.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/fig4/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * await Deno.writeTextFile(
+ *   `${dir}/epochs.csv`,
+ *   "epoch,train_loss,test_acc_fusion,test_acc_audio,test_acc_visual,ratio_mean\n" +
+ *     "1,1.2,0.6,0.5,0.6,1.8\n2,0.9,0.8,0.6,0.7,1.5\n",
+ * );
+ * const exp = await loadExperiment("fig4");
+ * const spec = await figureSpec(await loadReport(exp, { out }));
+ * assert.equal((spec.title as { text: string }).text, exp.title); // a Vega-Lite spec
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function figureSpec(report: Report): Promise<TopLevelSpec> {
@@ -142,8 +194,13 @@ export async function figureSpec(report: Report): Promise<TopLevelSpec> {
  * Writes a file atomically (temporary file in the same folder, then rename).
  *
  * @example
- * ```ts ignore
- * await writeAtomic("results/tables/table2.md", "...");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeAtomic } from "./report.ts";
+ * const out = await Deno.makeTempDir();
+ * await writeAtomic(`${out}/tables/table2.md`, "...");
+ * assert.equal(await Deno.readTextFile(`${out}/tables/table2.md`), "...");
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function writeAtomic(path: string, content: string | Uint8Array): Promise<void> {
@@ -164,8 +221,23 @@ export async function writeAtomic(path: string, content: string | Uint8Array): P
  * Writes the table in each format under `<out>/tables/<experiment>.<format>`; returns the paths.
  *
  * @example
- * ```ts ignore
- * await writeTables(report.table, ["md", "csv", "tex"], "results");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadReport, writeTables } from "./report.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const report = await loadReport(await loadExperiment("table2"), { out });
+ * const paths = await writeTables(report.table, ["md", "csv", "tex"], out);
+ * assert.deepEqual(paths, ["md", "csv", "tex"].map((f) => `${out}/tables/table2.${f}`));
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function writeTables(
@@ -186,8 +258,28 @@ export async function writeTables(
  * Renders and writes a figure under `<out>/figures/<experiment>.<format>`; returns the paths.
  *
  * @example
- * ```ts ignore
- * await writeFigure(report, ["svg", "png"], "results");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadReport, writeFigure } from "./report.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/fig4/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * await Deno.writeTextFile(
+ *   `${dir}/epochs.csv`,
+ *   "epoch,train_loss,test_acc_fusion,test_acc_audio,test_acc_visual,ratio_mean\n" +
+ *     "1,1.2,0.6,0.5,0.6,1.8\n2,0.9,0.8,0.6,0.7,1.5\n",
+ * );
+ * const report = await loadReport(await loadExperiment("fig4"), { out });
+ * const paths = await writeFigure(report, ["svg"], out); // ["svg", "png"] adds the PNG
+ * assert.deepEqual(paths, [`${out}/figures/fig4.svg`]);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function writeFigure(

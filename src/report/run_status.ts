@@ -113,9 +113,26 @@ function splitRunId(id: string): { entry: string; dataset: string; seed: number 
  * unfinished and not-implemented ones.
  *
  * @example
- * ```ts ignore
- * const rows = await collectRunStatus(exp, report.index.records, { out: "results" });
- * rows.filter((r) => r.state === "failed").map((r) => r.log);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { collectRunStatus } from "./run_status.ts";
+ * import { loadReport } from "./report.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const exp = await loadExperiment("table2");
+ * const report = await loadReport(exp, { out });
+ * const rows = await collectRunStatus(exp, report.index.records, { out });
+ * assert.deepEqual(rows.filter((r) => r.state === "failed").map((r) => r.log), []);
+ * assert.equal(rows.find((r) => r.runId === "ibml__crema-d__s0")?.state, "done");
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function collectRunStatus(

@@ -40,8 +40,24 @@ function num(v: number | null | undefined, digits: number): string {
  * Renders a table model as CSV (numbers in display units: percent for accuracies).
  *
  * @example
- * ```ts ignore
- * await Deno.writeTextFile("results/tables/table2.csv", renderCsv(model));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderCsv } from "./table_csv.ts";
+ * import { loadReport } from "./report.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const model = (await loadReport(await loadExperiment("table2"), { out })).table;
+ * const csv = renderCsv(model);
+ * assert.ok(csv.split("\n").some((l) => l.startsWith("ibml,") || l.includes("IBML")));
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export function renderCsv(model: TableModel): string {

@@ -31,8 +31,25 @@ function cellTexts(cell: TableCell, status: string, hasPublished: boolean): stri
  * Renders the claims section as Markdown lines.
  *
  * @example
- * ```ts ignore
- * renderClaimsMarkdown(model.claims).join("\n");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderClaimsMarkdown } from "./table_md.ts";
+ * import { loadReport } from "./report.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const model = (await loadReport(await loadExperiment("table2"), { out })).table;
+ * const lines = renderClaimsMarkdown(model.claims);
+ * console.log(lines.join("\n"));
+ * assert.ok(lines.length >= model.claims.length);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export function renderClaimsMarkdown(claims: ClaimResult[]): string[] {
@@ -52,8 +69,28 @@ export function renderClaimsMarkdown(claims: ClaimResult[]): string[] {
  * Renders a table model as Markdown.
  *
  * @example
- * ```ts ignore
- * console.log(renderMarkdown(buildTable(exp, index, { published })));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderMarkdown } from "./table_md.ts";
+ * import { buildTable } from "./table_model.ts";
+ * import { MetricIndex } from "./aggregate.ts";
+ * import { readExperimentRuns } from "./records.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const exp = await loadExperiment("table2");
+ * const index = await MetricIndex.build(await readExperimentRuns(out, "table2"), "best");
+ * const md = renderMarkdown(buildTable(exp, index));
+ * console.log(md);
+ * assert.ok(md.includes("80.00"));
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export function renderMarkdown(model: TableModel): string {

@@ -218,10 +218,28 @@ function statCell(
  * Builds the table of an experiment from its run metrics.
  *
  * @example
- * ```ts ignore
- * const index = await MetricIndex.build(await readExperimentRuns("results", "table2"), "best");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildTable } from "./table_model.ts";
+ * import { MetricIndex } from "./aggregate.ts";
+ * import { loadPublished } from "./published.ts";
+ * import { readExperimentRuns } from "./records.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const exp = await loadExperiment("table2");
+ * const index = await MetricIndex.build(await readExperimentRuns(out, "table2"), "best");
  * const model = buildTable(exp, index, { published: await loadPublished("table2.csv") });
- * model.groups[0].rows[0].cells[0].mean;
+ * const ibml = model.groups.find((g) => g.entry === "ibml");
+ * assert.equal(ibml?.rows[0].cells.find((c) => c.dataset === "crema-d")?.mean, 80);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export function buildTable(
@@ -373,8 +391,12 @@ export function buildTable(
  * The `[n/N]` mark of an incomplete cell (empty for a complete one).
  *
  * @example
- * ```ts ignore
- * incompleteMark({ ...cell, n: 2, expected: 3, incomplete: true }); // " [2/3]"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { incompleteMark, type TableCell } from "./table_model.ts";
+ * const cell = { n: 2, expected: 3, incomplete: true } as TableCell;
+ * assert.equal(incompleteMark(cell), " [2/3]");
+ * assert.equal(incompleteMark({ ...cell, n: 3, incomplete: false }), "");
  * ```
  */
 export function incompleteMark(cell: TableCell): string {
@@ -386,8 +408,9 @@ export function incompleteMark(cell: TableCell): string {
  *
  * @example
  * ```ts
- * fmt(71.0649, 2); // "71.06"
- * fmt(null, 2); // "—"
+ * import assert from "node:assert/strict";
+ * assert.equal(fmt(71.0649, 2), "71.06");
+ * assert.equal(fmt(null, 2), "—");
  * ```
  */
 export function fmt(v: number | null, digits = 2): string {
@@ -399,8 +422,9 @@ export function fmt(v: number | null, digits = 2): string {
  *
  * @example
  * ```ts
- * meanStd(71.06, 0.73); // "71.06 ± 0.73"
- * meanStd(71.06, null); // "71.06"
+ * import assert from "node:assert/strict";
+ * assert.equal(meanStd(71.06, 0.73), "71.06 ± 0.73");
+ * assert.equal(meanStd(71.06, null), "71.06");
  * ```
  */
 export function meanStd(mean: number | null, std: number | null, digits = 2): string {
@@ -413,9 +437,10 @@ export function meanStd(mean: number | null, std: number | null, digits = 2): st
  *
  * @example
  * ```ts
- * signed(-0.5); // "−0.50"
- * signed(0.001); // "0.00"
- * signed(1.234); // "+1.23"
+ * import assert from "node:assert/strict";
+ * assert.equal(signed(-0.5), "−0.50");
+ * assert.equal(signed(0.001), "0.00");
+ * assert.equal(signed(1.234), "+1.23");
  * ```
  */
 export function signed(v: number | null, digits = 2): string {

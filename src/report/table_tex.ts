@@ -12,7 +12,8 @@ import { fmt, type TableCell, type TableModel } from "./table_model.ts";
  *
  * @example
  * ```ts
- * texEscape("50% & #1"); // "50\\% \\& \\#1"
+ * import assert from "node:assert/strict";
+ * assert.equal(texEscape("50% & #1"), "50\\% \\& \\#1");
  * ```
  */
 export function texEscape(text: string): string {
@@ -63,8 +64,24 @@ function cells(cell: TableCell, status: string, hasPublished: boolean): string[]
  * Renders a table model as a LaTeX `table` environment.
  *
  * @example
- * ```ts ignore
- * await Deno.writeTextFile("results/tables/table2.tex", renderLatex(model));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderLatex } from "./table_tex.ts";
+ * import { loadReport } from "./report.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/table2/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * const model = (await loadReport(await loadExperiment("table2"), { out })).table;
+ * const tex = renderLatex(model);
+ * assert.ok(tex.includes("\\begin{tabular}"));
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export function renderLatex(model: TableModel): string {

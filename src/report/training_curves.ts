@@ -75,9 +75,30 @@ const QUANTITIES = [
  * Collects per-entry training curves (mean over seeds) of an experiment's finished runs.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { trainingCurves } from "./training_curves.ts";
+ * import { loadReport } from "./report.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/fig4/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * await Deno.writeTextFile(
+ *   `${dir}/epochs.csv`,
+ *   "epoch,train_loss,test_acc_fusion,test_acc_audio,test_acc_visual,ratio_mean\n" +
+ *     "1,1.2,0.6,0.5,0.6,1.8\n2,0.9,0.8,0.6,0.7,1.5\n",
+ * );
+ * const exp = await loadExperiment("fig4");
+ * const report = await loadReport(exp, { out });
  * const tc = await trainingCurves(exp, report.index);
- * tc.quantities; // ["Training loss", "Fused test acc. (%)", ...]
+ * assert.deepEqual(tc.quantities.slice(0, 2), ["Training loss", "Fused test acc. (%)"]);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function trainingCurves(exp: Experiment, index: MetricIndex): Promise<TrainingCurves> {
@@ -126,8 +147,31 @@ export async function trainingCurves(exp: Experiment, index: MetricIndex): Promi
  * dataset), each with its own y scale; one line per entry.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { trainingCurves, trainingCurvesSpec } from "./training_curves.ts";
+ * import { loadReport } from "./report.ts";
+ * import { renderSvg } from "./render.ts";
+ * import { loadExperiment } from "../experiment/catalog.ts";
+ * // one finished run, as "main.ts run" writes it
+ * const out = await Deno.makeTempDir();
+ * const dir = `${out}/runs/fig4/ibml__crema-d__s0`;
+ * await Deno.mkdir(dir, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify({
+ *   method: "ibml", dataset: "crema-d", seed: 0, profile: "quick", backend: "wasm",
+ *   modalities: ["audio", "visual"], strong: "audio", epochs: 2, final: { fusion: 0.8 },
+ *   best: { fusion: 0.8, audio: 0.6, visual: 0.7 }, ratio_mean: 1.5, wall_s: 1, config_hash: "h",
+ * }));
+ * await Deno.writeTextFile(
+ *   `${dir}/epochs.csv`,
+ *   "epoch,train_loss,test_acc_fusion,test_acc_audio,test_acc_visual,ratio_mean\n" +
+ *     "1,1.2,0.6,0.5,0.6,1.8\n2,0.9,0.8,0.6,0.7,1.5\n",
+ * );
+ * const exp = await loadExperiment("fig4");
+ * const tc = await trainingCurves(exp, (await loadReport(exp, { out })).index);
  * const svg = await renderSvg(trainingCurvesSpec(tc, { title: "Training curves", subtitle: [] }));
+ * assert.ok(svg.startsWith("<svg"));
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export function trainingCurvesSpec(

@@ -60,8 +60,9 @@ export const CLAIM_TOKEN_ENV = "IBML_RUN_CLAIM";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { claimPath } from "./claim.ts";
- * claimPath("results/runs/table5/ibml__crema-d__s0/"); // "results/runs/table5/ibml__crema-d__s0.lock"
+ * assert.equal(claimPath("results/runs/table5/ibml__crema-d__s0/"), "results/runs/table5/ibml__crema-d__s0.lock");
  * ```
  */
 export function claimPath(runDir: string): string {
@@ -132,11 +133,12 @@ function isStale(path: string, owner: ClaimOwner | null): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { claimRun } from "./claim.ts";
  * const dir = `${Deno.makeTempDirSync()}/runs/demo/run0`;
  * const first = await claimRun(dir);
  * const second = await claimRun(dir); // same pid: still held, a claim is not re-entrant
- * console.log(first.claimed, second.claimed); // true false
+ * assert.deepEqual([first.claimed, second.claimed], [true, false]);
  * if (first.claimed) await first.claim.release();
  * ```
  */
@@ -198,12 +200,13 @@ function makeClaim(path: string, owner: ClaimOwner, adopted = false): RunClaim {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { claimOrAdopt, claimRun } from "./claim.ts";
  * const dir = `${Deno.makeTempDirSync()}/runs/demo/run0`;
  * const parent = await claimRun(dir);
  * if (parent.claimed) {
  *   const child = await claimOrAdopt(dir, parent.claim.owner.token);
- *   console.log(child.claimed); // true
+ * assert.equal(child.claimed, true);
  *   await parent.claim.release();
  * }
  * ```
@@ -220,8 +223,9 @@ export async function claimOrAdopt(runDir: string, token?: string): Promise<Clai
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { currentHolder } from "./claim.ts";
- * currentHolder(`${Deno.makeTempDirSync()}/run0`); // null
+ * assert.equal(currentHolder(`${Deno.makeTempDirSync()}/run0`), null);
  * ```
  */
 export function currentHolder(runDir: string): ClaimOwner | null {
@@ -241,9 +245,9 @@ export function currentHolder(runDir: string): ClaimOwner | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeOwner } from "./claim.ts";
- * describeOwner({ pid: 7, host: "node1", start: null, token: "t", since: "2026-12-05T08:00:00.000Z" });
- * // "pid 7 on node1 since 2026-12-05T08:00:00.000Z"
+ * assert.equal(describeOwner({ pid: 7, host: "node1", start: null, token: "t", since: "2026-12-05T08:00:00.000Z" }), "pid 7 on node1 since 2026-12-05T08:00:00.000Z");
  * ```
  */
 export function describeOwner(owner: ClaimOwner | null): string {

@@ -14,8 +14,13 @@ import type { PlanDeps } from "./plan.ts";
  * Plan dependencies backed by the trainer's configuration and the method registry.
  *
  * @example
- * ```ts ignore
- * const plan = await planRuns(expandRuns(exp), trainerDeps(), { out: "results" });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { trainerDeps } from "./defaults.ts";
+ * const deps = trainerDeps();
+ * assert.ok(deps.implemented("ibml"));
+ * const run = { method: "concat", dataset: "crema-d", profile: "quick", seed: 0, sets: [] };
+ * assert.match(deps.hash(run as never), /^[0-9a-f]+$/); // the resolved configuration's hash
  * ```
  */
 export function trainerDeps(): PlanDeps {

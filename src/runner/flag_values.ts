@@ -5,8 +5,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { positiveInt } from "./flag_values.ts";
- * positiveInt("jobs", "4"); // 4
+ * assert.equal(positiveInt("jobs", "4"), 4);
  * ```
  *
  * @module
@@ -23,8 +24,9 @@ export const MAX_COUNT = 1_000_000;
  *
  * @example
  * ```ts
- * integerFlag("seed", "0", 0); // 0
- * integerFlag("epochs", undefined, 1); // undefined
+ * import assert from "node:assert/strict";
+ * assert.equal(integerFlag("seed", "0", 0), 0);
+ * assert.equal(integerFlag("epochs", undefined, 1), undefined);
  * ```
  */
 export function integerFlag(
@@ -50,7 +52,8 @@ export function integerFlag(
  *
  * @example
  * ```ts
- * positiveInt("jobs", "4"); // 4
+ * import assert from "node:assert/strict";
+ * assert.equal(positiveInt("jobs", "4"), 4);
  * ```
  */
 export function positiveInt(
@@ -66,7 +69,8 @@ export function positiveInt(
  *
  * @example
  * ```ts
- * nonNegative("tolerance", "0.05"); // 0.05
+ * import assert from "node:assert/strict";
+ * assert.equal(nonNegative("tolerance", "0.05"), 0.05);
  * ```
  */
 export function nonNegative(name: string, raw: string | undefined): number | undefined {
@@ -83,7 +87,8 @@ export function nonNegative(name: string, raw: string | undefined): number | und
  *
  * @example
  * ```ts
- * profileFlag(undefined); // "quick"
+ * import assert from "node:assert/strict";
+ * assert.equal(profileFlag(undefined), "quick");
  * ```
  */
 export function profileFlag(raw: string | undefined): Profile {
@@ -99,7 +104,8 @@ export function profileFlag(raw: string | undefined): Profile {
  *
  * @example
  * ```ts
- * choice("format", "md", ["md", "csv", "tex"], "md"); // "md"
+ * import assert from "node:assert/strict";
+ * assert.equal(choice("format", "md", ["md", "csv", "tex"], "md"), "md");
  * ```
  */
 export function choice<T extends string>(

@@ -34,9 +34,19 @@ export interface LauncherChoice {
  * Validates the launcher flags: `--slurm-opt` and `--array-limit` need `--launcher slurm`.
  *
  * @example
- * ```ts ignore
- * parseLauncherFlags({ launcher: "slurm", slurmOpt: ["partition=gpu"] }, exp, "paper").options;
- * // { gpus: "1", partition: "gpu" }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseLauncherFlags } from "./launcher.ts";
+ * import { parseExperiment } from "../experiment/schema.ts";
+ * const exp = parseExperiment(
+ *   "title: t\nmethods: [concat]\ndatasets: [crema-d]\nseeds: [0]\n" +
+ *     "profiles: {quick: {epochs: 2}, paper: {}}\nreport: {kind: ratio-table}\n",
+ *   "demo.yaml",
+ * );
+ * assert.equal(parseLauncherFlags({}, exp, "quick").kind, "local");
+ * const slurm = parseLauncherFlags({ launcher: "slurm", slurmOpt: ["partition=gpu"] }, exp, "paper");
+ * assert.equal(slurm.kind, "slurm");
+ * assert.equal(slurm.options.partition, "gpu");
  * ```
  */
 export function parseLauncherFlags(
@@ -69,8 +79,22 @@ export function parseLauncherFlags(
  * (`reproduce --report-only`, the Slurm report job).
  *
  * @example
- * ```ts ignore
- * await runExperiment(exp, { deps, launch: reportOnly });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { reportOnly } from "./launcher.ts";
+ * import { planRuns } from "./plan.ts";
+ * import { expandRuns } from "../experiment/expand.ts";
+ * import { parseExperiment } from "../experiment/schema.ts";
+ * const exp = parseExperiment(
+ *   "title: t\nmethods: [concat]\ndatasets: [crema-d]\nseeds: [0]\n" +
+ *     "profiles: {quick: {epochs: 2}, paper: {}}\nreport: {kind: ratio-table}\n",
+ *   "demo.yaml",
+ * );
+ * const out = await Deno.makeTempDir();
+ * const plan = await planRuns(expandRuns(exp), { hash: () => "h", implemented: () => true }, { out });
+ * const result = await reportOnly(plan); // trains nothing
+ * assert.deepEqual(result.notStarted, ["concat__crema-d__s0"]);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export function reportOnly(plan: PlannedRun[]): Promise<SweepResult> {
@@ -87,8 +111,8 @@ export function reportOnly(plan: PlannedRun[]): Promise<SweepResult> {
  *
  * @example
  * ```ts
- * reportJobFlags({ profile: "quick", seeds: 2, sets: ["train.lr=0.1"] });
- * // ["--profile", "quick", "--seeds", "2", "--set", "train.lr=0.1"]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(reportJobFlags({ profile: "quick", seeds: 2, sets: ["train.lr=0.1"] }), ["--profile", "quick", "--seeds", "2", "--set", "train.lr=0.1"]);
  * ```
  */
 export function reportJobFlags(o: {
@@ -111,6 +135,7 @@ export function reportJobFlags(o: {
  *
  * @example
  * ```ts ignore
+ * // not run: submits Slurm jobs (needs sbatch)
  * await runExperiment(exp, { deps, launch: slurmLaunch(choice, { out, experiment: exp.name, ... }) });
  * ```
  */

@@ -4,10 +4,22 @@
  * write the report. Also re-exports the single-run API.
  *
  * @example
- * ```ts ignore
- * import { runExperiment, trainerDeps } from "./mod.ts";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { reportOnly, runExperiment, trainerDeps } from "./mod.ts";
  * import { loadExperiment } from "../experiment/mod.ts";
- * await runExperiment(await loadExperiment("table4"), { seeds: 2, deps: trainerDeps() });
+ * const out = await Deno.makeTempDir();
+ * // launch: reportOnly plans and reports without training (the default launcher trains every run)
+ * const r = await runExperiment(await loadExperiment("table4"), {
+ *   out,
+ *   seeds: 1,
+ *   deps: trainerDeps(),
+ *   launch: reportOnly,
+ *   report: false,
+ * });
+ * assert.ok(r.plan.length > 0);
+ * assert.equal(r.sweep.notStarted.length, r.plan.filter((p) => p.state === "todo").length);
+ * await Deno.remove(out, { recursive: true });
  * ```
  *
  * @module

@@ -43,9 +43,13 @@ function mayRun(): boolean {
  * code of the restarted one.
  *
  * @example
- * ```ts ignore
- * const code = await ensureOutAccess("reproduce", args, out, { dryRun: false });
- * if (code !== null) return code;
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ensureOutAccess } from "./out_access.ts";
+ * const out = await Deno.makeTempDir();
+ * // under -A every folder is writable: nothing to restart, the command goes on (null)
+ * assert.equal(await ensureOutAccess("reproduce", ["table5", "--out", out], out), null);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function ensureOutAccess(

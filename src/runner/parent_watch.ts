@@ -38,8 +38,9 @@ function base(path: string | undefined): string {
  *
  * @example
  * ```ts
- * isWrapper(["deno", "task", "reproduce", "table5"]); // true
- * isWrapper(["bash"]); // false
+ * import assert from "node:assert/strict";
+ * assert.ok(isWrapper(["deno", "task", "reproduce", "table5"]));
+ * assert.equal(isWrapper(["bash"]), false);
  * ```
  */
 export function isWrapper(argv: string[]): boolean {
@@ -97,8 +98,9 @@ function watchList(): Watched[] {
  * returns a function that stops watching. The timer does not keep the process alive.
  *
  * @example
- * ```ts ignore
- * const stop = watchParents(() => sweep.stop());
+ * ```ts
+ * import { watchParents } from "./parent_watch.ts";
+ * const stop = watchParents(() => console.log("a parent is gone: stop the sweep"));
  * // ... later
  * stop();
  * ```

@@ -30,8 +30,11 @@ function granted(desc: Deno.PermissionDescriptor): boolean {
  * (written as `results` when the current directory is the project root, as before).
  *
  * @example
- * ```ts ignore
- * defaultOut(); // "results" in the project root, "/path/to/ibml/results" elsewhere
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultOut } from "./permissions.ts";
+ * // "results" in the project root, "/path/to/ibml/results" elsewhere
+ * assert.ok(defaultOut().endsWith("results"));
  * ```
  */
 export function defaultOut(): string {
@@ -47,7 +50,8 @@ export function defaultOut(): string {
  *
  * @example
  * ```ts
- * absPath("/tmp/x"); // "/tmp/x"
+ * import assert from "node:assert/strict";
+ * assert.equal(absPath("/tmp/x"), "/tmp/x");
  * ```
  */
 export function absPath(path: string): string {
@@ -58,8 +62,11 @@ export function absPath(path: string): string {
  * Whether this process may write under `path` (the folder itself and what it holds).
  *
  * @example
- * ```ts ignore
- * canWrite("/tmp/out"); // false under deno run -P, true under -A
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { canWrite, hasAllPermissions } from "./permissions.ts";
+ * // false under deno run -P (outside results/ and docs/), true under -A
+ * assert.equal(canWrite(await Deno.makeTempDir()), hasAllPermissions());
  * ```
  */
 export function canWrite(path: string): boolean {
@@ -70,8 +77,9 @@ export function canWrite(path: string): boolean {
  * Whether this process holds every permission (as under `-A`).
  *
  * @example
- * ```ts ignore
- * hasAllPermissions(); // true under deno run -A
+ * ```ts
+ * import { hasAllPermissions } from "./permissions.ts";
+ * console.log(hasAllPermissions()); // true under deno run -A (as here), false under -P
  * ```
  */
 export function hasAllPermissions(): boolean {
@@ -85,10 +93,13 @@ export function hasAllPermissions(): boolean {
  * user named on the command line) and the project's writable folders it may write.
  *
  * @example
- * ```ts ignore
- * childPermissionFlags({ writePaths: ["/work/results"] });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { childPermissionFlags, hasAllPermissions } from "./permissions.ts";
+ * const flags = childPermissionFlags({ writePaths: ["/work/results"] });
  * // under -P: ["--allow-read", "--allow-env", "--allow-run", "--allow-sys", "--allow-ffi",
  * //            "--allow-write=/work/results,/work/docs", "--no-prompt"]
+ * if (hasAllPermissions()) assert.deepEqual(flags, ["-A"]);
  * ```
  */
 export function childPermissionFlags(

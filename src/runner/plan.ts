@@ -46,7 +46,8 @@ export interface PlanOptions {
  *
  * @example
  * ```ts
- * runFolder("results", "table2", "ibml__crema-d__s0"); // "results/runs/table2/ibml__crema-d__s0"
+ * import assert from "node:assert/strict";
+ * assert.equal(runFolder("results", "table2", "ibml__crema-d__s0"), "results/runs/table2/ibml__crema-d__s0");
  * ```
  */
 export function runFolder(out: string, experiment: string, runId: string): string {
@@ -58,8 +59,16 @@ export function runFolder(out: string, experiment: string, runId: string): strin
  * `summary.json` (not finished, or a corrupt or edited record: see record_check.ts).
  *
  * @example
- * ```ts ignore
- * await finishedHash("results/runs/table2/ibml__crema-d__s0"); // "ede91fa25a07ecaa"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { finishedHash } from "./plan.ts";
+ * import { withChecksum } from "../report/record_check.ts";
+ * const dir = await Deno.makeTempDir();
+ * assert.equal(await finishedHash(dir), undefined); // no summary.json: not finished
+ * const summary = { method: "ibml", dataset: "crema-d", seed: 0, final: {}, best: {}, config_hash: "ede91fa25a07ecaa" };
+ * await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify(withChecksum(summary)));
+ * assert.equal(await finishedHash(dir), "ede91fa25a07ecaa");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function finishedHash(dir: string): Promise<string | undefined> {
@@ -72,9 +81,22 @@ export async function finishedHash(dir: string): Promise<string | undefined> {
  * marks runs finished with the same hash as done.
  *
  * @example
- * ```ts ignore
- * const plan = await planRuns(expandRuns(exp), deps, { out: "results" });
- * plan.filter((r) => r.state === "todo").length;
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { planRuns } from "./plan.ts";
+ * import { expandRuns } from "../experiment/expand.ts";
+ * import { parseExperiment } from "../experiment/schema.ts";
+ * const exp = parseExperiment(
+ *   "title: t\nmethods: [concat, mla]\ndatasets: [crema-d]\nseeds: [0]\n" +
+ *     "profiles: {quick: {epochs: 2}, paper: {}}\nreport: {kind: ratio-table}\n",
+ *   "demo.yaml",
+ * );
+ * const out = await Deno.makeTempDir();
+ * const deps = { hash: () => "h", implemented: (m: string) => m !== "mla" };
+ * const plan = await planRuns(expandRuns(exp), deps, { out });
+ * assert.deepEqual(plan.map((r) => r.state), ["todo", "not implemented"]);
+ * assert.equal(plan[0].dir, `${out}/runs/demo/concat__crema-d__s0`);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function planRuns(

@@ -44,8 +44,12 @@ function readWithCat(path: string): string | null | undefined {
  * undefined when it cannot be read at all.
  *
  * @example
- * ```ts ignore
- * readProcFile(`/proc/${Deno.pid}/stat`)?.startsWith(String(Deno.pid)); // true on Linux
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readProcFile } from "./proc.ts";
+ * const stat = readProcFile(`/proc/${Deno.pid}/stat`);
+ * if (Deno.build.os === "linux") assert.ok(stat?.startsWith(String(Deno.pid)));
+ * else assert.equal(stat, undefined); // not Linux: no /proc
  * ```
  */
 export function readProcFile(path: string): string | null | undefined {
@@ -62,8 +66,11 @@ export function readProcFile(path: string): string | null | undefined {
  * undefined when `/proc` cannot be read.
  *
  * @example
- * ```ts ignore
- * procStat(Deno.pid)?.start; // e.g. "123456"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { procStat } from "./proc.ts";
+ * const st = procStat(Deno.pid);
+ * if (Deno.build.os === "linux") assert.match(st?.start ?? "", /^\d+$/); // e.g. "123456"
  * ```
  */
 export function procStat(pid: number): ProcStat | null | undefined {
@@ -78,8 +85,11 @@ export function procStat(pid: number): ProcStat | null | undefined {
  * The command line of a process (empty when unknown).
  *
  * @example
- * ```ts ignore
- * procArgv(Deno.pid)[0]; // ".../deno"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { procArgv } from "./proc.ts";
+ * const argv = procArgv(Deno.pid);
+ * if (Deno.build.os === "linux") assert.ok(argv[0].endsWith("deno")); // ".../deno"
  * ```
  */
 export function procArgv(pid: number): string[] {

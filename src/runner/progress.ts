@@ -28,7 +28,8 @@ export interface ProgressSink {
  *
  * @example
  * ```ts
- * formatDuration(250); // "4m10s"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatDuration(250), "4m10s");
  * ```
  */
 export function formatDuration(seconds: number): string {
@@ -64,9 +65,10 @@ export class ProgressState {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * const p = new ProgressState();
    * p.total = 4; p.jobs = 2; p.finish("a", true, 10);
-   * p.eta(); // 15
+   * assert.equal(p.eta(), 15);
    * ```
    */
   eta(): number {
@@ -97,8 +99,16 @@ function summaryLine(state: ProgressState, interrupted?: boolean): string {
  * A progress display: a bar on a TTY, plain lines otherwise; `quiet` prints nothing.
  *
  * @example
- * ```ts ignore
- * const p = createProgress({ tty: Deno.stderr.isTerminal() });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createProgress } from "./progress.ts";
+ * const lines: string[] = [];
+ * const p = createProgress({ tty: false, write: (l) => lines.push(l) });
+ * p.start(2, 0, 1);
+ * p.runStarted("a__d__s0");
+ * p.runFinished("a__d__s0", true, 3);
+ * assert.equal(lines[0], "sweep: 2 runs to do, 0 already done, 1 parallel workers");
+ * assert.match(lines[1], /^\[1\/2\] done a__d__s0 \(3\.0 s\)/);
  * ```
  */
 export function createProgress(

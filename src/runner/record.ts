@@ -37,8 +37,13 @@ export interface Summary {
  * Writes text to `path` atomically (temporary file in the same folder, then rename).
  *
  * @example
- * ```ts ignore
- * await writeTextAtomic("results/runs/adhoc/x/summary.json", "{}");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeTextAtomic } from "./record.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeTextAtomic(`${dir}/summary.json`, "{}");
+ * assert.equal(await Deno.readTextFile(`${dir}/summary.json`), "{}");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function writeTextAtomic(path: string, text: string): Promise<void> {
@@ -52,7 +57,8 @@ export async function writeTextAtomic(path: string, text: string): Promise<void>
  *
  * @example
  * ```ts
- * toCsv([{ epoch: 1, acc: 0.5 }], ["epoch", "acc"]); // "epoch,acc\n1,0.5\n"
+ * import assert from "node:assert/strict";
+ * assert.equal(toCsv([{ epoch: 1, acc: 0.5 }], ["epoch", "acc"]), "epoch,acc\n1,0.5\n");
  * ```
  */
 export function toCsv(rows: Record<string, unknown>[], columns: string[]): string {
@@ -70,7 +76,8 @@ export function toCsv(rows: Record<string, unknown>[], columns: string[]): strin
  *
  * @example
  * ```ts
- * runDir("results", "adhoc", "ibml__crema-d__s0"); // "results/runs/adhoc/ibml__crema-d__s0"
+ * import assert from "node:assert/strict";
+ * assert.equal(runDir("results", "adhoc", "ibml__crema-d__s0"), "results/runs/adhoc/ibml__crema-d__s0");
  * ```
  */
 export function runDir(out: string, experiment: string, runId: string): string {
@@ -82,6 +89,7 @@ export function runDir(out: string, experiment: string, runId: string): string {
  *
  * @example
  * ```ts ignore
+ * // not run: a recorder is fed by a training run (train() on a dataset)
  * const rec = new RunRecorder(dir, ["audio", "visual"], true, hash);
  * await train({ config, dataset, method, sink: rec });
  * ```

@@ -59,10 +59,24 @@ export interface RunExperimentResult {
  * Runs an experiment and writes its report.
  *
  * @example
- * ```ts ignore
- * import { trainerDeps } from "./defaults.ts";
- * const r = await runExperiment(await loadExperiment("table4"), { seeds: 2, deps: trainerDeps() });
- * r.sweep.failed.length;
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runExperiment } from "./run_experiment.ts";
+ * import { reportOnly } from "./launcher.ts";
+ * import { parseExperiment } from "../experiment/schema.ts";
+ * const exp = parseExperiment(
+ *   "title: t\nmethods: [concat]\ndatasets: [crema-d]\nseeds: [0, 1]\n" +
+ *     "profiles: {quick: {epochs: 2}, paper: {}}\nreport: {kind: ratio-table}\n",
+ *   "demo.yaml",
+ * );
+ * const out = await Deno.makeTempDir();
+ * // deps: trainerDeps() and no launch train every run; reportOnly only plans and reports
+ * const deps = { hash: () => "h", implemented: () => true };
+ * const r = await runExperiment(exp, { out, deps, launch: reportOnly });
+ * assert.equal(r.plan.length, 2);
+ * assert.equal(r.sweep.failed.length, 0);
+ * assert.deepEqual(r.files, ["md", "csv", "tex"].map((f) => `${out}/tables/demo.${f}`));
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function runExperiment(

@@ -27,9 +27,10 @@ export interface RunIdentity {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveConfig } from "../resolve/resolve_config.ts";
  * const id = runIdentity(resolveConfig({ method: "concat", dataset: "crema-d" }));
- * id.hash === id.settingsHash; // true: a stand-in has no input files
+ * assert.equal(id.hash, id.settingsHash); // a stand-in has no input files
  * ```
  */
 export function runIdentity(cfg: RunConfig): RunIdentity {

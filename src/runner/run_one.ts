@@ -115,8 +115,9 @@ function stamp(): string {
  *
  * @example
  * ```ts
- * datasetSlug("npz:/tmp/crema_features.npz"); // "npz-crema_features"
- * datasetSlug("crema-d"); // "crema-d"
+ * import assert from "node:assert/strict";
+ * assert.equal(datasetSlug("npz:/tmp/crema_features.npz"), "npz-crema_features");
+ * assert.equal(datasetSlug("crema-d"), "crema-d");
  * ```
  */
 export function datasetSlug(name: string): string {
@@ -139,6 +140,7 @@ export function selectBest(rows: EpochRow[], hasVal: boolean): EpochRow {
  *
  * @example
  * ```ts ignore
+ * // not run: trains a model (minutes on the real dataset)
  * const cfg = resolveConfig({ method: "ibml", dataset: "crema-d", epochs: 5 });
  * const { dir, summary } = await runOne({ config: cfg });
  * ```
@@ -419,8 +421,15 @@ async function trainClaimed(opts: RunOptions, c: Claimed): Promise<RunOutcome> {
  * that says what happened and what to do.
  *
  * @example
- * ```ts ignore
- * throw explainBackendFailure(e, "wasm", config);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { explainBackendFailure } from "./run_one.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * const config = resolveConfig({ method: "concat", dataset: "crema-d" });
+ * const e = explainBackendFailure(new Error("Aborted()"), "wasm", config) as Error;
+ * assert.match(e.message, /the wasm backend ran out of memory/);
+ * const other = new Error("loss is NaN");
+ * assert.equal(explainBackendFailure(other, "wasm", config), other); // other errors pass through
  * ```
  */
 export function explainBackendFailure(e: unknown, backend: string, config: RunConfig): unknown {

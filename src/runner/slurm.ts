@@ -13,7 +13,8 @@ import { UsageError } from "./usage_error.ts";
  *
  * @example
  * ```ts
- * slurmStateDir("results", "table5"); // "results/runs/.slurm/table5"
+ * import assert from "node:assert/strict";
+ * assert.equal(slurmStateDir("results", "table5"), "results/runs/.slurm/table5");
  * ```
  */
 export function slurmStateDir(out: string, experiment: string): string {
@@ -68,8 +69,9 @@ const TERMINAL = new Set([
  *
  * @example
  * ```ts
- * isTerminal("COMPLETED"); // true
- * isTerminal("PENDING"); // false
+ * import assert from "node:assert/strict";
+ * assert.ok(isTerminal("COMPLETED"));
+ * assert.equal(isTerminal("PENDING"), false);
  * ```
  */
 export function isTerminal(state: string): boolean {
@@ -100,8 +102,11 @@ function hasCommand(name: string): boolean {
  * the PATH.
  *
  * @example
- * ```ts ignore
- * requireSbatch(); // throws on a machine without Slurm
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { haveSlurm, requireSbatch } from "./slurm.ts";
+ * if (haveSlurm()) requireSbatch(); // passes
+ * else assert.throws(() => requireSbatch(), /sbatch/); // throws on a machine without Slurm
  * ```
  */
 export function requireSbatch(): void {
@@ -117,7 +122,8 @@ export function requireSbatch(): void {
  * Whether `sbatch` is on the PATH.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { haveSlurm } from "./slurm.ts";
  * if (!haveSlurm()) console.log("no Slurm here");
  * ```
  */
@@ -147,6 +153,7 @@ async function exec(
  *
  * @example
  * ```ts ignore
+ * // not run: submits a job to Slurm (runs sbatch)
  * const job = await sbatch("results/runs/.slurm/table5/array.sbatch");
  * ```
  */
@@ -169,6 +176,7 @@ export async function sbatch(script: string, args: string[] = []): Promise<strin
  *
  * @example
  * ```ts ignore
+ * // not run: asks Slurm (runs squeue)
  * (await squeue(["123"])).filter((e) => e.state === "RUNNING").length;
  * ```
  */
@@ -197,6 +205,7 @@ export async function squeue(jobs: string[]): Promise<QueueEntry[]> {
  *
  * @example
  * ```ts ignore
+ * // not run: asks Slurm's accounting (runs sacct)
  * (await sacct(["123"])).get("123_4"); // { state: "FAILED", exitCode: "1:0" }
  * ```
  */
@@ -226,8 +235,17 @@ export async function sacct(
  * Appends a submission to `submissions.jsonl`.
  *
  * @example
- * ```ts ignore
- * await recordSubmission(slurmStateDir("results", "table5"), submission);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readSubmissions, recordSubmission, slurmStateDir } from "./slurm.ts";
+ * const out = await Deno.makeTempDir();
+ * const submission = {
+ *   arrayJob: "123", reportJob: "124", script: "array.sbatch", reportScript: "report.sbatch",
+ *   submitted: "2026-12-05T08:00:00.000Z", tasks: ["full__crema-d__s0"],
+ * };
+ * await recordSubmission(slurmStateDir(out, "table5"), submission);
+ * assert.deepEqual(await readSubmissions(slurmStateDir(out, "table5")), [submission]);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function recordSubmission(stateDir: string, s: Submission): Promise<void> {
@@ -241,8 +259,15 @@ export async function recordSubmission(stateDir: string, s: Submission): Promise
  * The submissions of an experiment, oldest first (an unreadable line is skipped).
  *
  * @example
- * ```ts ignore
- * (await readSubmissions(slurmStateDir("results", "table5"))).at(-1)?.arrayJob;
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readSubmissions, recordSubmission, slurmStateDir } from "./slurm.ts";
+ * const state = slurmStateDir(await Deno.makeTempDir(), "table5");
+ * assert.deepEqual(await readSubmissions(state), []); // nothing submitted yet
+ * const s = { arrayJob: "123", reportJob: "124", script: "a", reportScript: "r", submitted: "", tasks: [] };
+ * await recordSubmission(state, s);
+ * await recordSubmission(state, { ...s, arrayJob: "125" });
+ * assert.equal((await readSubmissions(state)).at(-1)?.arrayJob, "125");
  * ```
  */
 export async function readSubmissions(stateDir: string): Promise<Submission[]> {
@@ -279,8 +304,15 @@ export interface ExitRecord {
  * Reads a run's exit file, or null when it has none.
  *
  * @example
- * ```ts ignore
- * (await readExit(slurmStateDir("results", "t"), "a__d__s0"))?.code;
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readExit } from "./slurm.ts";
+ * const state = await Deno.makeTempDir();
+ * assert.equal(await readExit(state, "a__d__s0"), null); // the task has not ended
+ * const exit = { code: 1, job: "123_0", host: "node1", ended: "2026-12-05T08:00:00.000Z" };
+ * await Deno.writeTextFile(`${state}/a__d__s0.exit`, JSON.stringify(exit));
+ * assert.equal((await readExit(state, "a__d__s0"))?.code, 1);
+ * await Deno.remove(state, { recursive: true });
  * ```
  */
 export async function readExit(stateDir: string, runId: string): Promise<ExitRecord | null> {
@@ -312,6 +344,7 @@ export interface QueuedRun {
  *
  * @example
  * ```ts ignore
+ * // not run: asks Slurm's queue (runs squeue)
  * const q = await queuedRuns(slurmStateDir("results", "table5"));
  * q.get("full__crema-d__s0")?.state; // "RUNNING"
  * ```
@@ -348,6 +381,7 @@ export async function queuedRuns(
  *
  * @example
  * ```ts ignore
+ * // not run: polls Slurm (runs squeue) until the jobs leave the queue
  * await waitForJobs(["123", "124"], { pollMs: 2000 });
  * ```
  */
@@ -381,8 +415,14 @@ export async function waitForJobs(
  * The last `n` non-empty lines of a file, or null when it cannot be read.
  *
  * @example
- * ```ts ignore
- * await lastLines("results/runs/.logs/t/a.log", 5);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lastLines } from "./slurm.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.log`, "one\ntwo\n\nthree\n");
+ * assert.equal(await lastLines(`${dir}/a.log`, 2), "two\nthree");
+ * assert.equal(await lastLines(`${dir}/none.log`, 2), null);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function lastLines(path: string, n: number): Promise<string | null> {

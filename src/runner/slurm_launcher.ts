@@ -81,6 +81,7 @@ function stamp(): string {
  *
  * @example
  * ```ts ignore
+ * // not run: submits the runs as a Slurm job array (runs sbatch)
  * const r = await launchSlurm(plan, { out: "results", experiment: "table5", ... });
  * r.sweep.failed.length;
  * ```

@@ -35,8 +35,8 @@ function normKey(key: string): string {
  *
  * @example
  * ```ts
- * parseSlurmOpts(["partition=gpu", "cpus_per_task=4", "exclusive"]);
- * // { partition: "gpu", "cpus-per-task": "4", exclusive: null }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseSlurmOpts(["partition=gpu", "cpus_per_task=4", "exclusive"]), { partition: "gpu", "cpus-per-task": "4", exclusive: null });
  * ```
  */
 export function parseSlurmOpts(raw: string[]): SlurmOptionMap {
@@ -74,8 +74,17 @@ export function parseSlurmOpts(raw: string[]): SlurmOptionMap {
  * `launcher.slurm` block for the profile, then the flags.
  *
  * @example
- * ```ts ignore
- * resolveSlurmOptions(exp, "paper", { time: "12:00:00" }); // { gpus: "1", time: "12:00:00" }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveSlurmOptions } from "./slurm_options.ts";
+ * import { parseExperiment } from "../experiment/schema.ts";
+ * const exp = parseExperiment(
+ *   "title: t\nmethods: [concat]\ndatasets: [crema-d]\nseeds: [0]\n" +
+ *     "profiles: {quick: {epochs: 2}, paper: {}}\nreport: {kind: ratio-table}\n",
+ *   "demo.yaml",
+ * );
+ * const opts = resolveSlurmOptions(exp, "paper", { time: "12:00:00" });
+ * assert.equal(opts.time, "12:00:00"); // a --slurm-opt wins over the experiment's launcher block
  * ```
  */
 export function resolveSlurmOptions(
@@ -93,8 +102,8 @@ export function resolveSlurmOptions(
  *
  * @example
  * ```ts
- * sbatchLines({ partition: "gpu", gpus: "1", exclusive: null });
- * // ["#SBATCH --partition=gpu", "#SBATCH --gres=gpu:1", "#SBATCH --exclusive"]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(sbatchLines({ partition: "gpu", gpus: "1", exclusive: null }), ["#SBATCH --partition=gpu", "#SBATCH --gres=gpu:1", "#SBATCH --exclusive"]);
  * ```
  */
 export function sbatchLines(options: SlurmOptionMap, extra: string[] = []): string[] {
@@ -113,7 +122,8 @@ export function sbatchLines(options: SlurmOptionMap, extra: string[] = []): stri
  *
  * @example
  * ```ts
- * reportJobOptions({ partition: "gpu", gpus: "1", time: "12:00:00" }); // { partition: "gpu" }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(reportJobOptions({ partition: "gpu", gpus: "1", time: "12:00:00" }), { partition: "gpu" });
  * ```
  */
 export function reportJobOptions(options: SlurmOptionMap): SlurmOptionMap {

@@ -12,8 +12,9 @@
  *
  * @example
  * ```ts
- * shellQuote("a b"); // "'a b'"
- * shellQuote("plain-word_1.5"); // "plain-word_1.5"
+ * import assert from "node:assert/strict";
+ * assert.equal(shellQuote("a b"), "'a b'");
+ * assert.equal(shellQuote("plain-word_1.5"), "plain-word_1.5");
  * ```
  */
 export function shellQuote(word: string): string {
@@ -54,11 +55,12 @@ export interface ArrayScriptOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const s = arrayScript({
  *   jobName: "ibml-t", stateDir: "/r/runs/.slurm/t", chdir: "/p", sbatch: [], header: "test",
  *   tasks: [{ runId: "a__d__s0", command: ["/bin/deno", "run", "main.ts", "run"], log: "/r/a.log" }],
  * });
- * s.includes("#SBATCH --array=0-0"); // true
+ * assert.ok(s.includes("#SBATCH --array=0-0"));
  * ```
  */
 export function arrayScript(o: ArrayScriptOptions): string {
@@ -131,11 +133,12 @@ export interface ReportScriptOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const s = reportScript({
  *   jobName: "ibml-t-report", command: ["/bin/deno", "run", "main.ts", "reproduce", "t"],
  *   stateDir: "/r/runs/.slurm/t", chdir: "/p", sbatch: [], header: "test",
  * });
- * s.includes("--output=/r/runs/.slurm/t/report-%j.out"); // true
+ * assert.ok(s.includes("--output=/r/runs/.slurm/t/report-%j.out"));
  * ```
  */
 export function reportScript(o: ReportScriptOptions): string {

@@ -51,9 +51,22 @@ export interface StatusOptions {
  * The status of each planned run.
  *
  * @example
- * ```ts ignore
- * const lines = await collectStatus(plan, { out: "results", experiment: "table5" });
- * lines.filter((l) => l.state === "failed").map((l) => l.log);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { collectStatus } from "./status.ts";
+ * import { planRuns } from "./plan.ts";
+ * import { expandRuns } from "../experiment/expand.ts";
+ * import { parseExperiment } from "../experiment/schema.ts";
+ * const exp = parseExperiment(
+ *   "title: t\nmethods: [concat]\ndatasets: [crema-d]\nseeds: [0]\n" +
+ *     "profiles: {quick: {epochs: 2}, paper: {}}\nreport: {kind: ratio-table}\n",
+ *   "demo.yaml",
+ * );
+ * const out = await Deno.makeTempDir();
+ * const plan = await planRuns(expandRuns(exp), { hash: () => "h", implemented: () => true }, { out });
+ * const { lines } = await collectStatus(plan, { out, experiment: "demo" });
+ * assert.deepEqual(lines.map((l) => [l.runId, l.state]), [["concat__crema-d__s0", "pending"]]);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function collectStatus(
@@ -165,8 +178,8 @@ export async function collectStatus(
  *
  * @example
  * ```ts
- * formatStatus([{ runId: "a__d__s0", state: "done", detail: "results/runs/t/a__d__s0" }], []);
- * // "done    a__d__s0  results/runs/t/a__d__s0\n\n1 runs: 1 done, 0 running, 0 failed, 0 pending"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatStatus([{ runId: "a__d__s0", state: "done", detail: "results/runs/t/a__d__s0" }], []), "done    a__d__s0  results/runs/t/a__d__s0\n\n1 runs: 1 done, 0 running, 0 failed, 0 pending");
  * ```
  */
 export function formatStatus(lines: RunStatusLine[], notes: string[]): string {

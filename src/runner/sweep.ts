@@ -76,8 +76,9 @@ export interface SweepResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sweepResultOf } from "./sweep.ts";
- * sweepResultOf([]).total; // 0
+ * assert.equal(sweepResultOf([]).total, 0);
  * ```
  */
 export function sweepResultOf(plan: PlannedRun[]): SweepResult {
@@ -120,7 +121,8 @@ export interface SweepOptions extends WorkerFlags {
  *
  * @example
  * ```ts
- * logPath("results", "table2", "ibml__crema-d__s0"); // "results/runs/.logs/table2/ibml__crema-d__s0.log"
+ * import assert from "node:assert/strict";
+ * assert.equal(logPath("results", "table2", "ibml__crema-d__s0"), "results/runs/.logs/table2/ibml__crema-d__s0.log");
  * ```
  */
 export function logPath(out: string, experiment: string, runId: string): string {
@@ -132,6 +134,7 @@ export function logPath(out: string, experiment: string, runId: string): string 
  *
  * @example
  * ```ts ignore
+ * // not run: starts a training subprocess per run
  * const result = await runSweep(plan, { out: "results", jobs: 2 });
  * result.failed.length; // 0
  * ```

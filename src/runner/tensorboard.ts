@@ -40,9 +40,10 @@ export const TENSORBOARD_ENV = "IBML_TENSORBOARD";
  *
  * @example
  * ```ts
- * epochTag("train_loss"); // "loss/train"
- * epochTag("test_acc_audio"); // "accuracy/test_audio"
- * epochTag("ratio_mean"); // "ratio/strong_over_lazy"
+ * import assert from "node:assert/strict";
+ * assert.equal(epochTag("train_loss"), "loss/train");
+ * assert.equal(epochTag("test_acc_audio"), "accuracy/test_audio");
+ * assert.equal(epochTag("ratio_mean"), "ratio/strong_over_lazy");
  * ```
  */
 export function epochTag(column: string): string {
@@ -61,12 +62,16 @@ export function epochTag(column: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const s = lastEpochScalars({
  *   rows: [{ epoch: 1, train_loss: 0.5, ratio_mean: null }],
  *   methodRows: [{ epoch: 1, a_audio: 0.9 }],
  *   ratioSum: 0, ratioCount: 0, methodJson: null,
  * } as never);
- * // [{ tag: "loss/train", value: 0.5, step: 1 }, { tag: "method/a_audio", value: 0.9, step: 1 }]
+ * assert.deepEqual(s, [
+ *   { tag: "loss/train", value: 0.5, step: 1 },
+ *   { tag: "method/a_audio", value: 0.9, step: 1 },
+ * ]);
  * ```
  */
 export function lastEpochScalars(state: TrainerState): Scalar[] {
@@ -91,6 +96,7 @@ export function lastEpochScalars(state: TrainerState): Scalar[] {
  *
  * @example
  * ```ts ignore
+ * // not run: a sink is fed by a training run (train() on a dataset)
  * const sink = new TensorBoardSink(recorder, writer);
  * await train({ config, dataset, method, sink });
  * ```
@@ -117,7 +123,8 @@ export class TensorBoardSink implements TrainSink {
  *
  * @example
  * ```ts
- * needsNativeLine("wasm").startsWith("tensorboard: --tensorboard needs the native engine"); // true
+ * import assert from "node:assert/strict";
+ * assert.ok(needsNativeLine("wasm").startsWith("tensorboard: --tensorboard needs the native engine"));
  * ```
  */
 export function needsNativeLine(engine: string): string {
@@ -131,6 +138,7 @@ export function needsNativeLine(engine: string): string {
  *
  * @example
  * ```ts ignore
+ * // not run: needs the native TensorFlow engine (set up separately)
  * const writer = await openTensorBoard("runs-tb/adhoc/ibml__crema-d__s0", backend.name, log);
  * ```
  */
@@ -160,9 +168,17 @@ export async function openTensorBoard(
  * experiment have event files under `DIR/<experiment>/`, or why none has.
  *
  * @example
- * ```ts ignore
- * console.error(tensorBoardSummaryLine("tb", "table5"));
- * // "tensorboard: 18 runs have per-epoch scalars under tb/table5 (view: tensorboard --logdir tb)"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tensorBoardSummaryLine } from "./tensorboard.ts";
+ * const tb = await Deno.makeTempDir();
+ * await Deno.mkdir(`${tb}/table5/full__crema-d__s0`, { recursive: true });
+ * await Deno.writeTextFile(`${tb}/table5/full__crema-d__s0/events.out.tfevents.1.host`, "");
+ * assert.equal(
+ *   tensorBoardSummaryLine(tb, "table5"),
+ *   `tensorboard: 1 run has per-epoch scalars under ${tb}/table5 (view: tensorboard --logdir ${tb})`,
+ * );
+ * await Deno.remove(tb, { recursive: true });
  * ```
  */
 export function tensorBoardSummaryLine(root: string, experiment: string): string {

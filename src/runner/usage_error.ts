@@ -12,7 +12,11 @@
  *
  * @example
  * ```ts
- * throw new UsageError("--jobs must be a positive integer (got '0')");
+ * import assert from "node:assert/strict";
+ * import { UsageError } from "./usage_error.ts";
+ * const e = new UsageError("--jobs must be a positive integer (got '0')");
+ * assert.ok(e instanceof Error);
+ * assert.equal(e.message, "--jobs must be a positive integer (got '0')");
  * ```
  */
 export class UsageError extends Error {

@@ -35,8 +35,14 @@ export interface WorkerCommand {
  * and the project's `results/` and `docs/`; see `permissions.ts`).
  *
  * @example
- * ```ts ignore
- * defaultWorker({ out: "results" }).prefix.slice(0, 2); // ["run", "-A"] under deno run -A
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultWorker } from "./worker.ts";
+ * // ["run", "-A"] under deno run -A; under -P the flags of this process's permissions
+ * const w = defaultWorker({ out: "results" });
+ * assert.equal(w.command, Deno.execPath());
+ * assert.equal(w.prefix[0], "run");
+ * assert.equal(w.prefix.at(-1), "run"); // main.ts's "run" command
  * ```
  */
 export function defaultWorker(flags?: WorkerFlags): WorkerCommand {
@@ -52,9 +58,19 @@ export function defaultWorker(flags?: WorkerFlags): WorkerCommand {
  * The `run` sub-command's flags for one planned run (the CLI contract of `main.ts run`).
  *
  * @example
- * ```ts ignore
- * runArgs(run, { out: "results" });
- * // ["--method", "ibml", "--dataset", "crema-d", "--seed", "0", "--profile", "quick", ...]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runArgs } from "./worker.ts";
+ * import { planRuns } from "./plan.ts";
+ * import { expandRuns } from "../experiment/expand.ts";
+ * import { parseExperiment } from "../experiment/schema.ts";
+ * const exp = parseExperiment(
+ *   "title: t\nmethods: [ibml]\ndatasets: [crema-d]\nseeds: [0]\n" +
+ *     "profiles: {quick: {epochs: 2}, paper: {}}\nreport: {kind: ratio-table}\n",
+ *   "demo.yaml",
+ * );
+ * const [run] = await planRuns(expandRuns(exp), { hash: () => "h", implemented: () => true }, { out: "results" });
+ * assert.deepEqual(runArgs(run, { out: "results" }).slice(0, 8), ["--method", "ibml", "--dataset", "crema-d", "--seed", "0", "--profile", "quick"]);
  * ```
  */
 export function runArgs(run: PlannedRun, flags: WorkerFlags): string[] {
@@ -102,6 +118,7 @@ export interface WorkerHandle {
  *
  * @example
  * ```ts ignore
+ * // not run: spawns a training subprocess
  * const w = startWorker(defaultWorker(), runArgs(run, flags), "results/logs/table2/x.log");
  * (await w.done).code;
  * ```
