@@ -1,8 +1,18 @@
 /**
  * ibml as a library: configuration, datasets, methods, training and run records.
  *
- * @example
+ * @example Resolving a run's configuration
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { configHash, resolveConfig } from "./mod.ts";
+ * const config = resolveConfig({ method: "ibml", dataset: "crema-d", epochs: 20 });
+ * assert.equal(config.epochs, 20);
+ * console.log(configHash(config)); // the hash of the whole configuration
+ * ```
+ *
+ * @example Running it
  * ```ts ignore
+ * // not run: a whole training run, which writes results/runs/
  * import { resolveConfig, runOne } from "./mod.ts";
  * const config = resolveConfig({ method: "ibml", dataset: "crema-d", epochs: 20 });
  * const { summary } = await runOne({ config });

@@ -14,7 +14,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { seedFor } from "./rng.ts";
  * const s = seedFor(0, "shuffle", 3); // the shuffling seed of epoch 3 for run seed 0
+ * assert.equal(s, seedFor(0, "shuffle", 3)); // the same parts, the same seed
+ * assert.notEqual(s, seedFor(0, "shuffle", 4));
  * ```
  */
 export function seedFor(...parts: (string | number)[]): number {
@@ -37,9 +41,13 @@ export function seedFor(...parts: (string | number)[]): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { Rng, seedFor } from "./rng.ts";
  * const rng = new Rng(seedFor(0, "init"));
- * rng.uniform(); // in [0, 1)
- * rng.normal(); // standard normal
+ * const u = rng.uniform(); // in [0, 1)
+ * const z = rng.normal(); // standard normal
+ * assert.ok(u >= 0 && u < 1 && Number.isFinite(z));
+ * assert.equal(new Rng(seedFor(0, "init")).uniform(), u); // reproducible
  * ```
  */
 export class Rng {

@@ -24,7 +24,9 @@ export const V8_FLAGS: readonly string[] = ["--no-liftoff"];
  *
  * @example
  * ```ts
- * V8_FLAGS_ARG; // "--v8-flags=--no-liftoff"
+ * import assert from "node:assert/strict";
+ * import { V8_FLAGS_ARG } from "./v8_flags.ts";
+ * assert.equal(V8_FLAGS_ARG, "--v8-flags=--no-liftoff");
  * ```
  */
 export const V8_FLAGS_ARG = `--v8-flags=${V8_FLAGS.join(",")}`;
@@ -33,7 +35,8 @@ export const V8_FLAGS_ARG = `--v8-flags=${V8_FLAGS.join(",")}`;
  * Sets {@linkcode V8_FLAGS} in the running isolate (no effect on code already compiled).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { applyV8Flags } from "./v8_flags.ts";
  * applyV8Flags(); // first thing in main.ts
  * ```
  */

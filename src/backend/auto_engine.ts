@@ -50,10 +50,12 @@ export const BENCH_CSV: string = new URL("../../results/bench/latest.csv", impor
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decideFromBench } from "./auto_engine.ts";
  * const csv = "model,backend,status,median_ms\n" +
  *   "mlp-concat,wasm,ok,1.3\nmlp-concat,tensorflow,ok,4.2\n";
- * decideFromBench(csv, "quick")?.engine; // "wasm"
+ * assert.equal(decideFromBench(csv, "quick")?.engine, "wasm");
+ * assert.equal(decideFromBench("model\n", "quick"), null); // nothing measured
  * ```
  */
 export function decideFromBench(csvText: string, profile: string): AutoDecision | null {
@@ -96,9 +98,10 @@ export function decideFromBench(csvText: string, profile: string): AutoDecision 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { autoEngine } from "./auto_engine.ts";
  * const d = autoEngine("quick", "/nonexistent/latest.csv");
- * console.log(d.engine); // "wasm": nothing measured, the default
+ * assert.equal(d.engine, "wasm"); // nothing measured: the default
  * ```
  */
 export function autoEngine(profile: string, csvPath: string = BENCH_CSV): AutoDecision {

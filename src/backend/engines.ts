@@ -3,7 +3,7 @@
  * fail with one clear line when it cannot start.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { activateWasm } from "./engines.ts";
  * console.log(await activateWasm("stock kernels")); // "1 thread, SIMD on; stock kernels"
  * ```
@@ -18,8 +18,12 @@ import { firstLine } from "./native.ts";
  * Sets a backend and waits until it is ready; one clear line if it cannot start.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { activate } from "./engines.ts";
  * await activate("cpu");
+ * assert.equal(tf.getBackend(), "cpu");
  * ```
  */
 export async function activate(name: string): Promise<void> {
@@ -37,8 +41,12 @@ export async function activate(name: string): Promise<void> {
  * Starts wasm (after checking it may read its binary) and describes its configuration.
  *
  * @example
- * ```ts ignore
- * await activateWasm("exact kernels"); // "1 thread, SIMD on; exact kernels"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { activateWasm } from "./engines.ts";
+ * const line = await activateWasm("exact kernels");
+ * console.log(line); // "1 thread, SIMD on; exact kernels"
+ * assert.match(line, /^\d+ threads?, SIMD (on|off); exact kernels$/);
  * ```
  */
 export async function activateWasm(kernels: string): Promise<string> {
@@ -83,6 +91,8 @@ interface GpuLike {
  *
  * @example
  * ```ts ignore
+ * // not run: needs a GPU (navigator.gpu with an adapter)
+ * import { activateWebGpu } from "./engines.ts";
  * await activateWebGpu(); // 'adapter "..."; read tensors with await t.data(), dataSync() throws here'
  * ```
  */
@@ -113,8 +123,12 @@ export async function activateWebGpu(): Promise<string> {
  * own error checks, so instead mark that backend instance as already used.
  *
  * @example
- * ```ts ignore
- * quietCpuBanner();
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { quietCpuBanner } from "./engines.ts";
+ * await tf.setBackend("cpu");
+ * quietCpuBanner(); // the first tensor written no longer prints tfjs's Node.js banner
+ * console.log(tf.scalar(1).dataSync()); // Float32Array [1]
  * ```
  */
 export function quietCpuBanner(): void {

@@ -4,9 +4,9 @@
  * engines need (patches/), and {@linkcode noGrad}.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { selectBackend } from "./mod.ts";
- * const choice = await selectBackend("auto");
+ * const choice = await selectBackend("wasm");
  * console.log(choice.reason);
  * ```
  *

@@ -34,7 +34,8 @@ export const BINDING_PATH = "lib/napi-v8/tfjs_binding.node";
  *
  * @example
  * ```ts
- * const m = readNativeManifest();
+ * import { type NativeManifest, readNativeManifest } from "./native.ts";
+ * const m: NativeManifest | undefined = readNativeManifest();
  * if (m) console.log(`TensorFlow ${m.tensorflow} from ${m.wheel}`);
  * ```
  */
@@ -64,6 +65,7 @@ export interface NativeManifest {
  *
  * @example
  * ```ts
+ * import { readNativeManifest } from "./native.ts";
  * console.log(readNativeManifest()?.tensorflow ?? "not set up");
  * ```
  */
@@ -95,7 +97,11 @@ export function readNativeManifest(): NativeManifest | undefined {
  *
  * @example
  * ```ts
- * console.log(configureNativeEnv()); // "deterministic ops, threads: TF default, oneDNN on"
+ * import assert from "node:assert/strict";
+ * import { configureNativeEnv } from "./native.ts";
+ * const line = configureNativeEnv(); // sets TensorFlow's defaults in this process's environment
+ * console.log(line); // "deterministic ops, threads: TF default, oneDNN on"
+ * assert.match(line, /oneDNN (on|off)$/);
  * ```
  */
 export function configureNativeEnv(): string {
@@ -129,6 +135,7 @@ export function configureNativeEnv(): string {
  *
  * @example
  * ```ts
+ * import { nativeSetUp } from "./native.ts";
  * const built = nativeSetUp();
  * console.log(built ? `TensorFlow ${built.tensorflow}` : "not set up");
  * ```
@@ -159,9 +166,13 @@ let loading: Promise<NativeLoad> | undefined;
  * `IBML_NATIVE=0` in the environment hides the native engine (as if not set up).
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // not run: imports the native engine (tfjs-node) where it is set up
+ * import * as tf from "@tensorflow/tfjs";
+ * import { loadNative } from "./native.ts";
  * const native = await loadNative();
  * if (native.package) await tf.setBackend("tensorflow");
+ * else console.log(native.notes);
  * ```
  */
 export function loadNative(): Promise<NativeLoad> {
@@ -254,8 +265,17 @@ export function firstLine(err: unknown): string {
  *
  * @example
  * ```ts
- * const native = await loadNative();
- * if (native.package) console.log(describeNative(native));
+ * import assert from "node:assert/strict";
+ * import { describeNative } from "./native.ts";
+ * // Normally the answer of loadNative(); a hand-made one here, so nothing is imported.
+ * const native = {
+ *   package: "@tensorflow/tfjs-node" as const,
+ *   notes: [],
+ *   settings: "deterministic ops",
+ * };
+ * const line = describeNative(native);
+ * console.log(line); // "@tensorflow/tfjs-node 4.22.0 on TensorFlow ... ; deterministic ops"
+ * assert.match(line, /^@tensorflow\/tfjs-node 4\.22\.0 on TensorFlow /);
  * ```
  */
 export function describeNative(native: NativeLoad): string {

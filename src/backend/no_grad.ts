@@ -13,8 +13,19 @@ import * as tf from "@tensorflow/tfjs";
  *
  * @example
  * ```ts
- * const idx = noGrad(() => tf.topk(tf.matMul(x, x, false, true), k).indices);
- * const neighbours = tf.gather(x, tf.reshape(idx, [-1])); // still differentiable in x
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "./select.ts";
+ * import { noGrad } from "./no_grad.ts";
+ * await selectBackend("wasm");
+ * const x = tf.tensor2d([[0, 0], [1, 0], [0, 3]]);
+ * const k = 2;
+ * const dx = tf.grad((x) => {
+ *   const idx = noGrad(() => tf.topk(tf.matMul(x, x, false, true), k).indices);
+ *   const neighbours = tf.gather(x, tf.reshape(idx, [-1])); // still differentiable in x
+ *   return tf.sum(neighbours);
+ * })(x);
+ * assert.deepEqual(dx.shape, [3, 2]);
  * ```
  */
 export function noGrad<T>(f: () => T): T {

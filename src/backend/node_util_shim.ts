@@ -25,8 +25,10 @@ const HELPERS: Readonly<Record<string, (value: unknown) => boolean>> = {
  *
  * @example
  * ```ts
- * installNodeUtilShim(); // e.g. ["isNullOrUndefined"] the first time under Deno
- * const tfnode = await import("npm:@tensorflow/tfjs-node@4.22.0");
+ * import assert from "node:assert/strict";
+ * import { installNodeUtilShim } from "./node_util_shim.ts";
+ * console.log(installNodeUtilShim()); // e.g. ["isNullOrUndefined"] the first time under Deno
+ * assert.deepEqual(installNodeUtilShim(), []); // idempotent
  * ```
  */
 export function installNodeUtilShim(): string[] {

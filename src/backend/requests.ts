@@ -3,8 +3,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BACKEND_REQUESTS } from "./requests.ts";
- * BACKEND_REQUESTS.includes("wasm"); // true
+ * assert.equal(BACKEND_REQUESTS.includes("wasm"), true);
  * ```
  *
  * @module
@@ -16,7 +17,9 @@
  *
  * @example
  * ```ts
+ * import type { BackendRequest } from "./requests.ts";
  * const request: BackendRequest = "wasm";
+ * console.log(request);
  * ```
  */
 export type BackendRequest = "auto" | "tensorflow" | "wasm" | "webgpu" | "cpu";
@@ -26,6 +29,7 @@ export type BackendRequest = "auto" | "tensorflow" | "wasm" | "webgpu" | "cpu";
  *
  * @example
  * ```ts
+ * import { BACKEND_REQUESTS, type BackendRequest } from "./requests.ts";
  * const flag: string = "wasm";
  * if (!BACKEND_REQUESTS.includes(flag as BackendRequest)) throw new Error("bad --backend");
  * ```

@@ -8,9 +8,9 @@
  * own kernels and gradients).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { selectBackend } from "./select.ts";
- * console.log((await selectBackend("auto")).reason);
+ * console.log((await selectBackend("wasm")).reason);
  * ```
  *
  * @module
@@ -28,8 +28,11 @@ import { BACKEND_REQUESTS, type BackendRequest } from "./requests.ts";
  *
  * @example
  * ```ts
- * const choice: BackendChoice = await selectBackend("auto");
+ * import assert from "node:assert/strict";
+ * import { type BackendChoice, selectBackend } from "./select.ts";
+ * const choice: BackendChoice = await selectBackend("wasm");
  * console.log(`backend: ${choice.reason}`);
+ * assert.equal(choice.name, "wasm");
  * ```
  */
 export interface BackendChoice {
@@ -56,8 +59,12 @@ export interface SelectOptions {
  *
  * @example
  * ```ts
- * const choice = await selectBackend("auto");
- * console.log(choice.name); // "wasm" on a machine without the native binding
+ * import assert from "node:assert/strict";
+ * import { selectBackend } from "./select.ts";
+ * // "auto" picks the native engine where the bench measured it faster; "wasm" runs anywhere.
+ * const choice = await selectBackend("wasm");
+ * console.log(choice.reason); // "wasm (requested; 1 thread, SIMD on; fast kernels, ...)"
+ * assert.equal(choice.name, "wasm");
  * ```
  */
 export async function selectBackend(

@@ -168,9 +168,16 @@ function open(): { blas: Blas | null; why: string } {
  * {@linkcode blasStatus}).
  *
  * @example
- * ```ts ignore
- * const blas = loadBlas();
- * if (blas) blas.sgemm(false, false, 2, 2, 2, 1, a, 2, b, 2, 0, c, 2);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadBlas } from "./blas.ts";
+ * const blas = loadBlas(); // null where libopenblas.so.0 does not load
+ * if (blas) {
+ *   const a = new Float32Array([1, 2, 3, 4]), b = new Float32Array([0, 1, 1, 0]);
+ *   const c = new Float32Array(4);
+ *   blas.sgemm(false, false, 2, 2, 2, 1, a, 2, b, 2, 0, c, 2); // c = a b, row-major 2 x 2
+ *   assert.deepEqual(Array.from(c), [2, 1, 4, 3]);
+ * }
  * ```
  */
 export function loadBlas(): Blas | null {
@@ -182,8 +189,9 @@ export function loadBlas(): Blas | null {
  * One line: which BLAS is in use and how many threads, or why none is.
  *
  * @example
- * ```ts ignore
- * console.log(blasStatus()); // "OpenBLAS 0.3.21 (libopenblas.so.0), 1 thread"
+ * ```ts
+ * import { blasStatus } from "./blas.ts";
+ * console.log(blasStatus()); // "OpenBLAS 0.3.21 (libopenblas.so.0), 1 thread", or why none loaded
  * ```
  */
 export function blasStatus(): string {

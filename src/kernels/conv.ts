@@ -51,9 +51,15 @@ let scratch = new Float32Array(0);
  * chunked paths on small tensors.
  *
  * @example
- * ```ts ignore
- * const old = setIm2colChunk(1000);
- * try { runConv(); } finally { setIm2colChunk(old); }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { setIm2colChunk } from "./conv.ts";
+ * const old = setIm2colChunk(1000); // small chunks: the chunked paths on small tensors
+ * try {
+ *   // ... convolutions through the OpenBLAS kernels ...
+ * } finally {
+ *   assert.equal(setIm2colChunk(old), 1000);
+ * }
  * ```
  */
 export function setIm2colChunk(elements: number): number {
@@ -248,9 +254,25 @@ function usable(backend: unknown, ...infos: tf.TensorInfo[]): Memory | null {
  * `fallback` (the previously registered kernel) for NCHW or dilated convolutions.
  *
  * @example
- * ```ts ignore
- * const k = blasConvKernels(blas, { conv: stock, input: stockIn, filter: stockF });
- * tf.registerKernel({ kernelName: "Conv2D", backendName: "wasm", kernelFunc: k.conv });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { loadBlas } from "./blas.ts";
+ * import { blasConvKernels } from "./conv.ts";
+ * import { current, replace } from "./replace.ts";
+ * await tf.setBackend("cpu");
+ * const blas = loadBlas();
+ * if (blas) {
+ *   const k = blasConvKernels(blas, {
+ *     conv: current("Conv2D", "cpu").kernelFunc,
+ *     input: current("Conv2DBackpropInput", "cpu").kernelFunc,
+ *     filter: current("Conv2DBackpropFilter", "cpu").kernelFunc,
+ *   });
+ *   replace("Conv2D", "cpu", k.conv);
+ * }
+ * const x = tf.ones([1, 3, 3, 1]) as tf.Tensor4D, w = tf.ones([3, 3, 1, 1]) as tf.Tensor4D;
+ * const y = tf.conv2d(x, w, 1, "same");
+ * assert.deepEqual(Array.from(await y.data()), [4, 6, 4, 6, 9, 6, 4, 6, 4]);
  * ```
  */
 export function blasConvKernels(
@@ -307,8 +329,17 @@ export function blasConvKernels(
  * registered before, e.g. the patched one of src/backend/patches/).
  *
  * @example
- * ```ts ignore
- * tf.registerGradient(conv2dGradient(tf.getGradient("Conv2D"), () => true));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { conv2dGradient } from "./conv.ts";
+ * await tf.setBackend("cpu");
+ * tf.registerGradient(conv2dGradient(tf.getGradient("Conv2D"), () => tf.getBackend() === "cpu"));
+ * const x = tf.ones([1, 3, 3, 1]) as tf.Tensor4D;
+ * const dw = tf.grad((w) => tf.sum(tf.conv2d(x, w as tf.Tensor4D, 1, "same")))(
+ *   tf.ones([3, 3, 1, 1]) as tf.Tensor4D,
+ * );
+ * assert.deepEqual(Array.from(await dw.data()), [4, 6, 4, 6, 9, 6, 4, 6, 4]);
  * ```
  */
 export function conv2dGradient(previous: tf.GradConfig, active: () => boolean): tf.GradConfig {
@@ -350,9 +381,17 @@ export function conv2dGradient(previous: tf.GradConfig, active: () => boolean): 
  * win). Replaces the wasm kernel, which is slow and needs the shift workaround of src/backend/patches/max_pool_grad.ts.
  *
  * @example
- * ```ts ignore
- * tf.registerKernel({ kernelName: "MaxPoolGrad", backendName: "wasm",
- *   kernelFunc: maxPoolGradKernel(stock.kernelFunc) });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { maxPoolGradKernel } from "./conv.ts";
+ * import { current, replace } from "./replace.ts";
+ * await tf.setBackend("wasm");
+ * replace("MaxPoolGrad", "wasm", maxPoolGradKernel(current("MaxPoolGrad", "wasm").kernelFunc));
+ * const x = tf.tensor4d([-1, -2, -1, -4], [1, 2, 2, 1]);
+ * const dx = tf.grad((x) => tf.sum(tf.maxPool(x as tf.Tensor4D, 2, 2, "valid")))(x);
+ * assert.deepEqual(Array.from(await dx.data()), [1, 0, 0, 0]); // the first maximum wins
  * ```
  */
 export function maxPoolGradKernel(fallback: tf.KernelFunc): tf.KernelFunc {

@@ -42,8 +42,20 @@ function logSumExp(x: Float32Array, r: number, c: number): number {
  * gives NaN, as a NaN loss is what the trainer reports clearly.
  *
  * @example
- * ```ts ignore
- * tf.registerKernel({ kernelName: SOFTMAX_CE, backendName: "wasm", kernelFunc: softmaxCrossEntropyKernel });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { SOFTMAX_CE, softmaxCrossEntropyKernel } from "./cross_entropy.ts";
+ * await tf.setBackend("wasm");
+ * tf.registerKernel({
+ *   kernelName: SOFTMAX_CE,
+ *   backendName: "wasm",
+ *   kernelFunc: softmaxCrossEntropyKernel,
+ * });
+ * const logits = tf.zeros([2, 2]), labels = tf.tensor1d([0, 1], "int32");
+ * const loss = tf.engine().runKernel(SOFTMAX_CE, { logits, labels }) as tf.Tensor;
+ * assert.ok(Math.abs((await loss.data())[0] - Math.LN2) < 1e-6); // -log(1/2)
  * ```
  */
 export const softmaxCrossEntropyKernel: tf.KernelFunc = (args: KernelArgs) => {
@@ -67,8 +79,20 @@ export const softmaxCrossEntropyKernel: tf.KernelFunc = (args: KernelArgs) => {
  * Gradient kernel: dy / B * (softmax(logits) - onehot(labels)) as float32 [B, C].
  *
  * @example
- * ```ts ignore
- * tf.registerKernel({ kernelName: SOFTMAX_CE_GRAD, backendName: "wasm", kernelFunc: softmaxCrossEntropyGradKernel });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { SOFTMAX_CE_GRAD, softmaxCrossEntropyGradKernel } from "./cross_entropy.ts";
+ * await tf.setBackend("wasm");
+ * tf.registerKernel({
+ *   kernelName: SOFTMAX_CE_GRAD,
+ *   backendName: "wasm",
+ *   kernelFunc: softmaxCrossEntropyGradKernel,
+ * });
+ * const dy = tf.scalar(1), logits = tf.zeros([2, 2]), labels = tf.tensor1d([0, 1], "int32");
+ * const dx = tf.engine().runKernel(SOFTMAX_CE_GRAD, { dy, logits, labels }) as tf.Tensor;
+ * assert.deepEqual(Array.from(await dx.data()), [-0.25, 0.25, 0.25, -0.25]);
  * ```
  */
 export const softmaxCrossEntropyGradKernel: tf.KernelFunc = (args: KernelArgs) => {
@@ -95,8 +119,34 @@ export const softmaxCrossEntropyGradKernel: tf.KernelFunc = (args: KernelArgs) =
  * The gradient of {@linkcode SOFTMAX_CE} (to `logits` only; labels are integers).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import {
+ *   SOFTMAX_CE,
+ *   SOFTMAX_CE_GRAD,
+ *   softmaxCrossEntropyGradient,
+ *   softmaxCrossEntropyGradKernel,
+ *   softmaxCrossEntropyKernel,
+ * } from "./cross_entropy.ts";
+ * await tf.setBackend("wasm");
+ * tf.registerKernel({
+ *   kernelName: SOFTMAX_CE,
+ *   backendName: "wasm",
+ *   kernelFunc: softmaxCrossEntropyKernel,
+ * });
+ * tf.registerKernel({
+ *   kernelName: SOFTMAX_CE_GRAD,
+ *   backendName: "wasm",
+ *   kernelFunc: softmaxCrossEntropyGradKernel,
+ * });
  * tf.registerGradient(softmaxCrossEntropyGradient);
+ * const labels = tf.tensor1d([0, 1], "int32");
+ * const loss = (logits: tf.Tensor) =>
+ *   tf.engine().runKernel(SOFTMAX_CE, { logits, labels }) as tf.Tensor;
+ * const dx = tf.grad(loss)(tf.zeros([2, 2]));
+ * assert.deepEqual(Array.from(await dx.data()), [-0.25, 0.25, 0.25, -0.25]);
  * ```
  */
 export const softmaxCrossEntropyGradient: tf.GradConfig = {
@@ -120,8 +170,24 @@ export const softmaxCrossEntropyGradient: tf.GradConfig = {
  * Whether {@linkcode SOFTMAX_CE} can run for these tensors on the active backend.
  *
  * @example
- * ```ts ignore
- * if (fusedCrossEntropyAvailable(logits, labels)) ...
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import {
+ *   fusedCrossEntropyAvailable,
+ *   SOFTMAX_CE,
+ *   softmaxCrossEntropyKernel,
+ * } from "./cross_entropy.ts";
+ * await tf.setBackend("wasm");
+ * const logits = tf.zeros([2, 3]), labels = tf.tensor1d([0, 2], "int32");
+ * assert.equal(fusedCrossEntropyAvailable(logits, labels), false); // not registered yet
+ * tf.registerKernel({
+ *   kernelName: SOFTMAX_CE,
+ *   backendName: "wasm",
+ *   kernelFunc: softmaxCrossEntropyKernel,
+ * });
+ * assert.equal(fusedCrossEntropyAvailable(logits, labels), true);
  * ```
  */
 export function fusedCrossEntropyAvailable(logits: tf.Tensor, labels: tf.Tensor): boolean {

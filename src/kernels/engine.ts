@@ -38,9 +38,16 @@ let installed = false;
  * expected shape (another tfjs version), leaving it untouched.
  *
  * @example
- * ```ts ignore
- * installSharedSaves();
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { installSharedSaves } from "./engine.ts";
+ * await tf.setBackend("wasm");
+ * assert.equal(installSharedSaves(), true);
+ * const x = tf.tensor1d([1, 2, 3]);
  * const g = tf.grad((x) => tf.sum(tf.square(x)))(x); // keeps x for the gradient, no copy
+ * assert.deepEqual(Array.from(await g.data()), [2, 4, 6]);
  * ```
  */
 export function installSharedSaves(): boolean {
@@ -109,9 +116,16 @@ let eagerInstalled = false;
  * (gradientDepth > 0), whose tape the stock code keeps too, nor for a caller-supplied dy.
  *
  * @example
- * ```ts ignore
- * installEagerBackprop();
- * const { grads } = tf.variableGrads(() => loss()); // peak memory: about half
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { installEagerBackprop } from "./engine.ts";
+ * await tf.setBackend("wasm");
+ * assert.equal(installEagerBackprop(), true); // active on native, or with IBML_EAGER_BACKPROP=1
+ * const w = tf.variable(tf.tensor1d([1, 2]));
+ * const { grads } = tf.variableGrads(() => tf.sum(tf.square(w)) as tf.Scalar);
+ * assert.deepEqual(Array.from(await grads[w.name].data()), [2, 4]);
  * ```
  */
 export function installEagerBackprop(): boolean {

@@ -3,7 +3,8 @@
  * switches (switches.ts) allow; and what was installed, for the backend's reason line.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import "@tensorflow/tfjs-backend-wasm";
  * import { installFastKernels } from "./install.ts";
  * console.log(installFastKernels().summary);
  * ```
@@ -42,8 +43,11 @@ import { BLAS_MIN_MACS, envFlag, fastKernelsEnabled, type KernelMode } from "./s
  * What {@linkcode installFastKernels} did, per backend.
  *
  * @example
- * ```ts ignore
- * console.log(fastKernelStatus().summary);
+ * ```ts
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { type FastKernelStatus, fastKernelStatus } from "./install.ts";
+ * const s: FastKernelStatus = fastKernelStatus();
+ * console.log(s.mode, s.blas, s.kernels.wasm); // e.g. fast true ["Identity", "Max", ...]
  * ```
  */
 export interface FastKernelStatus {
@@ -69,10 +73,15 @@ let status: FastKernelStatus | undefined;
  * Conv2D gradient and kernels they wrap). Returns what was installed.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { installGradPatches } from "../backend/patches/mod.ts";
+ * import { installFastKernels } from "./install.ts";
  * installGradPatches();
  * const s = installFastKernels();
  * console.log(s.summary);
+ * assert.equal(installFastKernels(), s); // idempotent
  * ```
  */
 export function installFastKernels(): FastKernelStatus {
@@ -216,8 +225,10 @@ export function installFastKernels(): FastKernelStatus {
  * What {@linkcode installFastKernels} installed (installs them if not yet done).
  *
  * @example
- * ```ts ignore
- * fastKernelStatus().blas; // true when OpenBLAS kernels run
+ * ```ts
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { fastKernelStatus } from "./install.ts";
+ * console.log(fastKernelStatus().blas); // true when OpenBLAS kernels run
  * ```
  */
 export function fastKernelStatus(): FastKernelStatus {

@@ -31,9 +31,19 @@ const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
  * does not cover (non-float32, general broadcasting of batch dimensions).
  *
  * @example
- * ```ts ignore
- * tf.registerKernel({ kernelName: "BatchMatMul", backendName: "wasm",
- *   kernelFunc: blasBatchMatMul(blas, stock.kernelFunc, 1 << 22) });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { loadBlas } from "./blas.ts";
+ * import { blasBatchMatMul } from "./matmul.ts";
+ * import { current, replace } from "./replace.ts";
+ * await tf.setBackend("wasm");
+ * const blas = loadBlas();
+ * const stock = current("BatchMatMul", "wasm").kernelFunc;
+ * if (blas) replace("BatchMatMul", "wasm", blasBatchMatMul(blas, stock, 0)); // 0: every product
+ * const y = tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]]));
+ * assert.deepEqual(Array.from(await y.data()), [11]);
  * ```
  */
 export function blasBatchMatMul(
@@ -101,9 +111,18 @@ export function blasBatchMatMul(
  * `Transpose` kernel) and runs the stock kernel without transpose flags.
  *
  * @example
- * ```ts ignore
- * tf.registerKernel({ kernelName: "BatchMatMul", backendName: "wasm",
- *   kernelFunc: untransposedBatchMatMul(stock.kernelFunc, transpose.kernelFunc) });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { untransposedBatchMatMul } from "./matmul.ts";
+ * import { current, replace } from "./replace.ts";
+ * await tf.setBackend("wasm");
+ * const stock = current("BatchMatMul", "wasm").kernelFunc;
+ * const transpose = current("Transpose", "wasm").kernelFunc;
+ * replace("BatchMatMul", "wasm", untransposedBatchMatMul(stock, transpose));
+ * const y = tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3, 4]]), false, true); // b transposed
+ * assert.deepEqual(Array.from(await y.data()), [11]);
  * ```
  */
 export function untransposedBatchMatMul(

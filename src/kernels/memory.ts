@@ -44,11 +44,18 @@ interface CpuBackendLike {
  * Uniform access to float32 tensor memory on `wasm` or `cpu`.
  *
  * @example
- * ```ts ignore
- * const mem = memoryOf(backend)!;
- * const out = mem.alloc([2, 3]);       // allocate every output first...
- * const x = mem.view(inputs.x);        // ...then take views
- * mem.view(out).set(x);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { type Memory, memoryOf } from "./memory.ts";
+ * await tf.setBackend("wasm");
+ * const mem: Memory = memoryOf(tf.backend())!;
+ * const x = tf.tensor1d([1, 2, 3]);
+ * const out = mem.alloc([3]); // allocate every output first...
+ * mem.view(out).set(mem.view(x)); // ...then take views
+ * const y = tf.engine().makeTensorFromTensorInfo(out);
+ * assert.deepEqual(Array.from(await y.data()), [1, 2, 3]);
  * ```
  */
 export interface Memory {
@@ -142,9 +149,13 @@ function cpuMemory(b: CpuBackendLike): Memory {
  * tensorflow: their data is not directly addressable from JS).
  *
  * @example
- * ```ts ignore
- * const mem = memoryOf(tf.backend());
- * if (!mem) return stockPath();
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { memoryOf } from "./memory.ts";
+ * await tf.setBackend("wasm");
+ * assert.equal(memoryOf(tf.backend())?.name, "wasm"); // null on webgpu and tensorflow
  * ```
  */
 export function memoryOf(backend: tf.KernelBackend): Memory | null {

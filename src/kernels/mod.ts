@@ -45,7 +45,8 @@
  * logs.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import "@tensorflow/tfjs-backend-wasm";
  * import { installFastKernels } from "./mod.ts";
  * console.log(installFastKernels().summary);
  * ```

@@ -51,7 +51,15 @@ interface NodeBackendLike {
  *
  * @example
  * ```ts ignore
- * tf.registerKernel({ kernelName: RELU_GRAD, backendName: "tensorflow", kernelFunc: nativeReluGradKernel });
+ * // not run: needs the native engine (tfjs-node)
+ * import * as tf from "@tensorflow/tfjs";
+ * import { nativeReluGradKernel } from "./native_ops.ts";
+ * import { RELU_GRAD } from "./tensor_ops.ts";
+ * tf.registerKernel({
+ *   kernelName: RELU_GRAD,
+ *   backendName: "tensorflow",
+ *   kernelFunc: nativeReluGradKernel,
+ * });
  * ```
  */
 export const nativeReluGradKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
@@ -90,8 +98,15 @@ function batchNormAttrs(b: NodeBackendLike["binding"], eps: number) {
  * (tests/models/batchnorm_test.ts compares them).
  *
  * @example
- * ```ts ignore
- * const [y, mean, variance] = nativeBatchNormForward(x, gamma, beta, 1e-5)!;
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { nativeBatchNormForward } from "./native_ops.ts";
+ * await tf.setBackend("wasm");
+ * const x = tf.ones([2, 3]), gamma = tf.ones([3]), beta = tf.zeros([3]);
+ * // [y, mean, variance] on the native engine; null elsewhere (the caller composes it then)
+ * assert.equal(nativeBatchNormForward(x, gamma, beta, 1e-5), null);
  * ```
  */
 export function nativeBatchNormForward(
@@ -136,8 +151,16 @@ export function nativeBatchNormForward(
  * so any rank is viewed as [n, 1, 1, C] (NHWC), which the op reduces the same way.
  *
  * @example
- * ```ts ignore
- * const [dx, dGamma, dBeta] = nativeBatchNormGrad(dy, x, gamma, mean, variance, 1e-5)!;
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { nativeBatchNormGrad } from "./native_ops.ts";
+ * await tf.setBackend("wasm");
+ * const dy = tf.ones([2, 3]), x = tf.ones([2, 3]), gamma = tf.ones([3]);
+ * const mean = tf.ones([3]), variance = tf.zeros([3]);
+ * // [dx, dGamma, dBeta] on the native engine; null elsewhere
+ * assert.equal(nativeBatchNormGrad(dy, x, gamma, mean, variance, 1e-5), null);
  * ```
  */
 export function nativeBatchNormGrad(

@@ -4,7 +4,7 @@
  * (blas.ts) and `IBML_BLAS_MIN_MACS`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { fastKernelsEnabled } from "./switches.ts";
  * if (fastKernelsEnabled()) console.log("fast kernels on");
  * ```
@@ -24,7 +24,9 @@ export type KernelMode = "stock" | "exact" | "fast";
  *
  * @example
  * ```ts
- * BLAS_MIN_MACS; // 0
+ * import assert from "node:assert/strict";
+ * import { BLAS_MIN_MACS } from "./switches.ts";
+ * assert.equal(BLAS_MIN_MACS, 0);
  * ```
  */
 export const BLAS_MIN_MACS = 0;
@@ -36,7 +38,8 @@ let enabled: boolean | undefined;
  *
  * @example
  * ```ts
- * envFlag("IBML_FAST_KERNELS"); // e.g. "exact", or undefined
+ * import { envFlag } from "./switches.ts";
+ * console.log(envFlag("IBML_FAST_KERNELS")); // e.g. "exact", or undefined
  * ```
  */
 export function envFlag(name: string): string | undefined {
@@ -52,8 +55,9 @@ export function envFlag(name: string): string | undefined {
  * `0`/`false`/`off`).
  *
  * @example
- * ```ts ignore
- * if (fastKernelsEnabled()) fusedStep(...);
+ * ```ts
+ * import { fastKernelsEnabled } from "./switches.ts";
+ * console.log(fastKernelsEnabled() ? "fast kernels, fused SGD" : "stock (IBML_FAST_KERNELS=0)");
  * ```
  */
 export function fastKernelsEnabled(): boolean {

@@ -49,8 +49,16 @@ function alignedStrides(shape: readonly number[], out: readonly number[]): numbe
  * `Equal` with numpy broadcasting, as a loop whose innermost dimension is contiguous.
  *
  * @example
- * ```ts ignore
- * tf.registerKernel({ kernelName: "Equal", backendName: "wasm", kernelFunc: equalKernel(stock) });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { current, replace } from "./replace.ts";
+ * import { equalKernel } from "./tensor_ops.ts";
+ * await tf.setBackend("wasm");
+ * replace("Equal", "wasm", equalKernel(current("Equal", "wasm").kernelFunc));
+ * const eq = tf.equal(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor1d([1, 4])); // broadcast
+ * assert.deepEqual(Array.from(await eq.data()), [1, 0, 0, 1]);
  * ```
  */
 export function equalKernel(fallback: tf.KernelFunc): tf.KernelFunc {
@@ -103,8 +111,15 @@ export const SMALL_BINARY_MAX = 4096;
  * (tests/kernels_test.ts compares them bit for bit). Larger tensors go to the stock kernel.
  *
  * @example
- * ```ts ignore
- * tf.registerKernel({ kernelName: "Add", backendName: "wasm", kernelFunc: smallBinaryKernel("add", stock) });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { current, replace } from "./replace.ts";
+ * import { smallBinaryKernel } from "./tensor_ops.ts";
+ * await tf.setBackend("wasm");
+ * replace("Add", "wasm", smallBinaryKernel("add", current("Add", "wasm").kernelFunc));
+ * assert.deepEqual(Array.from(await tf.add([1, 2], [10, 20]).data()), [11, 22]);
  * ```
  */
 export function smallBinaryKernel(op: BinaryOp, fallback: tf.KernelFunc): tf.KernelFunc {
@@ -168,8 +183,16 @@ function binaryScalarB(op: BinaryOp, o: Float32Array, a: Float32Array, y: number
  * `GatherV2` without batch dimensions: out[o, i, :] = x[o, indices[i], :] by row copies.
  *
  * @example
- * ```ts ignore
- * tf.registerKernel({ kernelName: "GatherV2", backendName: "wasm", kernelFunc: gatherKernel(stock) });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { current, replace } from "./replace.ts";
+ * import { gatherKernel } from "./tensor_ops.ts";
+ * await tf.setBackend("wasm");
+ * replace("GatherV2", "wasm", gatherKernel(current("GatherV2", "wasm").kernelFunc));
+ * const rows = tf.gather(tf.tensor2d([[1, 2], [3, 4], [5, 6]]), tf.tensor1d([2, 0], "int32"));
+ * assert.deepEqual(Array.from(await rows.data()), [5, 6, 1, 2]);
  * ```
  */
 export function gatherKernel(fallback: tf.KernelFunc): tf.KernelFunc {
@@ -215,8 +238,15 @@ function block(shape: readonly number[], axes: number[]): [number, number, numbe
  * `Sum`, `Mean` or `Max` (float32) over consecutive, non-innermost axes, in one pass.
  *
  * @example
- * ```ts ignore
- * tf.registerKernel({ kernelName: "Sum", backendName: "wasm", kernelFunc: reduceKernel("sum", stock) });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { current, replace } from "./replace.ts";
+ * import { reduceKernel } from "./tensor_ops.ts";
+ * await tf.setBackend("wasm");
+ * replace("Sum", "wasm", reduceKernel("sum", current("Sum", "wasm").kernelFunc));
+ * assert.deepEqual(Array.from(await tf.sum(tf.tensor2d([[1, 2], [3, 4]]), 0).data()), [4, 6]);
  * ```
  */
 export function reduceKernel(op: "sum" | "mean" | "max", fallback: tf.KernelFunc): tf.KernelFunc {
@@ -262,8 +292,16 @@ export function reduceKernel(op: "sum" | "mean" | "max", fallback: tf.KernelFunc
  * `Unpack` (tf.unstack) along any axis, one copy per output.
  *
  * @example
- * ```ts ignore
- * tf.registerKernel({ kernelName: "Unpack", backendName: "wasm", kernelFunc: unpackKernel(stock) });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { current, replace } from "./replace.ts";
+ * import { unpackKernel } from "./tensor_ops.ts";
+ * await tf.setBackend("wasm");
+ * replace("Unpack", "wasm", unpackKernel(current("Unpack", "wasm").kernelFunc));
+ * const [a, b] = tf.unstack(tf.tensor2d([[1, 2], [3, 4]]), 1);
+ * assert.deepEqual([Array.from(await a.data()), Array.from(await b.data())], [[1, 3], [2, 4]]);
  * ```
  */
 export function unpackKernel(fallback: tf.KernelFunc): tf.KernelFunc {
@@ -294,8 +332,17 @@ export function unpackKernel(fallback: tf.KernelFunc): tf.KernelFunc {
  * `SplitV` (tf.split) as one copy per output (the stock wasm kernel runs a Slice per part).
  *
  * @example
- * ```ts ignore
- * tf.registerKernel({ kernelName: "SplitV", backendName: "wasm", kernelFunc: splitKernel(stock) });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { current, replace } from "./replace.ts";
+ * import { splitKernel } from "./tensor_ops.ts";
+ * await tf.setBackend("wasm");
+ * replace("SplitV", "wasm", splitKernel(current("SplitV", "wasm").kernelFunc));
+ * const [a, b] = tf.split(tf.tensor2d([[1, 2, 3], [4, 5, 6]]), [1, 2], 1);
+ * assert.deepEqual(await a.array(), [[1], [4]]);
+ * assert.deepEqual(await b.array(), [[2, 3], [5, 6]]);
  * ```
  */
 export function splitKernel(fallback: tf.KernelFunc): tf.KernelFunc {
@@ -337,8 +384,16 @@ export function splitKernel(fallback: tf.KernelFunc): tf.KernelFunc {
  * Name of the fused ReLU / leaky-ReLU gradient kernel registered on wasm and cpu.
  *
  * @example
- * ```ts ignore
- * tf.engine().runKernel(RELU_GRAD, { dy, x }, { alpha: 0.2 });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { RELU_GRAD, reluGradKernel } from "./tensor_ops.ts";
+ * await tf.setBackend("wasm");
+ * tf.registerKernel({ kernelName: RELU_GRAD, backendName: "wasm", kernelFunc: reluGradKernel });
+ * const dy = tf.tensor1d([1, 1]), x = tf.tensor1d([-1, 2]);
+ * const dx = tf.engine().runKernel(RELU_GRAD, { dy, x }, { alpha: 0.5 }) as tf.Tensor;
+ * assert.deepEqual(Array.from(await dx.data()), [0.5, 1]); // leaky ReLU, alpha 0.5
  * ```
  */
 export const RELU_GRAD = "IbmlReluGrad";
@@ -351,8 +406,16 @@ export const RELU_GRAD = "IbmlReluGrad";
  * dy * alpha, as the stock leaky-ReLU gradient does.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { RELU_GRAD, reluGradKernel } from "./tensor_ops.ts";
+ * await tf.setBackend("wasm");
  * tf.registerKernel({ kernelName: RELU_GRAD, backendName: "wasm", kernelFunc: reluGradKernel });
+ * const dy = tf.tensor1d([3, 3]), x = tf.tensor1d([-1, 2]);
+ * const dx = tf.engine().runKernel(RELU_GRAD, { dy, x }, { alpha: 0 }) as tf.Tensor;
+ * assert.deepEqual(Array.from(await dx.data()), [0, 3]);
  * ```
  */
 export const reluGradKernel: tf.KernelFunc = (args: KernelArgs) => {
@@ -384,8 +447,16 @@ function reluGradLoop(o: Float32Array, x: Float32Array, dy: Float32Array, alpha:
  * else the previously registered gradient.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { RELU_GRAD, reluGradient, reluGradKernel } from "./tensor_ops.ts";
+ * await tf.setBackend("wasm");
+ * tf.registerKernel({ kernelName: RELU_GRAD, backendName: "wasm", kernelFunc: reluGradKernel });
  * tf.registerGradient(reluGradient("Relu", tf.getGradient("Relu"), () => true));
+ * const dx = tf.grad((x) => tf.sum(tf.relu(x)))(tf.tensor1d([-1, 2]));
+ * assert.deepEqual(Array.from(await dx.data()), [0, 1]);
  * ```
  */
 export function reluGradient(

@@ -79,8 +79,10 @@ const POINTS: BackboneSpec = {
  *
  * @example
  * ```ts
- * PAPER_BACKBONES["crema-d"].audio.inputShape; // [257, 188, 1]
- * PAPER_BACKBONES["modelnet40"].image.kind; // "multiview"
+ * import assert from "node:assert/strict";
+ * import { PAPER_BACKBONES } from "./backbones.ts";
+ * assert.deepEqual(PAPER_BACKBONES["crema-d"].audio.inputShape, [257, 188, 1]);
+ * assert.equal(PAPER_BACKBONES["modelnet40"].image.kind, "multiview");
  * ```
  */
 export const PAPER_BACKBONES: Record<string, Record<string, BackboneSpec>> = {
@@ -120,7 +122,9 @@ export const PAPER_BACKBONES: Record<string, Record<string, BackboneSpec>> = {
  *
  * @example
  * ```ts
- * paperBackbone("mvsa", "text").kind; // "bigru"
+ * import assert from "node:assert/strict";
+ * import { paperBackbone } from "./backbones.ts";
+ * assert.equal(paperBackbone("mvsa", "text").kind, "bigru");
  * ```
  */
 export function paperBackbone(dataset: string, modality: string): BackboneSpec {
@@ -150,8 +154,15 @@ export function paperBackbone(dataset: string, modality: string): BackboneSpec {
  * embedding size are taken from `shape`.
  *
  * @example
- * ```ts ignore
- * const enc = makePaperEncoder("crema-d", "audio", [257, 188, 1], rng); // ResNet18, 1 ch
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { makePaperEncoder } from "./backbones.ts";
+ * await selectBackend("wasm");
+ * // MNIST-3D's image backbone (Img_FC) on 8 x 8 images instead of 30 x 30
+ * const enc = makePaperEncoder("mnist3d", "image", [8, 8, 3], new Rng(0));
+ * assert.equal(enc.outDim, 512);
  * ```
  */
 export function makePaperEncoder(

@@ -26,10 +26,19 @@ export const BN_EPS = 1e-5;
  * A batch-norm layer over the last axis.
  *
  * @example
- * ```ts ignore
- * const bn = new BatchNorm("encoder.audio.bn1", "encoder.audio", 64);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { BatchNorm } from "./batchnorm.ts";
+ * await selectBackend("wasm");
+ * const bn = new BatchNorm("encoder.audio.bn1", "encoder.audio", 2);
+ * const x = tf.tensor2d([[1, 10], [3, 30]]);
  * const y = bn.apply(x, true); // batch statistics; running stats updated
  * const z = bn.apply(x, false); // running statistics
+ * assert.deepEqual([y.shape, z.shape], [[2, 2], [2, 2]]);
+ * const mean = Array.from(await bn.runningMean.data()); // 0.9 * 0 + 0.1 * [2, 20]
+ * assert.deepEqual(mean.map((v) => +v.toFixed(4)), [0.2, 2]);
  * ```
  */
 export class BatchNorm {
@@ -156,8 +165,17 @@ function useFusedTraining(): boolean {
  * the tape, disposed afterwards).
  *
  * @example
- * ```ts ignore
- * const y = batchNormTrainFused(x, gamma, beta, 1e-5, (m, v) => {});
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { batchNormTrainFused } from "./batchnorm.ts";
+ * await selectBackend("wasm");
+ * const x = tf.tensor2d([[1, 10], [3, 30]]);
+ * const gamma = tf.ones([2]) as tf.Tensor1D, beta = tf.zeros([2]) as tf.Tensor1D;
+ * const onStats = (m: tf.Tensor1D, v: tf.Tensor1D) => console.log(m.dataSync(), v.dataSync());
+ * const y = batchNormTrainFused(x, gamma, beta, 1e-5, onStats); // logs [2, 20] [1, 100]
+ * assert.deepEqual(Array.from(await y.data()).map(Math.round), [-1, -1, 1, 1]);
  * ```
  */
 export function batchNormTrainFused(

@@ -43,7 +43,9 @@ interface Direction {
  *
  * @example
  * ```ts
- * maskKey("text"); // "text_mask"
+ * import assert from "node:assert/strict";
+ * import { maskKey } from "./bigru.ts";
+ * assert.equal(maskKey("text"), "text_mask");
  * ```
  */
 export function maskKey(modality: string): string {
@@ -54,10 +56,20 @@ export function maskKey(modality: string): string {
  * Bidirectional GRU text encoder with masked mean pooling.
  *
  * @example
- * ```ts ignore
- * const enc = new BiGruEncoder("text", 300, 512, rng);
- * const f = enc.encode(embeddings, mask); // [B, 512]
- * const g = enc.forward(batch.inputs.text, true, batch.inputs); // reads inputs.text_mask
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { BiGruEncoder } from "./bigru.ts";
+ * await selectBackend("wasm");
+ * const enc = new BiGruEncoder("text", 4, 3, new Rng(0)); // 4-d embeddings, hidden size 3
+ * const embeddings = tf.ones([2, 5, 4]) as tf.Tensor3D;
+ * const mask = tf.tensor2d([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]]); // 1 = token
+ * const f = enc.encode(embeddings, mask); // [2, 3]
+ * const inputs = { text: embeddings, text_mask: mask };
+ * const g = enc.forward(embeddings, true, inputs); // reads inputs.text_mask
+ * assert.deepEqual([f.shape, g.shape], [[2, 3], [2, 3]]);
  * ```
  */
 export class BiGruEncoder implements Encoder {

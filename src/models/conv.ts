@@ -31,8 +31,10 @@ export type LayerInit = "kaiming-fan-out" | "torch-default" | "xavier";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Rng } from "../rng.ts";
- * torchUniform(new Rng(1), 6, 4).every((v) => Math.abs(v) <= 0.5); // true
+ * import { torchUniform } from "./conv.ts";
+ * assert.ok(torchUniform(new Rng(1), 6, 4).every((v) => Math.abs(v) <= 0.5)); // bound 1/sqrt(4)
  * ```
  */
 export function torchUniform(rng: Rng, n: number, fanIn: number): Float32Array {
@@ -65,10 +67,22 @@ export interface Conv2dOptions {
  * `padding=p` (not tfjs "same", which pads bottom/right first when the stride is 2).
  *
  * @example
- * ```ts ignore
- * const conv = new Conv2d("encoder.audio.conv1", "encoder.audio", rng,
- *   { inChannels: 1, outChannels: 64, size: 7, stride: 2, pad: 3 });
- * const y = conv.apply(x); // [B, ceil(H/2), ceil(W/2), 64] for even H, W
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { Conv2d } from "./conv.ts";
+ * await selectBackend("wasm");
+ * const conv = new Conv2d("encoder.audio.conv1", "encoder.audio", new Rng(0), {
+ *   inChannels: 1,
+ *   outChannels: 4,
+ *   size: 7,
+ *   stride: 2,
+ *   pad: 3,
+ * });
+ * const y = conv.apply(tf.ones([2, 8, 8, 1]) as tf.Tensor4D);
+ * assert.deepEqual(y.shape, [2, 4, 4, 4]); // [B, ceil(H/2), ceil(W/2), 4] for even H, W
  * ```
  */
 export class Conv2d {
@@ -122,10 +136,19 @@ export class Conv2d {
  * `torch-default` (the 2D-3D backbones) or `xavier` (the official `weight_init`).
  *
  * @example
- * ```ts ignore
- * const fc = new Dense("encoder.points.linear1", "encoder.points", rng, 1024, 512,
- *   { bias: false, init: "torch-default" });
- * const y = fc.apply(x); // [B, 512]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { Dense } from "./conv.ts";
+ * await selectBackend("wasm");
+ * const fc = new Dense("encoder.points.linear1", "encoder.points", new Rng(0), 8, 4, {
+ *   bias: false,
+ *   init: "torch-default",
+ * });
+ * const y = fc.apply(tf.ones([2, 8]));
+ * assert.deepEqual(y.shape, [2, 4]);
  * ```
  */
 export class Dense {
@@ -182,8 +205,15 @@ export class Dense {
  * with -inf). Output size floor((H + 2 pad - size) / stride) + 1.
  *
  * @example
- * ```ts ignore
- * const y = maxPool2d(x, 3, 2, 1); // the ResNet stem pool: 112 -> 56
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { maxPool2d } from "./conv.ts";
+ * await selectBackend("wasm");
+ * const x = tf.ones([1, 8, 8, 2]) as tf.Tensor4D;
+ * const y = maxPool2d(x, 3, 2, 1); // the ResNet stem pool: 8 -> 4
+ * assert.deepEqual(y.shape, [1, 4, 4, 2]);
  * ```
  */
 export function maxPool2d(x: tf.Tensor4D, size: number, stride: number, pad = 0): tf.Tensor4D {
@@ -254,8 +284,15 @@ function unpadHW(x: tf.Tensor4D, pad: number, shape: number[]): tf.Tensor4D {
  * {@link explicitPaddingSupported}).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { conv2dSymmetric } from "./conv.ts";
+ * await selectBackend("wasm");
+ * const x = tf.ones([1, 8, 8, 1]) as tf.Tensor4D, kernel = tf.ones([7, 7, 1, 2]) as tf.Tensor4D;
  * const y = conv2dSymmetric(x, kernel, 2, 3); // the ResNet stem: 7x7, stride 2, pad 3
+ * assert.deepEqual(y.shape, [1, 4, 4, 2]);
  * ```
  */
 export function conv2dSymmetric(
@@ -338,10 +375,17 @@ function paddedConv2d(
  * `dataSync` throws in Deno) a restored stream fails with a clear message.
  *
  * @example
- * ```ts ignore
- * const drop = new DropoutStream(rng);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { DropoutStream } from "./conv.ts";
+ * await selectBackend("wasm");
+ * const drop = new DropoutStream(new Rng(0));
  * drop.next(); // once per training forward pass
- * const h = drop.apply(x, 0.2, 0); // layer 0 of this pass
+ * const h = drop.apply(tf.ones([2, 4]), 0.5, 0); // layer 0 of this pass
+ * assert.ok(Array.from(await h.data()).every((v) => v === 0 || v === 2)); // dropped or 1 / (1 - p)
  * ```
  */
 export class DropoutStream {

@@ -56,8 +56,15 @@ export interface DgcnnOptions {
  * the gradient tape off.
  *
  * @example
- * ```ts ignore
- * const idx = knnIndices(points, 20); // [B, N, 20]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { knnIndices } from "./dgcnn.ts";
+ * await selectBackend("wasm");
+ * const points = tf.tensor3d([[[0, 0, 0], [1, 0, 0], [5, 0, 0], [6, 0, 0]]]); // [1, 4, 3]
+ * const idx = knnIndices(points, 2); // [B, N, 2]
+ * assert.deepEqual(await idx.array(), [[[0, 1], [1, 0], [2, 3], [3, 2]]]);
  * ```
  */
 export function knnIndices(x: tf.Tensor3D, k: number): tf.Tensor3D {
@@ -99,9 +106,17 @@ function flatIndices(idx: tf.Tensor3D): tf.Tensor1D {
  * The kernel is [2 in, out]: rows 0..in-1 multiply x_j - x_i, the rest x_i.
  *
  * @example
- * ```ts ignore
- * const ec = new EdgeConv("encoder.points.conv1", "encoder.points", rng, 3, 64);
- * const h = ec.apply(points, 20, true); // [B, N, 64]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { EdgeConv } from "./dgcnn.ts";
+ * await selectBackend("wasm");
+ * const ec = new EdgeConv("encoder.points.conv1", "encoder.points", new Rng(0), 3, 8);
+ * const points = tf.randomUniform([2, 6, 3], 0, 1, "float32", 1) as tf.Tensor3D;
+ * const h = ec.apply(points, 4, true); // 4 neighbours
+ * assert.deepEqual(h.shape, [2, 6, 8]);
  * ```
  */
 export class EdgeConv {
@@ -153,9 +168,18 @@ export class EdgeConv {
  * The DGCNN point-cloud encoder. Input [B, N, 3]; output [B, outDim].
  *
  * @example
- * ```ts ignore
- * const enc = new DgcnnEncoder("points", rng); // k 20, emb 512, dropout 0.2, 512-d output
- * const f = enc.forward(points, true); // [B, 512]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { DgcnnEncoder } from "./dgcnn.ts";
+ * await selectBackend("wasm");
+ * // defaults: k 20, emb 512, dropout 0.2, 512-d output; smaller here
+ * const enc = new DgcnnEncoder("points", new Rng(0), { k: 4, embDims: 16, outDim: 8 });
+ * const points = tf.randomUniform([2, 6, 3], 0, 1, "float32", 1);
+ * const f = enc.forward(points, true);
+ * assert.deepEqual(f.shape, [2, 8]);
  * ```
  */
 export class DgcnnEncoder implements Encoder {

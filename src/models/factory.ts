@@ -15,8 +15,27 @@ import { makePaperEncoder, PAPER_FEATURE_DIM } from "./backbones.ts";
  * paper's backbone for the dataset and modality (`paper`; see backbones.ts).
  *
  * @example
- * ```ts ignore
- * const enc = makeEncoder(config, info, "audio", rng);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { selectBackend } from "../backend/select.ts";
+ * import type { DatasetInfo } from "../data/types.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { Rng } from "../rng.ts";
+ * import { makeEncoder } from "./factory.ts";
+ * await selectBackend("wasm");
+ * const config = resolveConfig({ method: "ibml", dataset: "crema-d" }); // quick profile: MLPs
+ * const info: DatasetInfo = {
+ *   name: "crema-d",
+ *   modalities: ["audio", "visual"],
+ *   strong: "audio",
+ *   lazy: "visual",
+ *   numClasses: 6,
+ *   hasVal: false,
+ *   inputShapes: { audio: [16], visual: [8] },
+ *   kind: "synthetic",
+ * };
+ * const enc = makeEncoder(config, info, "audio", new Rng(0));
+ * assert.equal(enc.outDim, config.model.feature_dim);
  * ```
  */
 export function makeEncoder(

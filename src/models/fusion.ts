@@ -31,10 +31,21 @@ export interface FusionHead {
  * Concatenation head: one Linear over the concatenated features.
  *
  * @example
- * ```ts ignore
- * const head = new ConcatHead(["audio", "visual"], { audio: 64, visual: 64 }, 6, rng);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { ConcatHead } from "./fusion.ts";
+ * await selectBackend("wasm");
+ * const head = new ConcatHead(["audio", "visual"], { audio: 4, visual: 3 }, 6, new Rng(0));
+ * const features = {
+ *   audio: tf.ones([2, 4]) as tf.Tensor2D,
+ *   visual: tf.ones([2, 3]) as tf.Tensor2D,
+ * };
  * const z = head.fuse(features);
  * const gA = head.unimodal(features, "audio"); // f_a W_a + b/2
+ * assert.deepEqual([z.shape, gA.shape], [[2, 6], [2, 6]]);
  * ```
  */
 export class ConcatHead implements FusionHead {
@@ -90,8 +101,19 @@ export class ConcatHead implements FusionHead {
  * Summation head: one Linear per modality, logits summed.
  *
  * @example
- * ```ts ignore
- * const head = new SumHead(["audio", "visual"], { audio: 64, visual: 64 }, 6, rng);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { SumHead } from "./fusion.ts";
+ * await selectBackend("wasm");
+ * const head = new SumHead(["audio", "visual"], { audio: 4, visual: 3 }, 6, new Rng(0));
+ * const features = {
+ *   audio: tf.ones([2, 4]) as tf.Tensor2D,
+ *   visual: tf.ones([2, 3]) as tf.Tensor2D,
+ * };
+ * assert.deepEqual(head.fuse(features).shape, [2, 6]);
  * ```
  */
 export class SumHead implements FusionHead {

@@ -26,9 +26,16 @@ import type { Rng } from "../rng.ts";
  * paper profile); fc1's input size follows from it.
  *
  * @example
- * ```ts ignore
- * const enc = new ImgFcEncoder("image", [30, 30, 3], rng);
- * const f = enc.forward(images, true); // [B, 512]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { ImgFcEncoder } from "./img_fc.ts";
+ * await selectBackend("wasm");
+ * const enc = new ImgFcEncoder("image", [8, 8, 3], new Rng(0)); // MNIST-3D: [30, 30, 3]
+ * const f = enc.forward(tf.ones([2, 8, 8, 3]), true);
+ * assert.deepEqual(f.shape, [2, 512]);
  * ```
  */
 export class ImgFcEncoder implements Encoder {

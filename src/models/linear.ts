@@ -11,9 +11,16 @@ import type { Rng } from "../rng.ts";
  * Linear layer (xavier-normal kernel, zero bias, as the official IBML code initialises).
  *
  * @example
- * ```ts ignore
- * const fc = new Linear("head", "head", 1024, 6, rng);
- * const y = fc.apply(x); // [B, 6]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { Linear } from "./linear.ts";
+ * await selectBackend("wasm");
+ * const fc = new Linear("head", "head", 8, 6, new Rng(0));
+ * const y = fc.apply(tf.ones([2, 8]));
+ * assert.deepEqual(y.shape, [2, 6]);
  * ```
  */
 export class Linear {

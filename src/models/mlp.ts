@@ -14,9 +14,16 @@ import type { Rng } from "../rng.ts";
  * MLP encoder: flatten, then `hidden` widths and a final `outDim` layer, each with ReLU.
  *
  * @example
- * ```ts ignore
- * const enc = new MlpEncoder("audio", 64, [128], 64, rng);
- * const f = enc.forward(x, true); // [B, 64]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { MlpEncoder } from "./mlp.ts";
+ * await selectBackend("wasm");
+ * const enc = new MlpEncoder("audio", 8, [16], 4, new Rng(0));
+ * const f = enc.forward(tf.ones([2, 8]), true);
+ * assert.deepEqual(f.shape, [2, 4]);
  * ```
  */
 export class MlpEncoder implements Encoder {

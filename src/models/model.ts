@@ -22,9 +22,26 @@ export interface FusionOutput {
  * Encoders + fusion head.
  *
  * @example
- * ```ts ignore
- * const model = new FusionModel(encoders, new ConcatHead(mods, dims, C, rng));
- * const { fused, unimodal } = model.forward(batch.inputs, true);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { ConcatHead } from "./fusion.ts";
+ * import { MlpEncoder } from "./mlp.ts";
+ * import { FusionModel } from "./model.ts";
+ * await selectBackend("wasm");
+ * const rng = new Rng(0);
+ * const encoders = {
+ *   audio: new MlpEncoder("audio", 8, [16], 4, rng),
+ *   visual: new MlpEncoder("visual", 5, [16], 4, rng),
+ * };
+ * const head = new ConcatHead(["audio", "visual"], { audio: 4, visual: 4 }, 6, rng);
+ * const model = new FusionModel(encoders, head);
+ * const inputs = { audio: tf.ones([2, 8]), visual: tf.ones([2, 5]) };
+ * const { fused, unimodal } = model.forward(inputs, true);
+ * assert.deepEqual([fused.shape, unimodal.audio.shape], [[2, 6], [2, 6]]);
+ * model.dispose();
  * ```
  */
 export class FusionModel {

@@ -36,8 +36,17 @@ import type { Rng } from "../rng.ts";
  *
  * @example
  * ```ts ignore
- * const enc = new MultiViewEncoder("image", rng);
- * const f = enc.forward(views, true); // views [B, 4, 112, 112, 3] -> [B, 512]
+ * // not run: builds an 11M-parameter ResNet18 (seconds; tests/models/ covers it)
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { MultiViewEncoder } from "./multiview.ts";
+ * await selectBackend("wasm");
+ * const enc = new MultiViewEncoder("image", new Rng(0)); // a ResNet18 trunk shared by the views
+ * const views = tf.ones([1, 2, 16, 16, 3]); // ModelNet40: [B, 4, 112, 112, 3]
+ * const f = enc.forward(views, false);
+ * assert.deepEqual(f.shape, [1, 512]);
  * ```
  */
 export class MultiViewEncoder implements Encoder {

@@ -29,8 +29,13 @@ let counter = 0;
  * the variable gets a unique suffix; `name` stays the logical one.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { makeParam } from "./params.ts";
+ * await selectBackend("wasm");
  * const p = makeParam("head.bias", "head", "bias", new Float32Array(6), [6]);
+ * assert.deepEqual([p.name, p.variable.shape], ["head.bias", [6]]);
  * ```
  */
 export function makeParam(
@@ -49,8 +54,10 @@ export function makeParam(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Rng } from "../rng.ts";
- * xavierNormal(new Rng(1), 4, 3).length; // 12
+ * import { xavierNormal } from "./params.ts";
+ * assert.equal(xavierNormal(new Rng(1), 4, 3).length, 12);
  * ```
  */
 export function xavierNormal(rng: Rng, fanIn: number, fanOut: number): Float32Array {
@@ -63,8 +70,11 @@ export function xavierNormal(rng: Rng, fanIn: number, fanOut: number): Float32Ar
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Rng } from "../rng.ts";
- * kaimingNormalFanOut(new Rng(1), 9, 16, 9 * 16).length; // 144
+ * import { kaimingNormalFanOut } from "./params.ts";
+ * // a 3 x 3 conv kernel from 1 to 16 channels: 144 values, fan-out 3 * 3 * 16
+ * assert.equal(kaimingNormalFanOut(new Rng(1), 3 * 3 * 1 * 16, 16, 3 * 3 * 16).length, 144);
  * ```
  */
 export function kaimingNormalFanOut(
@@ -80,8 +90,16 @@ export function kaimingNormalFanOut(
  * Disposes the variables of a parameter list.
  *
  * @example
- * ```ts ignore
- * disposeParams(model.params());
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { Linear } from "./linear.ts";
+ * import { disposeParams } from "./params.ts";
+ * await selectBackend("wasm");
+ * const fc = new Linear("head", "head", 8, 6, new Rng(0));
+ * disposeParams(fc.params());
+ * assert.ok(fc.params().every((p) => p.variable.isDisposed));
  * ```
  */
 export function disposeParams(params: Param[]): void {
@@ -92,8 +110,15 @@ export function disposeParams(params: Param[]): void {
  * Total number of scalar values in a parameter list.
  *
  * @example
- * ```ts ignore
- * countParams(encoder.params()); // e.g. 11170240 for the audio ResNet18
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { Linear } from "./linear.ts";
+ * import { countParams } from "./params.ts";
+ * await selectBackend("wasm");
+ * assert.equal(countParams(new Linear("head", "head", 8, 6, new Rng(0)).params()), 8 * 6 + 6);
+ * // e.g. 11170240 for the audio ResNet18
  * ```
  */
 export function countParams(params: Param[]): number {

@@ -100,8 +100,16 @@ class BasicBlock {
  *
  * @example
  * ```ts ignore
- * const trunk = new ResNet18Trunk("encoder.image", "encoder.image", 3, rng);
- * const f = trunk.apply(images, true); // [N, 512]
+ * // not run: builds an 11M-parameter ResNet18 (seconds; tests/models/ covers it)
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { ResNet18Trunk } from "./resnet18.ts";
+ * await selectBackend("wasm");
+ * const trunk = new ResNet18Trunk("encoder.image", "encoder.image", 3, new Rng(0));
+ * const f = trunk.apply(tf.ones([2, 16, 16, 3]) as tf.Tensor4D, false); // [N, 512]
+ * assert.deepEqual(f.shape, [2, 512]);
  * ```
  */
 export class ResNet18Trunk {
@@ -173,9 +181,18 @@ export class ResNet18Trunk {
  *
  * @example
  * ```ts ignore
- * const audio = new ResNet18Encoder("audio", 1, rng);   // input [B, 257, 188, 1]
- * const visual = new ResNet18Encoder("visual", 3, rng); // input [B, 3, 224, 224, 3]
- * const f = visual.forward(frames, true); // [B, 512]
+ * // not run: builds an 11M-parameter ResNet18 (seconds; tests/models/ covers it)
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { Rng } from "../rng.ts";
+ * import { ResNet18Encoder } from "./resnet18.ts";
+ * await selectBackend("wasm");
+ * const audio = new ResNet18Encoder("audio", 1, new Rng(0)); // input [B, 257, 188, 1]
+ * const visual = new ResNet18Encoder("visual", 3, new Rng(1)); // input [B, 3, 224, 224, 3]
+ * const frames = tf.ones([1, 2, 16, 16, 3]); // tiny frames
+ * const f = visual.forward(frames, false); // [B, 512]: the mean over the frames
+ * assert.deepEqual([f.shape, audio.outDim], [[1, 512], 512]);
  * ```
  */
 export class ResNet18Encoder implements Encoder {

@@ -2,9 +2,13 @@
  * Patch 2: a `Conv2DBackpropFilter` kernel for cpu and wasm.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
  * import { patchConv2DBackpropFilterKernel } from "./conv2d_backprop_filter.ts";
  * patchConv2DBackpropFilterKernel("wasm");
+ * assert.ok(tf.getKernel("Conv2DBackpropFilter", "wasm"));
  * ```
  *
  * @module
@@ -20,8 +24,17 @@ type Tensor4D = tf.Tensor4D;
  * Conv2D) and the conv2dTranspose gradient call this kernel directly rather than the
  * Conv2D gradient, so patch 1 alone does not cover them. Missing on wasm, very slow on cpu.
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { patchConv2DBackpropFilterKernel } from "./conv2d_backprop_filter.ts";
  * for (const name of ["cpu", "wasm"]) patchConv2DBackpropFilterKernel(name);
+ * await tf.setBackend("wasm"); // which has no Conv2DBackpropFilter kernel of its own
+ * const x = tf.ones([1, 3, 3, 1]) as tf.Tensor4D;
+ * const w = tf.ones([3, 3, 1, 1]) as tf.Tensor4D;
+ * const dw = tf.grad((w) => tf.sum(tf.conv2d(x, w as tf.Tensor4D, 1, "same")))(w);
+ * assert.deepEqual(Array.from(await dw.data()), [4, 6, 4, 6, 9, 6, 4, 6, 4]);
  * ```
  */
 export function patchConv2DBackpropFilterKernel(backendName: string): void {

@@ -2,9 +2,12 @@
  * Patch 1: the Conv2D gradient as plain convolutions on the JavaScript engines.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
  * import { patchConv2DGradient } from "./conv2d_gradient.ts";
  * patchConv2DGradient();
+ * assert.ok(tf.getGradient("Conv2D"));
  * ```
  *
  * @module
@@ -23,8 +26,17 @@ type GradMap = ReturnType<GradFunc>;
  * backends is slower than a plain conv for stride 1. NCHW, dilations != 1 and the native
  * backend keep the stock gradient.
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { patchConv2DGradient } from "./conv2d_gradient.ts";
  * patchConv2DGradient(); // once: installGradPatches does it
+ * await tf.setBackend("wasm");
+ * const x = tf.ones([1, 3, 3, 1]) as tf.Tensor4D;
+ * const w = tf.ones([3, 3, 1, 1]) as tf.Tensor4D;
+ * const dw = tf.grad((w) => tf.sum(tf.conv2d(x, w as tf.Tensor4D, 1, "same")))(w);
+ * assert.deepEqual(Array.from(await dw.data()), [4, 6, 4, 6, 9, 6, 4, 6, 4]);
  * ```
  */
 export function patchConv2DGradient(): void {

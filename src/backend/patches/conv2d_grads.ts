@@ -4,9 +4,15 @@
  * flipped kernel (patches 1 and 2 use them).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
  * import { conv2dFilterGrad } from "./conv2d_grads.ts";
- * const dw = conv2dFilterGrad(x, dy, w.shape, 1, "same", undefined);
+ * await tf.setBackend("wasm");
+ * const x = tf.ones([1, 3, 3, 1]) as tf.Tensor4D, dy = tf.ones([1, 3, 3, 1]) as tf.Tensor4D;
+ * const dw = conv2dFilterGrad(x, dy, [3, 3, 1, 1], 1, "same", undefined);
+ * assert.deepEqual(Array.from(await dw.data()), [4, 6, 4, 6, 9, 6, 4, 6, 4]);
  * ```
  *
  * @module
@@ -23,7 +29,9 @@ type RoundingMode = tf.Conv2DAttrs["dimRoundingMode"];
  *
  * @example
  * ```ts
- * pair(2); // [2, 2]
+ * import assert from "node:assert/strict";
+ * import { pair } from "./conv2d_grads.ts";
+ * assert.deepEqual(pair(2), [2, 2]);
  * ```
  */
 export function pair(v: number | [number, number]): [number, number] {
@@ -37,8 +45,16 @@ export function pair(v: number | [number, number]): [number, number] {
  * Read x as a batch of Ci images with N channels and dy as an Ho x Wo filter from N to Co
  * channels: that sum is a valid convolution whose dilation is the forward stride.
  * @example
- * ```ts ignore
- * const dw = conv2dFilterGrad(x, dy, [3, 3, 16, 32], 2, "same", undefined);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { conv2dFilterGrad } from "./conv2d_grads.ts";
+ * await tf.setBackend("wasm");
+ * const x = tf.ones([1, 4, 4, 2]) as tf.Tensor4D;
+ * const dy = tf.ones([1, 2, 2, 3]) as tf.Tensor4D; // stride 2, "same": 4 x 4 -> 2 x 2
+ * const dw = conv2dFilterGrad(x, dy, [3, 3, 2, 3], 2, "same", undefined);
+ * assert.deepEqual(dw.shape, [3, 3, 2, 3]);
  * ```
  */
 export function conv2dFilterGrad(
@@ -88,8 +104,16 @@ export function conv2dFilterGrad(
  * than the kernel (the trick would need negative padding); the caller then uses the stock
  * gradient.
  * @example
- * ```ts ignore
- * const dx = conv2dInputGradStride1(x.shape, dy, filter, "same", undefined) ?? stockDx();
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { conv2dInputGradStride1 } from "./conv2d_grads.ts";
+ * await tf.setBackend("wasm");
+ * const dy = tf.ones([1, 3, 3, 1]) as tf.Tensor4D, filter = tf.ones([3, 3, 1, 1]) as tf.Tensor4D;
+ * // null where this path does not apply (the caller runs the stock gradient then)
+ * const dx = conv2dInputGradStride1([1, 3, 3, 1], dy, filter, "same", undefined);
+ * assert.deepEqual(Array.from(await dx!.data()), [4, 6, 4, 6, 9, 6, 4, 6, 4]);
  * ```
  */
 export function conv2dInputGradStride1(

@@ -2,9 +2,12 @@
  * Patch 3: the GatherV2 gradient via `scatterND`, which the wasm engine has.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
  * import { patchGatherGradient } from "./gather_gradient.ts";
  * patchGatherGradient();
+ * assert.ok(tf.getGradient("GatherV2"));
  * ```
  *
  * @module
@@ -21,8 +24,15 @@ type GradFunc = tf.GradConfig["gradFunc"];
  * the stock int32 one, which the engine rejects when the indices lie on the tape. Other
  * axes and batchDims keep the stock gradient.
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { patchGatherGradient } from "./gather_gradient.ts";
  * patchGatherGradient(); // once: installGradPatches does it
+ * await tf.setBackend("wasm"); // no UnsortedSegmentSum, which the stock gradient needs
+ * const dx = tf.grad((x) => tf.sum(tf.gather(x, [0, 0, 2])))(tf.tensor1d([1, 2, 3]));
+ * assert.deepEqual(Array.from(await dx.data()), [2, 0, 1]);
  * ```
  */
 export function patchGatherGradient(): void {

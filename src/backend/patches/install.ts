@@ -41,8 +41,17 @@ let patchesInstalled = false;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { installGradPatches } from "./install.ts";
  * installGradPatches();
- * const [dx, dw] = tf.grads((x, w) => tf.sum(tf.conv2d(x, w, 2, "same")))([x, w]);
+ * await tf.setBackend("wasm");
+ * const x = tf.ones([1, 4, 4, 1]), w = tf.ones([3, 3, 1, 2]);
+ * const [dx, dw] = tf.grads((x: tf.Tensor, w: tf.Tensor) =>
+ *   tf.sum(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, "same"))
+ * )([x, w]);
+ * assert.deepEqual([dx.shape, dw.shape], [[1, 4, 4, 1], [3, 3, 1, 2]]);
  * ```
  */
 export function installGradPatches(): void {

@@ -3,8 +3,9 @@
  * native engine (which keeps TensorFlow's own gradients) apart.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { onNativeBackend, runOpsInKernel } from "./kernel_ops.ts";
+ * console.log(onNativeBackend(), typeof runOpsInKernel); // false "function"
  * ```
  *
  * @module
@@ -15,8 +16,13 @@ import * as tf from "@tensorflow/tfjs";
  * True when the native libtensorflow backend runs: it has fast kernels for everything.
  *
  * @example
- * ```ts ignore
- * if (onNativeBackend()) return stock.gradFunc(dy, saved, attrs);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { onNativeBackend } from "./kernel_ops.ts";
+ * await tf.setBackend("wasm");
+ * assert.equal(onNativeBackend(), false); // a patched gradient takes its own path here
  * ```
  */
 export function onNativeBackend(): boolean {
@@ -29,8 +35,20 @@ export function onNativeBackend(): boolean {
  * wrapper does not free the caller's buffer); the result keeps one reference, which the
  * engine takes over when the kernel returns.
  * @example
- * ```ts ignore
- * return runOpsInKernel(backend, [xInfo], ([x]) => tf.relu(x));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { runOpsInKernel } from "./kernel_ops.ts";
+ * await tf.setBackend("wasm");
+ * tf.registerKernel({
+ *   kernelName: "DocRelu",
+ *   backendName: "wasm",
+ *   kernelFunc: ({ inputs, backend }) =>
+ *     runOpsInKernel(backend as tf.KernelBackend, [inputs.x as tf.TensorInfo], ([x]) => tf.relu(x)),
+ * });
+ * const y = tf.engine().runKernel("DocRelu", { x: tf.tensor1d([-1, 2]) }) as tf.Tensor;
+ * assert.deepEqual(Array.from(await y.data()), [0, 2]);
  * ```
  */
 export function runOpsInKernel(

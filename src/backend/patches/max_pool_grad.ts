@@ -3,9 +3,13 @@
  * gradient.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
  * import { patchWasmMaxPoolGrad } from "./max_pool_grad.ts";
  * patchWasmMaxPoolGrad();
+ * assert.ok(tf.getKernel("MaxPoolGrad", "wasm"));
  * ```
  *
  * @module
@@ -34,8 +38,16 @@ const FLT_MIN = 1.1754943508222875e-38;
  * A kernel built only from tfjs ops (strided slices + argMax + scatterND) reproduces cpu
  * exactly but measured 9-11x slower than the stock kernel, so it is not used.
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { patchWasmMaxPoolGrad } from "./max_pool_grad.ts";
  * patchWasmMaxPoolGrad(); // once: installGradPatches does it
+ * await tf.setBackend("wasm");
+ * const x = tf.tensor4d([-1, -2, -3, -4], [1, 2, 2, 1]); // a window of values <= 0
+ * const dx = tf.grad((x) => tf.sum(tf.maxPool(x as tf.Tensor4D, 2, 2, "valid")))(x);
+ * assert.deepEqual(Array.from(await dx.data()), [1, 0, 0, 0]); // the stock kernel lost it
  * ```
  */
 export function patchWasmMaxPoolGrad(): void {

@@ -3,9 +3,13 @@
  * table of what each patches and where.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
  * import { installGradPatches } from "./mod.ts";
  * installGradPatches();
+ * assert.ok(tf.getKernel("Conv2DBackpropFilter", "wasm"));
  * ```
  *
  * @module
