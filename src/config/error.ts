@@ -11,7 +11,11 @@
  *
  * @example
  * ```ts
- * throw new ConfigError("--set train.lr=abc: expected a number");
+ * import { ConfigError } from "./error.ts";
+ *
+ * const e = new ConfigError("--set train.lr=abc: expected a number");
+ * e.name; // "ConfigError": the CLI prints the message and exits with code 2
+ * e instanceof Error; // true
  * ```
  */
 export class ConfigError extends Error {

@@ -24,9 +24,13 @@ function canonical(value: unknown): string {
  * A stable hash of a configuration (sha-256 of canonical JSON, 16 hex digits).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { configHash } from "./hash.ts";
+ *
  * const h = configHash(resolveConfig({ method: "concat", dataset: "crema-d" }));
  * h.length; // 16
+ * h === configHash(resolveConfig({ method: "concat", dataset: "crema-d" })); // true
  * ```
  */
 export function configHash(cfg: RunConfig): string {

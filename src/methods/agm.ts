@@ -41,7 +41,7 @@ import type { Batch } from "../data/types.ts";
 import { runSliced } from "../optim/micro_batch.ts";
 import { buildFusionModel } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
-import { defineParams } from "./params.ts";
+import { defineParams, inclusiveWindowSpecs } from "./params.ts";
 import type { StepContext, StepOutput } from "./types.ts";
 
 /** The fused logits and the Shapley-style contributions of one forward. */
@@ -58,8 +58,20 @@ export interface Contributions {
  * update them), all differentiable, and m_a = (T - f(0, x_b) + f(x_a, 0)) / 2 (likewise m_b).
  *
  * @example
- * ```ts ignore
- * const { fused, contributions } = agmContributions(model, batch.inputs, true);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { agmContributions } from "./agm.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { buildFusionModel } from "./common.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "agm", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const ctx = methodContext(config, info, { size: 2, labels: new Int32Array(2) });
+ * const model = buildFusionModel(ctx, "concat");
+ * const c = agmContributions(model, { audio: tf.ones([2, 8]), visual: tf.ones([2, 6]) }, true);
+ * c.contributions.audio.shape; // [2, 6]: the contributions sum to c.fused
  * ```
  */
 export function agmContributions(
@@ -95,8 +107,12 @@ export function agmContributions(
  * each contribution's incoming gradient multiplied by its k_m (the official backward hooks).
  *
  * @example
- * ```ts ignore
- * const out = modulatedOutput(contributions, { audio: 0.5, visual: 2 });
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { modulatedOutput } from "./agm.ts";
+ *
+ * const contributions = { audio: tf.tensor2d([[2, 0]]), visual: tf.tensor2d([[0, 1]]) };
+ * modulatedOutput(contributions, { audio: 0.5, visual: 2 }).dataSync(); // Float32Array [1, 2]
  * ```
  */
 export function modulatedOutput(
@@ -116,8 +132,12 @@ const MAX_TERM = -Math.log(1e-8);
  * official code replaces terms with p < 1e-8 by -log(1e-8)).
  *
  * @example
- * ```ts ignore
- * const sA = contributionLoss(contributions.audio, batch.labels);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { contributionLoss } from "./agm.ts";
+ *
+ * const z = tf.tensor2d([[0, 0], [0, 0]]);
+ * contributionLoss(z, tf.tensor1d([0, 1], "int32")).shape; // []: a scalar score
  * ```
  */
 export function contributionLoss(z: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
@@ -141,15 +161,17 @@ export type AgmCoefficients = {
  * AGM's coefficients for two modalities from the batch losses S and the running means S^.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import * as tf from "@tensorflow/tfjs";
+ * import { agmCoefficients } from "./agm.ts";
+ *
  * const c = agmCoefficients(
  *   { a: tf.scalar(1), b: tf.scalar(2) },
  *   { a: tf.scalar(0), b: tf.scalar(0) },
  *   1.5,
  *   10,
  * );
- * c.k.a.arraySync(); // exp(1.5 * (1 - e)) ~ 0.076
+ * Object.keys(c.k); // ["a", "b"]
  * ```
  */
 export function agmCoefficients(
@@ -177,9 +199,15 @@ export function agmCoefficients(
  * at 1, kept outside the modulation window as the official code does).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { AgmState } from "./agm.ts";
+ *
  * const st = new AgmState(["audio", "visual"]);
- * const c = st.next(S, t, 1.5, 10); // coefficients from the old means, then the update
+ * const S = { audio: tf.scalar(1), visual: tf.scalar(2) };
+ * const c = st.next(S, 1, 1.5, 10); // coefficients from the old means, then the update
+ * Object.keys(c.k); // ["audio", "visual"]
+ * st.dispose();
  * ```
  */
 export class AgmState {
@@ -231,8 +259,14 @@ export class AgmState {
  * clipped (1/0 scalar).
  *
  * @example
- * ```ts ignore
- * const { grads: g, clipped } = agmClip(grads, "head.fc.kernel", 1, 1);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { agmClip } from "./agm.ts";
+ *
+ * const grads = new Map([["head.fc.kernel", tf.tensor1d([3, 4])], ["b", tf.tensor1d([0])]]);
+ * const { grads: g, clipped } = agmClip(grads, "head.fc.kernel", 1, 1); // 4 > 1: clip to norm 1
+ * clipped.dataSync()[0]; // 1
+ * g.get("head.fc.kernel")!.dataSync(); // ~ Float32Array [0.6, 0.8]
  * ```
  */
 export function agmClip(
@@ -272,16 +306,7 @@ export const AGM_PARAMS = defineParams({
     doc: "cap of r*_m - r_m in k_m (CREMAD_main.py)",
   },
   // Modulation window in protocol epochs, inclusive (author: end 1500 = always on).
-  window_start: {
-    type: "number",
-    default: 0,
-    doc: "modulation window start, protocol epochs (inclusive)",
-  },
-  window_end: {
-    type: "number",
-    default: 100,
-    doc: "modulation window end, protocol epochs (inclusive; 100 = always on)",
-  },
+  ...inclusiveWindowSpecs("modulation", 100, "; 100 = always on"),
   // Clip the global norm to 1 when an fc_out.weight gradient element exceeds 1.
   clip_threshold: {
     type: "number",
@@ -300,8 +325,17 @@ export const AGM_PARAMS = defineParams({
  * `clip_threshold`, `clip_norm`).
  *
  * @example
- * ```ts ignore
- * const m = agm.create(ctx);
+ * ```ts
+ * import { agm } from "./agm.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "agm", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const m = agm.create(methodContext(config, info, { size: 4, labels: new Int32Array(4) }));
+ * m.logNames?.length; // AGM's per-step columns of method.csv
+ * m.dispose();
  * ```
  */
 export const agm: MethodEntry = {

@@ -60,11 +60,10 @@ import {
   stopGradient,
 } from "../optim/grads.ts";
 import { runSliced } from "../optim/micro_batch.ts";
-import { stepLr } from "../optim/schedule.ts";
+import { configuredStepLr } from "../optim/schedule.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
-import { startSteppedLr } from "./dgl.ts";
 import type { MethodEntry } from "./entry.ts";
-import { defineParams, perDataset } from "./params.ts";
+import { CLIP_SCHED_SPECS, defineParams, perDataset } from "./params.ts";
 import type { StepContext, StepOutput } from "./types.ts";
 
 /** How the encoder-gradient weights w_m are chosen (see the module doc). */
@@ -89,9 +88,14 @@ const TINY = 1e-30;
  * `hMin` is the clamp of the normalised entropies (0.3 in the official code).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { arlOmega } from "./arl.ts";
+ *
+ * const gA = tf.tensor2d([[3, 0, 0], [0, 3, 0]]); // confident
+ * const gV = tf.tensor2d([[0, 0, 0], [0, 0, 0]]); // uniform
  * const s = arlOmega([gA, gV], 8, 0.3);
- * s.omega; // [w_audio, w_visual]
+ * s.omega.shape; // [2]: [w_audio, w_visual]
  * ```
  */
 export function arlOmega(logits: tf.Tensor2D[], T: number, hMin = 0.3): OmegaStats {
@@ -159,9 +163,24 @@ export interface ArlGrads {
  * outputs (via {@linkcode scaleGradient}) in the gamma phase.
  *
  * @example
- * ```ts ignore
- * const r = arlGrads(model, batch.inputs, batch.labels, { active: true, gamma: 4, T: 8,
- *   hMin: 0.3, mode: "lagged", previous });
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { arlGrads } from "./arl.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { buildFusionModel } from "./common.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "arl", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const ctx = methodContext(config, info, { size: 2, labels: new Int32Array(2) });
+ * const model = buildFusionModel(ctx, "concat", "zero-pad");
+ * const inputs = { audio: tf.ones([2, 8]), visual: tf.ones([2, 6]) };
+ * const labels = tf.tensor1d([0, 1], "int32");
+ * const previous = tf.tensor1d([0.5, 0.5]);
+ * const o = { active: true, gamma: 4, T: 8, hMin: 0.3, mode: "lagged" as const, previous };
+ * const r = arlGrads(model, inputs, labels, o);
+ * r.omega.shape; // [2]: this batch's omega, the next step's weights
  * ```
  */
 export function arlGrads(
@@ -248,17 +267,7 @@ export const ARL_PARAMS = defineParams({
     default: "lagged",
     doc: "encoder weights (1 + w_m): previous step's omega, this batch's, or 0.5 (358af4f)",
   },
-  clip_norm: {
-    type: "number",
-    min: 0,
-    default: 40,
-    doc: "clip_grad_norm_ of all gradients (0: no clipping)",
-  },
-  sched_at_start: {
-    type: "boolean",
-    default: true,
-    doc: "official MultiStepLR stepped at epoch start; false: harness StepLR",
-  },
+  ...CLIP_SCHED_SPECS,
 });
 
 /**
@@ -266,6 +275,8 @@ export const ARL_PARAMS = defineParams({
  *
  * @example
  * ```ts
+ * import { arlDatasetDefaults } from "./arl.ts";
+ *
  * arlDatasetDefaults("ave"); // { gamma: 5, T: 4 }
  * ```
  */
@@ -280,8 +291,17 @@ export function arlDatasetDefaults(dataset: string): { gamma: number; T: number 
  * `clip_norm` (40; 0 = off), `sched_at_start` (true).
  *
  * @example
- * ```ts ignore
- * const m = arl.create(ctx);
+ * ```ts
+ * import { arl } from "./arl.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "arl", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const m = arl.create(methodContext(config, info, { size: 4, labels: new Int32Array(4) }));
+ * m.summaryExtras; // { reconstructed: true }
+ * m.dispose();
  * ```
  */
 export const arl: MethodEntry = {
@@ -350,10 +370,9 @@ export const arl: MethodEntry = {
       params: () => model.params(),
       buffers: () => model.buffers(),
       learningRate(epoch, base, epochs) {
-        const t = ctx.config.train;
-        return p.sched_at_start // scheduler.step() at epoch start (main_arl_variance.py#L80)
-          ? startSteppedLr(base, t.lr_step, t.lr_gamma, epochs, t.protocol_epochs, epoch)
-          : stepLr(base, t.lr_step, t.lr_gamma, epochs, t.protocol_epochs, epoch);
+        // scheduler.step() at epoch start (main_arl_variance.py#L80), the DGL schedule.
+        const at = p.sched_at_start ? "start" : "end";
+        return configuredStepLr(ctx.config.train, base, epochs, epoch, at);
       },
       trainStep: (batch, step) => Promise.resolve(sliceStep(batch, step, true)),
       // Micro-batches: every slice reads the previous STEP's weights; after the step the

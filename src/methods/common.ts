@@ -9,14 +9,24 @@ import type { Batch } from "../data/types.ts";
 import { type BiasConvention, ConcatHead, SumHead } from "../models/fusion.ts";
 import { FusionModel, type FusionOutput } from "../models/model.ts";
 import { crossEntropy, disposeGrads, gradsOf } from "../optim/grads.ts";
-import type { MethodContext, Prediction, StepContext, StepOutput } from "./types.ts";
+import type { Method, MethodContext, Prediction, StepContext, StepOutput } from "./types.ts";
 
 /**
  * Builds encoders for every modality of the dataset plus a concat or sum head.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { buildFusionModel } from "./common.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "concat", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const ctx = methodContext(config, info, { size: 2, labels: new Int32Array(2) });
  * const model = buildFusionModel(ctx, "concat", "split");
+ * model.modalities; // ["audio", "visual"]
+ * model.dispose();
  * ```
  */
 export function buildFusionModel(
@@ -41,18 +51,42 @@ export type LossFn = (out: FusionOutput, labels: tf.Tensor1D) => tf.Scalar;
  * Cross-entropy on the fused logits only (vanilla Summation/Concatenation).
  *
  * @example
- * ```ts ignore
- * const loss = fusedCrossEntropy(out, batch.labels);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { fusedCrossEntropy } from "./common.ts";
+ *
+ * const z = tf.tensor2d([[0, 0]]);
+ * const out = { fused: z, unimodal: {}, features: {} };
+ * fusedCrossEntropy(out, tf.tensor1d([1], "int32")).dataSync()[0]; // 0.6931 = ln 2
  * ```
  */
 export const fusedCrossEntropy: LossFn = (out, labels) => crossEntropy(out.fused, labels);
 
 /**
- * One plain step: forward in train mode, `loss`, gradients of every parameter, SGD.
+ * One plain step: forward in train mode, `loss`, backward (gradients of every parameter),
+ * no gradient change, `ctx.optimizer.step(grads, ctx.lr)`.
  *
  * @example
- * ```ts ignore
- * return plainStep(model, batch, ctx, fusedCrossEntropy);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { buildFusionModel, fusedCrossEntropy, plainStep } from "./common.ts";
+ * import { Sgd } from "../optim/sgd.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { stepContext } from "../train/trainer.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "concat", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const ctx = methodContext(config, info, { size: 2, labels: new Int32Array(2) });
+ * const model = buildFusionModel(ctx, "concat");
+ * const optimizer = new Sgd(model.params(), { momentum: 0.9, weightDecay: 1e-4 });
+ * const step = stepContext(config, { epoch: 0, step: 0, stepsPerEpoch: 1, lr: 0.01, optimizer });
+ * const inputs = { audio: tf.ones([2, 8]), visual: tf.ones([2, 6]) };
+ * const labels = tf.tensor1d([0, 1], "int32");
+ * const batch = { inputs, labels, indices: tf.tensor1d([0, 1], "int32"), size: 2 };
+ * const out = plainStep(model, batch, step, fusedCrossEntropy); // forward, loss, backward, step
+ * out.fused.shape; // [2, 6]
  * ```
  */
 export function plainStep(
@@ -62,10 +96,12 @@ export function plainStep(
   loss: LossFn,
   inputs: Record<string, tf.Tensor> = batch.inputs,
 ): StepOutput {
+  // backward of (forward, loss): d loss / d theta for every parameter
   const r = gradsOf(model.params(), () => {
-    const out = model.forward(inputs, true);
+    const out = model.forward(inputs, true); // forward, train mode
     return { loss: loss(out, batch.labels), aux: { fused: out.fused, unimodal: out.unimodal } };
   });
+  // no gradient change in the plain step; one optimizer step
   ctx.optimizer.step(r.grads, ctx.lr);
   disposeGrads(r.grads);
   return { loss: r.loss, fused: r.aux.fused, unimodal: r.aux.unimodal };
@@ -75,11 +111,53 @@ export function plainStep(
  * Eval-mode prediction of a fusion model.
  *
  * @example
- * ```ts ignore
- * const p = predictFusion(model, inputs);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { buildFusionModel, predictFusion } from "./common.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "sum", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const ctx = methodContext(config, info, { size: 2, labels: new Int32Array(2) });
+ * const model = buildFusionModel(ctx, "sum");
+ * const p = predictFusion(model, { audio: tf.ones([2, 8]), visual: tf.ones([2, 6]) });
+ * p.fused!.shape; // [2, 6]
+ * Object.keys(p.unimodal); // ["audio", "visual"]
  * ```
  */
 export function predictFusion(model: FusionModel, inputs: Record<string, tf.Tensor>): Prediction {
   const out = model.forward(inputs, false);
   return { fused: out.fused, unimodal: out.unimodal };
+}
+
+/**
+ * A vanilla fusion baseline (`concat`, `sum`): the `fusion` head, CE(z) and the plain step.
+ *
+ * @example
+ * ```ts
+ * import { vanillaMethod } from "./common.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "sum", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const m = vanillaMethod(methodContext(config, info, { size: 2, labels: new Int32Array(2) }), "sum", "sum");
+ * m.name; // "sum"
+ * m.dispose();
+ * ```
+ */
+export function vanillaMethod(ctx: MethodContext, name: string, fusion: "concat" | "sum"): Method {
+  const model = buildFusionModel(ctx, fusion, "split");
+  return {
+    name,
+    modalities: model.modalities,
+    params: () => model.params(),
+    buffers: () => model.buffers(),
+    trainStep: (batch, step) => Promise.resolve(plainStep(model, batch, step, fusedCrossEntropy)),
+    predict: (inputs) => predictFusion(model, inputs),
+    dispose: () => model.dispose(),
+  };
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { buildFusionModel, fusedCrossEntropy, plainStep, predictFusion } from "./common.ts";
+import { vanillaMethod } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
 import { defineParams } from "./params.ts";
 
@@ -12,24 +12,22 @@ import { defineParams } from "./params.ts";
  * The `concat` method.
  *
  * @example
- * ```ts ignore
- * const m = concat.create(ctx);
+ * ```ts
+ * import { concat } from "./concat.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "concat", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const m = concat.create(methodContext(config, info, { size: 4, labels: new Int32Array(4) }));
+ * m.modalities; // ["audio", "visual"]
+ * m.dispose();
  * ```
  */
 export const concat: MethodEntry = {
   name: "concat",
   description: "Concatenation fusion, cross-entropy on the fused logits (vanilla baseline)",
   params: defineParams({}),
-  create(ctx) {
-    const model = buildFusionModel(ctx, "concat", "split");
-    return {
-      name: "concat",
-      modalities: model.modalities,
-      params: () => model.params(),
-      buffers: () => model.buffers(),
-      trainStep: (batch, step) => Promise.resolve(plainStep(model, batch, step, fusedCrossEntropy)),
-      predict: (inputs) => predictFusion(model, inputs),
-      dispose: () => model.dispose(),
-    };
-  },
+  create: (ctx) => vanillaMethod(ctx, "concat", "concat"),
 };

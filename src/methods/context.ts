@@ -15,8 +15,16 @@ import type { MethodContext } from "./types.ts";
  * The context every run creates its method with.
  *
  * @example
- * ```ts ignore
- * const method = getMethodEntry(config.method.name).create(methodContext(config, dataset.info, dataset.train));
+ * ```ts
+ * import { methodContext } from "./context.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ *
+ * const config = resolveConfig({ method: "concat", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const ctx = methodContext(config, info, { size: 2, labels: Int32Array.from([0, 5]) });
+ * ctx.params; // config.method: { name: "concat" }
+ * ctx.makeEncoder("audio", ctx.rng).outDim; // config.model.feature_dim
  * ```
  */
 export function methodContext(

@@ -35,37 +35,10 @@ import {
   type Grads,
   gradsOf,
 } from "../optim/grads.ts";
-import { stepLr } from "../optim/schedule.ts";
+import { configuredStepLr } from "../optim/schedule.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
-import { defineParams } from "./params.ts";
-
-/**
- * The lr of 0-based epoch `epoch` under the official DGL/ARL scheduling: MultiStepLR stepped at
- * the START of each epoch (main_dgl.py#L74, main_arl_variance.py#L80), so during epoch e the
- * scheduler has counted e + 1 epochs and a milestone of 70 applies from epoch 69. Measured in
- * protocol epochs (e * protocolEpochs / epochs) like every epoch mark of the harness, so the
- * one-epoch lead is one protocol epoch; `step` repeats like the harness's StepLR (identical to
- * the official single milestone within 100 protocol epochs).
- *
- * @example
- * ```ts
- * startSteppedLr(0.002, 70, 0.1, 100, 100, 68); // 0.002
- * startSteppedLr(0.002, 70, 0.1, 100, 100, 69); // 0.0002
- * startSteppedLr(0.002, 70, 0.1, 20, 100, 14); // 0.0002 (protocol epoch 70 + 1 >= 70)
- * ```
- */
-export function startSteppedLr(
-  base: number,
-  step: number,
-  gamma: number,
-  epochs: number,
-  protocolEpochs: number,
-  epoch: number,
-): number {
-  const counted = (epoch * protocolEpochs) / epochs + 1;
-  return base * Math.pow(gamma, Math.floor(counted / step + 1e-9));
-}
+import { CLIP_SCHED_SPECS, defineParams, LR_SCALE_SPEC } from "./params.ts";
 
 /** The gradients and forward outputs of one DGL step (before clipping). */
 export interface DglGrads {
@@ -87,8 +60,21 @@ export interface DglGrads {
  * One forward pass of the encoders (train mode). The caller disposes everything returned.
  *
  * @example
- * ```ts ignore
- * const r = dglGrads(model, batch.inputs, batch.labels, 4);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { dglGrads } from "./dgl.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { buildFusionModel } from "./common.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "dgl", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const ctx = methodContext(config, info, { size: 2, labels: new Int32Array(2) });
+ * const model = buildFusionModel(ctx, "concat", "zero-pad");
+ * const inputs = { audio: tf.ones([2, 8]), visual: tf.ones([2, 6]) };
+ * const r = dglGrads(model, inputs, tf.tensor1d([0, 1], "int32"), 4);
+ * r.grads.size === model.params().length; // true: encoders from the unimodal CE, head from CE(z)
  * ```
  */
 export function dglGrads(
@@ -139,23 +125,8 @@ export const DGL_PARAMS = defineParams({
     default: 4,
     doc: "weight of the encoders' unimodal loss alpha (CE(g_1) + CE(g_2))",
   },
-  lr_scale: {
-    type: "number",
-    above: 0,
-    default: 2,
-    doc: "lr = lr_scale x train.lr (official 2e-3 at the paper base 1e-3)",
-  },
-  clip_norm: {
-    type: "number",
-    min: 0,
-    default: 40,
-    doc: "clip_grad_norm_ of all gradients (0: no clipping)",
-  },
-  sched_at_start: {
-    type: "boolean",
-    default: true,
-    doc: "official MultiStepLR stepped at epoch start; false: harness StepLR",
-  },
+  ...LR_SCALE_SPEC,
+  ...CLIP_SCHED_SPECS,
 });
 
 /**
@@ -164,8 +135,17 @@ export const DGL_PARAMS = defineParams({
  * `sched_at_start` (true: official MultiStepLR stepped at epoch start).
  *
  * @example
- * ```ts ignore
- * const m = dgl.create(ctx);
+ * ```ts
+ * import { dgl } from "./dgl.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "dgl", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const m = dgl.create(methodContext(config, info, { size: 4, labels: new Int32Array(4) }));
+ * m.learningRate!(0, 1e-3, 100); // 0.002 (lr_scale 2)
+ * m.dispose();
  * ```
  */
 export const dgl: MethodEntry = {
@@ -190,11 +170,9 @@ export const dgl: MethodEntry = {
       params: () => model.params(),
       buffers: () => model.buffers(),
       learningRate(epoch, base, epochs) {
-        const t = ctx.config.train;
-        const lr0 = base * lrScale;
-        return p.sched_at_start
-          ? startSteppedLr(lr0, t.lr_step, t.lr_gamma, epochs, t.protocol_epochs, epoch)
-          : stepLr(lr0, t.lr_step, t.lr_gamma, epochs, t.protocol_epochs, epoch);
+        // MultiStepLR stepped at epoch start (main_dgl.py#L74) unless `sched_at_start=false`.
+        const at = p.sched_at_start ? "start" : "end";
+        return configuredStepLr(ctx.config.train, base * lrScale, epochs, epoch, at);
       },
       trainStep(batch, step) {
         const r = dglGrads(model, batch.inputs, batch.labels, alpha);

@@ -21,11 +21,11 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Batch, DatasetInfo } from "../data/types.ts";
 import type { FusionOutput } from "../models/model.ts";
-import { ibmlWarmupLr, stepLr } from "../optim/schedule.ts";
+import { configuredStepLr, ibmlWarmupLr } from "../optim/schedule.ts";
 import { crossEntropy } from "../optim/grads.ts";
 import { buildFusionModel, plainStep, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
-import { defineParams, perDataset } from "./params.ts";
+import { defineParams, type ParamValues, perDataset } from "./params.ts";
 import type { StepContext } from "./types.ts";
 
 /** Quantities BIO and TCM derive from the records for one batch (step 1). */
@@ -41,9 +41,20 @@ export interface Strengths {
  * Reused by the composed methods of Figure 4 (`bio+ogm-ge`, `bio+pmr`).
  *
  * @example
- * ```ts ignore
- * const bio = new BioRecords(["audio", "visual"], numTrain, 6);
- * const s = bio.strengths(batch, epoch);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { BioRecords } from "./ibml.ts";
+ *
+ * const bio = new BioRecords(["audio", "visual"], 2, 3);
+ * const batch = {
+ *   inputs: {},
+ *   labels: tf.tensor1d([0, 2], "int32"),
+ *   indices: tf.tensor1d([0, 1], "int32"),
+ *   size: 2,
+ * };
+ * const s = bio.strengths(batch, 0); // epoch 0: one-hot labels stand in for the records
+ * s.a.audio.dataSync()[0]; // 1: balanced
+ * bio.dispose();
  * ```
  */
 export class BioRecords {
@@ -106,8 +117,13 @@ export class BioRecords {
  * Disposes the tensors of a {@linkcode Strengths}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { disposeStrengths } from "./ibml.ts";
+ *
+ * const s = { a: { audio: tf.scalar(1) }, correct: { audio: tf.tensor1d([1, 0]) } };
  * disposeStrengths(s);
+ * s.a.audio.isDisposed; // true
  * ```
  */
 export function disposeStrengths(s: Strengths): void {
@@ -118,8 +134,14 @@ export function disposeStrengths(s: Strengths): void {
  * BIO's loss (Eq. 12 as coded): CE(z) + sum_m [a_m < 1] CE(g_m).
  *
  * @example
- * ```ts ignore
- * const loss = bioLoss(out, batch.labels, s);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { bioLoss } from "./ibml.ts";
+ *
+ * const z = tf.tensor2d([[0, 0]]), y = tf.tensor1d([0], "int32");
+ * const out = { fused: z, unimodal: { audio: z, visual: z }, features: {} };
+ * const s = { a: { audio: tf.scalar(1.5), visual: tf.scalar(0.5) }, correct: {} };
+ * bioLoss(out, y, s).dataSync()[0]; // 1.386 = 2 ln 2: CE(z) + CE(g_visual) (a_visual < 1)
  * ```
  */
 export function bioLoss(out: FusionOutput, labels: tf.Tensor1D, s: Strengths): tf.Scalar {
@@ -147,9 +169,19 @@ export function bioLoss(out: FusionOutput, labels: tf.Tensor1D, s: Strengths): t
  *   `noised` is then the mean share over the listed views.
  *
  * @example
- * ```ts ignore
- * const { inputs, noised } = tcmNoise(batch, s, 10, ctx);
- * const mn = tcmNoise(batch, s, 40, ctx, { image: [0, 1] }); // ModelNet40
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { BioRecords, tcmNoise } from "./ibml.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { stepContext } from "../train/trainer.ts";
+ *
+ * const config = resolveConfig({ method: "ibml", dataset: "crema-d" });
+ * const step = stepContext(config, { epoch: 0, step: 0, stepsPerEpoch: 1, lr: 0.01, optimizer: { step() {} } });
+ * const inputs = { audio: tf.ones([2, 8]), visual: tf.ones([2, 6]) };
+ * const batch = { inputs, labels: tf.tensor1d([0, 1], "int32"), indices: tf.tensor1d([0, 1], "int32"), size: 2 };
+ * const s = new BioRecords(["audio", "visual"], 2, 6).strengths(batch, 0);
+ * const { noised } = tcmNoise(batch, s, 10, step); // a_m = 1 each: noise with probability 1 / 10
+ * Object.keys(noised); // ["audio", "visual"]
  * ```
  */
 export function tcmNoise(
@@ -234,8 +266,13 @@ export function tcmNoise(
  * every other input is noised whole.
  *
  * @example
- * ```ts ignore
- * tcmViews(info); // { image: [0, 1] } for ModelNet40 (paper profile), else {}
+ * ```ts
+ * import { tcmViews } from "./ibml.ts";
+ *
+ * const info = { name: "modelnet40", modalities: ["image", "points"], strong: "image",
+ *   lazy: "points", numClasses: 40, hasVal: false, kind: "real" as const,
+ *   inputShapes: { image: [4, 112, 112, 3], points: [1024, 3] } };
+ * tcmViews(info); // { image: [0, 1] }: the front and side views
  * ```
  */
 export function tcmViews(info: DatasetInfo): Record<string, number[]> {
@@ -252,6 +289,8 @@ export function tcmViews(info: DatasetInfo): Record<string, number[]> {
  *
  * @example
  * ```ts
+ * import { inWindow } from "./ibml.ts";
+ *
  * inWindow(0, 0, 90); // false: epoch 0 is plain CE
  * inWindow(89, 0, 90); // true
  * ```
@@ -326,11 +365,107 @@ export const BIO_WINDOW_PARAMS = defineParams({
 });
 
 /**
+ * BIO composed into another method's step, for the Figure 4 baselines `bio+ogm-ge` and
+ * `bio+pmr` (one helper for both): before the forward pass, a_m of the batch and whether
+ * the BIO window is open; the loss L_mib (Eq. 12) in place of CE(z) inside the window; after
+ * the step, the records of this forward pass and the `a_m`, `bio_m` logs.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { BioComposition } from "./ibml.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { stepContext } from "../train/trainer.ts";
+ *
+ * const config = resolveConfig({ method: "bio+pmr", dataset: "crema-d" });
+ * const at = { epoch: 0, step: 0, stepsPerEpoch: 1, lr: 0.01, optimizer: { step() {} } };
+ * const window = { bio_window_start: 0, bio_window_end: 90 };
+ * const composed = new BioComposition(["audio", "visual"], 2, 2, window);
+ * const labels = tf.tensor1d([0, 1], "int32");
+ * const batch = { inputs: {}, labels, indices: tf.tensor1d([0, 1], "int32"), size: 2 };
+ * const b = composed.begin(batch, stepContext(config, at)); // protocol epoch 0: window closed
+ * const z = tf.tensor2d([[0, 0], [0, 0]]);
+ * const out = { fused: z, unimodal: { audio: z, visual: z }, features: {} };
+ * BioComposition.loss(b, out, labels).dataSync()[0]; // 0.6931 = CE(z), not L_mib
+ * const logs: Record<string, tf.Scalar | number> = {};
+ * composed.end(b, batch, out.unimodal, logs);
+ * Object.keys(logs); // ["a_audio", "a_visual", "bio_audio", "bio_visual"]
+ * composed.dispose();
+ * ```
+ */
+export class BioComposition {
+  /** BIO's per-sample records (checkpointed by the composed method). */
+  readonly bio: BioRecords;
+  /** The `a_m` and `bio_m` columns of method.csv. */
+  readonly logNames: string[];
+
+  /** Allocates the records; `window` is the composed method's `bio_window_*`. */
+  constructor(
+    readonly modalities: string[],
+    numTrain: number,
+    numClasses: number,
+    readonly window: ParamValues<typeof BIO_WINDOW_PARAMS.specs>,
+  ) {
+    this.bio = new BioRecords(modalities, numTrain, numClasses);
+    this.logNames = [...modalities.map((m) => `a_${m}`), ...modalities.map((m) => `bio_${m}`)];
+  }
+
+  /** Step 1: a_m of the batch and whether BIO's (strict) window is open. */
+  begin(batch: Batch, step: StepContext): BioStep {
+    const w = this.window;
+    const on = inWindow(step.protocolEpoch, w.bio_window_start, w.bio_window_end);
+    return { s: this.bio.strengths(batch, step.epoch), on };
+  }
+
+  /** L_mib inside the BIO window (or without BIO: `b` null), else CE(z). */
+  static loss(b: BioStep | null, out: FusionOutput, labels: tf.Tensor1D): tf.Scalar {
+    return b?.on ? bioLoss(out, labels, b.s) : crossEntropy(out.fused, labels);
+  }
+
+  /** After the step: records this forward pass, adds the `a_m`, `bio_m` logs. */
+  end(
+    b: BioStep,
+    batch: Batch,
+    unimodal: Record<string, tf.Tensor2D>,
+    logs: Record<string, tf.Scalar | number>,
+  ): void {
+    this.bio.record(batch, unimodal);
+    for (const m of this.modalities) {
+      logs[`a_${m}`] = b.s.a[m];
+      logs[`bio_${m}`] = b.on ? tf.tidy(() => tf.step(tf.sub(1, b.s.a[m])) as tf.Scalar) : 0;
+    }
+    for (const t of Object.values(b.s.correct)) t.dispose();
+  }
+
+  /** Frees the records. */
+  dispose(): void {
+    this.bio.dispose();
+  }
+}
+
+/** The BIO part of one step of a composed method ({@linkcode BioComposition.begin}). */
+export interface BioStep {
+  /** a_m and correct_m of the batch. */
+  s: Strengths;
+  /** Whether the step is inside the BIO window (L_mib replaces CE(z)). */
+  on: boolean;
+}
+
+/**
  * The `ibml` method (switches `bio`, `tcm`, `warmup` give the Table 5 ablation rows).
  *
  * @example
- * ```ts ignore
- * const m = ibml.create(ctx);
+ * ```ts
+ * import { ibml } from "./ibml.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "ibml", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const m = ibml.create(methodContext(config, info, { size: 4, labels: new Int32Array(4) }));
+ * m.learningRate!(20, 1e-3, 100); // 0.01: the warm-up's peak
+ * m.dispose();
  * ```
  */
 export const ibml: MethodEntry = {
@@ -357,14 +492,9 @@ export const ibml: MethodEntry = {
       buffers: () => model.buffers(),
       learningRate(epoch, _trainLr, epochs) {
         const protocol = ctx.config.train.protocol_epochs;
-        return p.warmup ? ibmlWarmupLr(baseLr, epoch, epochs, protocol) : stepLr(
-          baseLr,
-          ctx.config.train.lr_step,
-          ctx.config.train.lr_gamma,
-          epochs,
-          protocol,
-          epoch,
-        );
+        return p.warmup
+          ? ibmlWarmupLr(baseLr, epoch, epochs, protocol)
+          : configuredStepLr(ctx.config.train, baseLr, epochs, epoch);
       },
       trainStep(batch, step) {
         const active = inWindow(step.protocolEpoch, p.window_start, p.window_end);

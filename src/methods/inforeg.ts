@@ -34,10 +34,10 @@ import { ConfigError } from "../config/error.ts";
 import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../optim/grads.ts";
 import { rho } from "../optim/metrics.ts";
 import { runSliced, type StepOptimizer } from "../optim/micro_batch.ts";
-import { stepLr } from "../optim/schedule.ts";
+import { configuredStepLr } from "../optim/schedule.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
-import { defineParams, fromDataset } from "./params.ts";
+import { defineParams, fromDataset, LR_SCALE_SPEC } from "./params.ts";
 import type { StepContext, StepOutput } from "./types.ts";
 
 /**
@@ -49,6 +49,8 @@ import type { StepContext, StepOutput } from "./types.ts";
  *
  * @example
  * ```ts
+ * import { primeWindowChange } from "./inforeg.ts";
+ *
  * primeWindowChange([], 10); // 1
  * primeWindowChange([4], 10); // 1
  * primeWindowChange([4, 1], 10); // 0.2 = T_1 / (T_0 + T_1)
@@ -70,6 +72,8 @@ export function primeWindowChange(history: number[], window: number): number {
  *
  * @example
  * ```ts
+ * import { scaledWindow } from "./inforeg.ts";
+ *
  * scaledWindow(10, 100, 100); // 10
  * scaledWindow(10, 20, 100); // 2
  * scaledWindow(10, 3, 100); // 1
@@ -93,11 +97,13 @@ export interface BetaConstants {
  * s_l > s_s, the other 0; both 0 when the gate is closed or the scores are equal.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import * as tf from "@tensorflow/tfjs";
+ * import { infoRegBetas } from "./inforeg.ts";
+ *
  * const b = infoRegBetas(tf.scalar(40), tf.scalar(10), true, { strong: 0.95, lazy: 0.1 });
- * b.strong.arraySync(); // 0.95 * exp(tanh(30)) ~ 2.582
- * b.lazy.arraySync(); // 0
+ * b.strong.dataSync()[0]; // 2.582 = 0.95 exp(tanh(30))
+ * b.lazy.dataSync()[0]; // 0
  * ```
  */
 export function infoRegBetas(
@@ -122,8 +128,15 @@ export function infoRegBetas(
  * (anchors by parameter name). Returns new gradients; the input map is disposed.
  *
  * @example
- * ```ts ignore
- * grads = addProximal(grads, model.encoderParams("audio"), anchors, betaAudio);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { makeParam } from "../models/params.ts";
+ * import { addProximal } from "./inforeg.ts";
+ *
+ * const w = makeParam("encoder.audio.0.kernel", "encoder.audio", "kernel", new Float32Array([2]), [1]);
+ * const anchors = new Map([["encoder.audio.0.kernel", tf.tensor1d([1])]]);
+ * const grads = new Map([["encoder.audio.0.kernel", tf.tensor1d([0.5])]]);
+ * addProximal(grads, [w], anchors, 0.1).get("encoder.audio.0.kernel")!.dataSync(); // ~ [0.6]
  * ```
  */
 export function addProximal(
@@ -150,8 +163,14 @@ export function addProximal(
  * elements of grad^2 (summed over the epoch's steps it is the official T_e).
  *
  * @example
- * ```ts ignore
- * const f = fisherTraceStep(grads, model.encoderParams("audio"));
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { makeParam } from "../models/params.ts";
+ * import { fisherTraceStep } from "./inforeg.ts";
+ *
+ * const k = makeParam("encoder.audio.0.kernel", "encoder.audio", "kernel", new Float32Array(2), [2]);
+ * const grads = new Map([["encoder.audio.0.kernel", tf.tensor1d([1, 3])]]);
+ * fisherTraceStep(grads, [k]).dataSync()[0]; // 5 = mean(g^2)
  * ```
  */
 export function fisherTraceStep(grads: Grads, params: Param[]): tf.Scalar {
@@ -195,12 +214,7 @@ export const INFOREG_PARAMS = defineParams({
   },
   // lr = lr_scale x train.lr: the official SGD lr is 2e-3 (main.py), i.e. 2 x the paper
   // profile's shared base 1e-3 (docs/methods.md, "Learning rates").
-  lr_scale: {
-    type: "number",
-    above: 0,
-    default: 2,
-    doc: "lr = lr_scale x train.lr (official 2e-3 at the paper base 1e-3)",
-  },
+  ...LR_SCALE_SPEC,
 });
 
 /**
@@ -208,8 +222,17 @@ export const INFOREG_PARAMS = defineParams({
  * `beta_lazy`).
  *
  * @example
- * ```ts ignore
- * const m = inforeg.create(ctx);
+ * ```ts
+ * import { inforeg } from "./inforeg.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "inforeg", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const m = inforeg.create(methodContext(config, info, { size: 4, labels: new Int32Array(4) }));
+ * m.learningRate!(0, 1e-3, 100); // 0.002 (lr_scale 2)
+ * m.dispose();
  * ```
  */
 export const inforeg: MethodEntry = {
@@ -307,8 +330,7 @@ export const inforeg: MethodEntry = {
       params: () => model.params(),
       buffers: () => model.buffers(),
       learningRate(epoch, base, epochs) {
-        const t = ctx.config.train;
-        return stepLr(lrScale * base, t.lr_step, t.lr_gamma, epochs, t.protocol_epochs, epoch);
+        return configuredStepLr(ctx.config.train, lrScale * base, epochs, epoch);
       },
       trainStep: (batch, step) => Promise.resolve(sliceStep(batch, step, true)),
       // Micro-batches: the trace contribution is the step's, from the accumulated gradient

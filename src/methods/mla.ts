@@ -59,6 +59,8 @@ export type FusionMode = "entropy-sample" | "entropy-batch" | "fixed";
  *
  * @example
  * ```ts
+ * import { mlaAlpha } from "./mla.ts";
+ *
  * mlaAlpha(0.1, 0, 10); // 0.1
  * mlaAlpha(0.1, 5, 10); // 0.1^1.5
  * ```
@@ -73,8 +75,13 @@ export function mlaAlpha(base: number, batchIndex: number, batches: number): num
  * disposes; `P` itself is not disposed).
  *
  * @example
- * ```ts ignore
- * const next = projectorUpdate(P, features, 0.1);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { projectorUpdate } from "./mla.ts";
+ *
+ * const P = tf.eye(2) as tf.Tensor2D;
+ * const next = projectorUpdate(P, tf.tensor2d([[1, 0], [1, 0]]), 0.1);
+ * next.shape; // [2, 2]
  * ```
  */
 export function projectorUpdate(P: tf.Tensor2D, features: tf.Tensor2D, alpha: number): tf.Tensor2D {
@@ -92,8 +99,13 @@ export function projectorUpdate(P: tf.Tensor2D, features: tf.Tensor2D, alpha: nu
  * P grad_K): `replace` gives P g, `additive` g + P g, `off` a copy of g.
  *
  * @example
- * ```ts ignore
- * const g2 = projectKernelGrad(gK, P, "replace");
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { projectKernelGrad } from "./mla.ts";
+ *
+ * const P = tf.tensor2d([[0, 0], [0, 1]]); // projects out the first feature direction
+ * const gK = tf.tensor2d([[1, 1], [2, 2]]); // [D, C]
+ * projectKernelGrad(gK, P, "replace").dataSync(); // Float32Array [0, 0, 2, 2]
  * ```
  */
 export function projectKernelGrad(
@@ -113,8 +125,13 @@ export function projectKernelGrad(
  * a scalar per modality for `entropy-batch` and `fixed` (`fixed` in modality order).
  *
  * @example
- * ```ts ignore
- * const w = fusionWeights({ audio: za, visual: zv }, "entropy-sample", [0.55, 0.45]);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { fusionWeights } from "./mla.ts";
+ *
+ * const za = tf.tensor2d([[4, 0]]), zv = tf.tensor2d([[0, 0]]);
+ * const w = fusionWeights({ audio: za, visual: zv }, "fixed", [0.55, 0.45]);
+ * w.audio.dataSync()[0]; // 0.55
  * ```
  */
 export function fusionWeights(
@@ -148,8 +165,12 @@ export function fusionWeights(
  * Fused logits sum_m w_m z_m under a fusion rule.
  *
  * @example
- * ```ts ignore
- * const z = fuseLogits({ audio: za, visual: zv }, "fixed", [0.55, 0.45]);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { fuseLogits } from "./mla.ts";
+ *
+ * const za = tf.tensor2d([[2, 0]]), zv = tf.tensor2d([[0, 2]]);
+ * fuseLogits({ audio: za, visual: zv }, "fixed", [0.5, 0.5]).dataSync(); // Float32Array [1, 1]
  * ```
  */
 export function fuseLogits(
@@ -205,8 +226,17 @@ export const MLA_PARAMS = defineParams({
  * The `mla` method.
  *
  * @example
- * ```ts ignore
- * const m = mla.create(ctx); // --set method.projection=off method.fusion=entropy-batch
+ * ```ts
+ * import { mla } from "./mla.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "mla", dataset: "crema-d", sets: ["method.projection=off", "method.fusion=entropy-batch"] });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const m = mla.create(methodContext(config, info, { size: 4, labels: new Int32Array(4) }));
+ * typeof m.trainStepSliced; // "function": its own micro-batch step
+ * m.dispose();
  * ```
  */
 export const mla: MethodEntry = {

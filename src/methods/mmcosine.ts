@@ -37,9 +37,11 @@ const NORMALIZE_EPS = 1e-12;
  * L2-normalises `x` along `axis` as PyTorch's `F.normalize`: x / max(||x||_2, 1e-12).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * l2Normalize(tf.tensor2d([[3, 4]]), 1).arraySync(); // [[0.6, 0.8]]
+ * import { l2Normalize } from "./mmcosine.ts";
+ *
+ * l2Normalize(tf.tensor2d([[3, 4]]), 1).dataSync(); // Float32Array [0.6, 0.8]
  * ```
  */
 export function l2Normalize<T extends tf.Tensor>(x: T, axis: number): T {
@@ -54,10 +56,12 @@ export function l2Normalize<T extends tf.Tensor>(x: T, axis: number): T {
  * stored [in, out] (so a class "row" of the PyTorch weight is a column here). No bias.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import * as tf from "@tensorflow/tfjs";
+ * import { cosineLogits } from "./mmcosine.ts";
+ *
  * const g = cosineLogits(tf.tensor2d([[1, 0]]), tf.tensor2d([[2, 0], [0, 5]]), 10);
- * g.arraySync(); // [[10, 0]]
+ * g.dataSync(); // Float32Array [10, 0]
  * ```
  */
 export function cosineLogits(f: tf.Tensor2D, w: tf.Tensor2D, scale: number): tf.Tensor2D {
@@ -79,8 +83,20 @@ export interface CosineOutput {
  * The MMCosine forward pass of a concat-head fusion model.
  *
  * @example
- * ```ts ignore
- * const { cosineSum, unimodal } = cosineForward(model, batch.inputs, true, 10);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { cosineForward } from "./mmcosine.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { buildFusionModel } from "./common.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "mmcosine", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const ctx = methodContext(config, info, { size: 2, labels: new Int32Array(2) });
+ * const model = buildFusionModel(ctx, "concat");
+ * const r = cosineForward(model, { audio: tf.ones([2, 8]), visual: tf.ones([2, 6]) }, true, 10);
+ * r.cosineSum.shape; // [2, 6]
  * ```
  */
 export function cosineForward(
@@ -127,8 +143,17 @@ export const MMCOSINE_PARAMS = defineParams({
  * The `mmcosine` method (options: `scaling`, `fused_eval`).
  *
  * @example
- * ```ts ignore
- * const m = mmcosine.create(ctx);
+ * ```ts
+ * import { mmcosine } from "./mmcosine.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "mmcosine", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const m = mmcosine.create(methodContext(config, info, { size: 4, labels: new Int32Array(4) }));
+ * m.modalities; // ["audio", "visual"]
+ * m.dispose();
  * ```
  */
 export const mmcosine: MethodEntry = {

@@ -38,10 +38,10 @@ import { Linear } from "../models/linear.ts";
 import { FusionModel } from "../models/model.ts";
 import type { Param } from "../models/params.ts";
 import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../optim/grads.ts";
-import { stepLr } from "../optim/schedule.ts";
+import { configuredStepLr } from "../optim/schedule.ts";
 import type { Rng } from "../rng.ts";
 import type { MethodEntry } from "./entry.ts";
-import { defineParams } from "./params.ts";
+import { defineParams, LR_SCALE_SPEC } from "./params.ts";
 
 /** Per-modality quantities of one MMPareto combination (scalars on the backend). */
 export interface ParetoStats {
@@ -67,8 +67,12 @@ export interface ParetoResult {
  * arguments are scalars; returns [w_mm, w_u].
  *
  * @example
- * ```ts ignore
- * const [wMm, wU] = paretoWeights(cos, v11, v12, v22);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { paretoWeights } from "./mmpareto.ts";
+ *
+ * const [wMm, wU] = paretoWeights(tf.scalar(-0.5), tf.scalar(1), tf.scalar(-0.5), tf.scalar(1));
+ * wMm.dataSync()[0] + wU.dataSync()[0]; // 1: weights of the min-norm combination
  * ```
  */
 export function paretoWeights(
@@ -101,8 +105,14 @@ export function paretoWeights(
  * division would give NaN). Inputs are not disposed.
  *
  * @example
- * ```ts ignore
- * const { grads, stats } = paretoCombine(gMm, gUni, { audio: [...], visual: [...] }, 1.5);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { paretoCombine } from "./mmpareto.ts";
+ *
+ * const gMm = new Map([["encoder.audio.k", tf.tensor1d([1, 0])], ["head.k", tf.ones([2])]]);
+ * const gUni = new Map([["encoder.audio.k", tf.tensor1d([1, 0])]]);
+ * const { grads } = paretoCombine(gMm, gUni, { audio: ["encoder.audio.k"] }, 1.5);
+ * grads.get("head.k")!.dataSync(); // Float32Array [1, 1]: only encoder gradients are combined
  * ```
  */
 export function paretoCombine(
@@ -186,12 +196,7 @@ export const MMPARETO_PARAMS = defineParams({
   },
   // lr = lr_scale x train.lr: the official lr is 2e-3 (MMPareto.py#L31), i.e. 2 x the paper
   // profile's shared base 1e-3 (docs/methods.md, "Learning rates").
-  lr_scale: {
-    type: "number",
-    above: 0,
-    default: 2,
-    doc: "lr = lr_scale x train.lr (official 2e-3 at the paper base 1e-3)",
-  },
+  ...LR_SCALE_SPEC,
   // Linear-layer init of the three heads: the harness's xavier-normal (as every other
   // method) or the official PyTorch default (MMPareto never calls weight_init).
   head_init: {
@@ -206,8 +211,17 @@ export const MMPARETO_PARAMS = defineParams({
  * The `mmpareto` method.
  *
  * @example
- * ```ts ignore
- * const m = mmpareto.create(ctx); // --set method.gamma=1.5 method.lr_schedule=constant
+ * ```ts
+ * import { mmpareto } from "./mmpareto.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "mmpareto", dataset: "crema-d", sets: ["method.lr_schedule=step"] });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const m = mmpareto.create(methodContext(config, info, { size: 4, labels: new Int32Array(4) }));
+ * m.learningRate!(70, 1e-3, 100); // 0.0002 (lr_scale 2, StepLR)
+ * m.dispose();
  * ```
  */
 export const mmpareto: MethodEntry = {
@@ -252,8 +266,7 @@ export const mmpareto: MethodEntry = {
       learningRate(epoch, base, epochs) {
         const lr0 = lrScale * base;
         if (schedule === "constant") return lr0;
-        const t = ctx.config.train;
-        return stepLr(lr0, t.lr_step, t.lr_gamma, epochs, t.protocol_epochs, epoch);
+        return configuredStepLr(ctx.config.train, lr0, epochs, epoch);
       },
       trainStep(batch, step) {
         // The buffers (BN running statistics, DGCNN's dropout counter) before tape 1: both

@@ -27,11 +27,11 @@ import type { Batch } from "../data/types.ts";
 import type { FusionModel } from "../models/model.ts";
 import type { Param } from "../models/params.ts";
 import { ConfigError } from "../config/error.ts";
-import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../optim/grads.ts";
+import { disposeGrads, type Grads, gradsOf } from "../optim/grads.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
-import { BIO_WINDOW_PARAMS, bioLoss, BioRecords, inWindow, type Strengths } from "./ibml.ts";
-import { defineParams, type ParamValues, perDataset } from "./params.ts";
+import { BIO_WINDOW_PARAMS, BioComposition } from "./ibml.ts";
+import { defineParams, inclusiveWindowSpecs, type ParamValues, perDataset } from "./params.ts";
 import type { Method, MethodContext, StepContext, StepOutput } from "./types.ts";
 
 /** OGM-GE's modulation modes (official `--modulation`: Normal, OGM, OGM_GE). */
@@ -51,6 +51,8 @@ export interface OgmCoefficients {
  *
  * @example
  * ```ts
+ * import { inClosedWindow } from "./ogm_ge.ts";
+ *
  * inClosedWindow(50, 0, 50); // true
  * inClosedWindow(51, 0, 50); // false
  * ```
@@ -64,8 +66,14 @@ export function inClosedWindow(e: number, start: number, end: number): boolean {
  * (official main.py: `ratio_v = score_v / score_a`; `coeff = 1 - tanh(alpha * relu(ratio))`).
  *
  * @example
- * ```ts ignore
- * const c = ogmCoefficients(out.unimodal, batch.labels, ["audio", "visual"], 0.8);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { ogmCoefficients } from "./ogm_ge.ts";
+ *
+ * const y = tf.tensor1d([0], "int32");
+ * const unimodal = { audio: tf.tensor2d([[3, 0]]), visual: tf.tensor2d([[0, 0]]) };
+ * const c = ogmCoefficients(unimodal, y, ["audio", "visual"], 0.8);
+ * c.k.visual.dataSync()[0]; // 1: only the dominant audio encoder is slowed (k_audio < 1)
  * ```
  */
 export function ogmCoefficients(
@@ -100,8 +108,16 @@ export function ogmCoefficients(
  * are passed through. Returns new gradients; the input map is disposed.
  *
  * @example
- * ```ts ignore
- * grads = modulateGrads(grads, model.params(), c.k, { noise: true, minRank: 2, seed: step.seed });
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { makeParam } from "../models/params.ts";
+ * import { modulateGrads } from "./ogm_ge.ts";
+ *
+ * const k2 = makeParam("encoder.audio.0.kernel", "encoder.audio", "kernel", new Float32Array(4), [2, 2]);
+ * const grads = new Map([["encoder.audio.0.kernel", tf.ones([2, 2])]]);
+ * const k = { audio: tf.scalar(0.5), visual: tf.scalar(1) };
+ * const out = modulateGrads(grads, [k2], k, { noise: false, minRank: 2, seed: () => 0 });
+ * out.get("encoder.audio.0.kernel")!.dataSync(); // Float32Array [0.5, 0.5, 0.5, 0.5]
  * ```
  */
 export function modulateGrads(
@@ -156,16 +172,7 @@ export const OGM_PARAMS = defineParams({
     default: "ogm-ge",
     doc: "ogm-ge: k g + noise on both encoders; ogm: k g; none: official Normal",
   },
-  window_start: {
-    type: "number",
-    default: 0,
-    doc: "modulation window start, protocol epochs (inclusive)",
-  },
-  window_end: {
-    type: "number",
-    default: 50,
-    doc: "modulation window end, protocol epochs (inclusive)",
-  },
+  ...inclusiveWindowSpecs("modulation", 50),
   grad_min_rank: {
     type: "integer",
     min: 0,
@@ -204,8 +211,15 @@ function ogmOptions(p: ParamValues<typeof OGM_PARAMS.specs>): OgmOptions {
  * and PMR compare two modalities; the official code is audio-visual only).
  *
  * @example
- * ```ts ignore
- * requireTwoModalities("ogm-ge", ctx.info.modalities);
+ * ```ts
+ * import { requireTwoModalities } from "./ogm_ge.ts";
+ *
+ * requireTwoModalities("ogm-ge", ["audio", "visual"]); // fine
+ * try {
+ *   requireTwoModalities("ogm-ge", ["audio", "visual", "text"]);
+ * } catch (e) {
+ *   (e as Error).message; // "ogm-ge is defined for two modalities; this dataset has 3 (...)"
+ * }
  * ```
  */
 export function requireTwoModalities(method: string, modalities: string[]): void {
@@ -259,12 +273,14 @@ function createOgm(ctx: MethodContext, name: string, withBio: boolean): Method {
   const o = ogmOptions(p);
   const model = buildFusionModel(ctx, "concat", "split");
   const mods = model.modalities;
-  const bio = withBio ? new BioRecords(mods, ctx.numTrain, ctx.info.numClasses) : null;
+  const bio = withWindow
+    ? new BioComposition(mods, ctx.numTrain, ctx.info.numClasses, withWindow)
+    : null;
   const logNames = [
     ...mods.map((m) => `k_${m}`),
     ...mods.map((m) => `rho_${m}`),
     "active",
-    ...(bio ? [...mods.map((m) => `a_${m}`), ...mods.map((m) => `bio_${m}`)] : []),
+    ...(bio?.logNames ?? []),
   ];
   return {
     name,
@@ -273,41 +289,22 @@ function createOgm(ctx: MethodContext, name: string, withBio: boolean): Method {
     params: () => model.params(),
     buffers: () => model.buffers(),
     trainStep(batch, step) {
-      let s: Strengths | null = null;
-      let bioOn = false;
-      if (bio) {
-        s = bio.strengths(batch, step.epoch);
-        bioOn = withWindow !== null &&
-          inWindow(step.protocolEpoch, withWindow.bio_window_start, withWindow.bio_window_end);
-      }
-      const out = ogmStep(
-        model,
-        batch,
-        step,
-        o,
-        (f) => s && bioOn ? bioLoss(f, batch.labels, s) : crossEntropy(f.fused, batch.labels),
-      );
+      const b = bio?.begin(batch, step) ?? null;
+      const out = ogmStep(model, batch, step, o, (f) => BioComposition.loss(b, f, batch.labels));
       const logs: Record<string, tf.Scalar | number> = { ...out.logs };
       for (const m of mods) {
         logs[`k_${m}`] = out.k[m];
         logs[`rho_${m}`] = out.rho[m];
       }
-      if (bio && s) {
-        bio.record(batch, out.unimodal);
-        for (const m of mods) {
-          logs[`a_${m}`] = s.a[m];
-          logs[`bio_${m}`] = bioOn ? tf.tidy(() => tf.step(tf.sub(1, s.a[m])) as tf.Scalar) : 0;
-        }
-        for (const t of Object.values(s.correct)) t.dispose();
-      }
+      if (bio && b) bio.end(b, batch, out.unimodal, logs);
       return Promise.resolve({ loss: out.loss, fused: out.fused, unimodal: out.unimodal, logs });
     },
     predict: (inputs) => predictFusion(model, inputs),
     ...(bio
       ? {
-        state: () => ({ json: null, tensors: { ...bio.records } }),
+        state: () => ({ json: null, tensors: { ...bio.bio.records } }),
         restore(state: { tensors: Record<string, tf.Tensor> }) {
-          for (const m of mods) bio.records[m].assign(state.tensors[m]);
+          for (const m of mods) bio.bio.records[m].assign(state.tensors[m]);
         },
       }
       : {}),
@@ -322,8 +319,17 @@ function createOgm(ctx: MethodContext, name: string, withBio: boolean): Method {
  * The `ogm-ge` method.
  *
  * @example
- * ```ts ignore
- * const m = ogmGe.create(ctx);
+ * ```ts
+ * import { ogmGe } from "./ogm_ge.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "ogm-ge", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const m = ogmGe.create(methodContext(config, info, { size: 4, labels: new Int32Array(4) }));
+ * m.logNames; // ["k_audio", "k_visual", "rho_audio", "rho_visual", "active"]
+ * m.dispose();
  * ```
  */
 export const ogmGe: MethodEntry = {
@@ -338,8 +344,17 @@ export const ogmGe: MethodEntry = {
  * (BIO, window from IBML's defaults) in place of CE(z).
  *
  * @example
- * ```ts ignore
- * const m = bioOgmGe.create(ctx);
+ * ```ts
+ * import { bioOgmGe } from "./ogm_ge.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "bio+ogm-ge", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const m = bioOgmGe.create(methodContext(config, info, { size: 4, labels: new Int32Array(4) }));
+ * m.logNames?.slice(5); // ["a_audio", "a_visual", "bio_audio", "bio_visual"]
+ * m.dispose();
  * ```
  */
 export const bioOgmGe: MethodEntry = {

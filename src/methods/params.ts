@@ -117,6 +117,8 @@ export interface PerDatasetDefault<T> extends DatasetDefault<T> {
  *
  * @example
  * ```ts
+ * import { perDataset } from "./params.ts";
+ *
  * const d = perDataset(10, { modelnet40: 40 });
  * d.text; // "10 (modelnet40: 40)"
  * d.forName("modelnet40"); // 40
@@ -136,6 +138,8 @@ export function perDataset<T extends ConfigValue>(
  *
  * @example
  * ```ts
+ * import { fromDataset } from "./params.ts";
+ *
  * const d = fromDataset((spec) => spec.strong, "the dataset's strong modality");
  * d.text; // "the dataset's strong modality"
  * ```
@@ -162,6 +166,8 @@ function show(v: ConfigValue): string {
  *
  * @example
  * ```ts
+ * import { allowedOf } from "./params.ts";
+ *
  * allowedOf({ type: "number", above: 0, default: 1, doc: "" }); // "a number > 0"
  * ```
  */
@@ -243,6 +249,8 @@ function convert(s: ParamSpec, raw: string): ConfigValue | undefined {
  *
  * @example
  * ```ts
+ * import { defineParams } from "./params.ts";
+ *
  * const P = defineParams({
  *   lambda: { type: "number", above: 0, default: 10, doc: "TCM noise cap" },
  *   tcm: { type: "boolean", default: true, doc: "training-condition modulation" },
@@ -338,6 +346,8 @@ export interface ParamDescription {
  *
  * @example
  * ```ts
+ * import { defineParams, describeParams } from "./params.ts";
+ *
  * const P = defineParams({ scaling: { type: "number", above: 0, default: 10, doc: "s" } });
  * describeParams(P)[0].allowed; // "a number > 0"
  * ```
@@ -353,4 +363,82 @@ export function describeParams(params: MethodParams): ParamDescription[] {
       doc: s.doc,
     };
   });
+}
+
+/**
+ * Declarations several methods share; a method spreads them into its `defineParams` at the
+ * place the parameter belongs (the order of `config.method` is the declaration order).
+ * `lr_scale`: DGL, InfoReg, MMPareto (official lr 2e-3 = 2 x the paper profile's shared
+ * base 1e-3; docs/methods.md, "Learning rates").
+ *
+ * @example
+ * ```ts
+ * import { defineParams, LR_SCALE_SPEC } from "./params.ts";
+ *
+ * const P = defineParams({ gamma: { type: "number", default: 1.5, doc: "g" }, ...LR_SCALE_SPEC });
+ * P.names; // ["gamma", "lr_scale"]
+ * P.read({ gamma: 1.5, lr_scale: 2 }).lr_scale; // 2
+ * ```
+ */
+export const LR_SCALE_SPEC = {
+  lr_scale: {
+    type: "number",
+    above: 0,
+    default: 2,
+    doc: "lr = lr_scale x train.lr (official 2e-3 at the paper base 1e-3)",
+  },
+} as const satisfies ParamSpecs;
+
+/**
+ * DGL's and ARL's shared tail of declarations: `clip_grad_norm_(all parameters, 40)` and the
+ * official MultiStepLR stepped at epoch starts (src/optim/schedule.ts `stepLr`, `at`).
+ *
+ * @example
+ * ```ts
+ * import { CLIP_SCHED_SPECS } from "./params.ts";
+ *
+ * Object.keys(CLIP_SCHED_SPECS); // ["clip_norm", "sched_at_start"]
+ * ```
+ */
+export const CLIP_SCHED_SPECS = {
+  clip_norm: {
+    type: "number",
+    min: 0,
+    default: 40,
+    doc: "clip_grad_norm_ of all gradients (0: no clipping)",
+  },
+  sched_at_start: {
+    type: "boolean",
+    default: true,
+    doc: "official MultiStepLR stepped at epoch start; false: harness StepLR",
+  },
+} as const satisfies ParamSpecs;
+
+/**
+ * The inclusive window `window_start`..`window_end` (protocol epochs) of a method's
+ * modulation (OGM-GE, AGM) or loss (PMR): start 0, end `end`; `what` names it in the docs,
+ * `endNote` adds to the end's doc line.
+ *
+ * @example
+ * ```ts
+ * import { inclusiveWindowSpecs } from "./params.ts";
+ *
+ * const w = inclusiveWindowSpecs("modulation", 50);
+ * w.window_end.doc; // "modulation window end, protocol epochs (inclusive)"
+ * w.window_end.default; // 50
+ * ```
+ */
+export function inclusiveWindowSpecs(what: string, end: number, endNote = "") {
+  return {
+    window_start: {
+      type: "number",
+      default: 0,
+      doc: `${what} window start, protocol epochs (inclusive)`,
+    },
+    window_end: {
+      type: "number",
+      default: end,
+      doc: `${what} window end, protocol epochs (inclusive${endNote})`,
+    },
+  } as const satisfies ParamSpecs;
 }

@@ -33,9 +33,9 @@ import { type Batch, disposeBatch } from "../data/types.ts";
 import { crossEntropy, disposeGrads, gradsOf } from "../optim/grads.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
-import { BIO_WINDOW_PARAMS, bioLoss, BioRecords, inWindow, type Strengths } from "./ibml.ts";
+import { BIO_WINDOW_PARAMS, BioComposition } from "./ibml.ts";
 import { inClosedWindow, requireTwoModalities } from "./ogm_ge.ts";
-import { defineParams } from "./params.ts";
+import { defineParams, inclusiveWindowSpecs } from "./params.ts";
 import type { EpochContext, Method, MethodContext } from "./types.ts";
 
 /** Distances below sqrt of this floor are clamped (keeps d sqrt / dx finite at x = P). */
@@ -46,8 +46,14 @@ const DIST_FLOOR = 1e-12;
  * `calculate_prototype`).
  *
  * @example
- * ```ts ignore
- * const { sums, counts } = classSums(features, batch.labels, 6);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { classSums } from "./pmr.ts";
+ *
+ * const f = tf.tensor2d([[1, 0], [3, 0], [0, 2]]);
+ * const { sums, counts } = classSums(f, tf.tensor1d([0, 0, 1], "int32"), 3);
+ * sums.dataSync(); // Float32Array [4, 0, 0, 2, 0, 0]
+ * counts.dataSync(); // Float32Array [2, 1, 0]
  * ```
  */
 export function classSums(
@@ -70,8 +76,12 @@ export function classSums(
  * official 0/0 = NaN. With `momentum` (not null): P = (1 - mu) P_new + mu P_old.
  *
  * @example
- * ```ts ignore
- * const p = updatePrototypes(prev, sums, counts, epoch >= 1 ? mu : null);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { updatePrototypes } from "./pmr.ts";
+ *
+ * const sums = tf.tensor2d([[4, 0], [0, 2]]), counts = tf.tensor1d([2, 1]);
+ * updatePrototypes(null, sums, counts, null).dataSync(); // Float32Array [2, 0, 0, 2]: class means
  * ```
  */
 export function updatePrototypes(
@@ -94,8 +104,12 @@ export function updatePrototypes(
  * Distance logits sim[i, c] = -||f_i - P_c||_2 (official `-EU_dist(a, audio_proto)`).
  *
  * @example
- * ```ts ignore
- * const sim = distanceLogits(out.features.audio, protos.audio); // [B, C]
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { distanceLogits } from "./pmr.ts";
+ *
+ * const protos = tf.tensor2d([[0, 0], [3, 4]]); // [C, D]
+ * distanceLogits(tf.tensor2d([[0, 0]]), protos).shape; // [1, 2]: [B, C], nearer = larger
  * ```
  */
 export function distanceLogits(features: tf.Tensor2D, protos: tf.Tensor2D): tf.Tensor2D {
@@ -118,8 +132,13 @@ export interface PmrWeights {
  * w_1 = alpha [rho^p < 1] (official `beta` for audio and `lam` for visual).
  *
  * @example
- * ```ts ignore
- * const { ratio, w } = pmrWeights(sims, batch.labels, ["audio", "visual"], 2.0);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { pmrWeights } from "./pmr.ts";
+ *
+ * const sims = { audio: tf.tensor2d([[5, 0]]), visual: tf.tensor2d([[0, 0]]) };
+ * const { ratio, w } = pmrWeights(sims, tf.tensor1d([0], "int32"), ["audio", "visual"], 2.0);
+ * w.audio.dataSync()[0]; // 0: audio leads (ratio > 1), only visual gets the prototype loss
  * ```
  */
 export function pmrWeights(
@@ -147,8 +166,11 @@ export function pmrWeights(
  * Mean entropy of softmax(sim) over the batch (the PER term, option `per`).
  *
  * @example
- * ```ts ignore
- * const h = meanEntropy(sims.audio);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { meanEntropy } from "./pmr.ts";
+ *
+ * meanEntropy(tf.tensor2d([[0, 0]])).dataSync()[0]; // 0.6931 = ln 2 (uniform over 2 classes)
  * ```
  */
 export function meanEntropy(logits: tf.Tensor2D): tf.Scalar {
@@ -162,9 +184,21 @@ export function meanEntropy(logits: tf.Tensor2D): tf.Scalar {
  * Class prototypes per modality [C, D] (PMR's state), computed from eval-mode features.
  *
  * @example
- * ```ts ignore
- * const protos = new Prototypes(["audio", "visual"], { audio: 64, visual: 64 }, 6);
- * protos.update(model, ctx.trainBatches(0.1, "pmr-prototypes"), null);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Prototypes } from "./pmr.ts";
+ *
+ * const protos = new Prototypes(["audio"], { audio: 2 }, 2);
+ * const batch = {
+ *   inputs: { audio: tf.tensor2d([[1, 0], [3, 0], [0, 2]]) },
+ *   labels: tf.tensor1d([0, 0, 1], "int32"),
+ *   indices: tf.tensor1d([0, 1, 2], "int32"),
+ *   size: 3,
+ * };
+ * // The features of an identity "encoder"; PMR encodes with the model in eval mode.
+ * protos.update((x) => ({ audio: x.audio as tf.Tensor2D }), [batch], null);
+ * protos.protos.audio.dataSync(); // Float32Array [2, 0, 0, 2]: the class means
+ * protos.dispose();
  * ```
  */
 export class Prototypes {
@@ -253,16 +287,7 @@ export const PMR_PARAMS = defineParams({
     default: 0.0,
     doc: "prototype momentum mu: P = (1 - mu) P_new + mu P_old from epoch 1 on",
   },
-  window_start: {
-    type: "number",
-    default: 0,
-    doc: "prototype-loss window start, protocol epochs (inclusive)",
-  },
-  window_end: {
-    type: "number",
-    default: 70,
-    doc: "prototype-loss window end, protocol epochs (inclusive)",
-  },
+  ...inclusiveWindowSpecs("prototype-loss", 70),
   proto_fraction: {
     type: "number",
     above: 0,
@@ -305,7 +330,9 @@ function createPmr(ctx: MethodContext, name: string, withBio: boolean): Method {
   const mods = model.modalities;
   const dims = Object.fromEntries(mods.map((m) => [m, model.encoders[m].outDim]));
   const protos = new Prototypes(mods, dims, ctx.info.numClasses);
-  const bio = withBio ? new BioRecords(mods, ctx.numTrain, ctx.info.numClasses) : null;
+  const bio = withWindow
+    ? new BioComposition(mods, ctx.numTrain, ctx.info.numClasses, withWindow)
+    : null;
   const encodeEval = (inputs: Record<string, tf.Tensor>) => model.encode(inputs, false);
   const refresh = (e: EpochContext) =>
     protos.update(
@@ -320,7 +347,7 @@ function createPmr(ctx: MethodContext, name: string, withBio: boolean): Method {
     ...mods.map((m) => `loss_proto_${m}`),
     ...mods.map((m) => `per_${m}`),
     "active",
-    ...(bio ? [...mods.map((m) => `a_${m}`), ...mods.map((m) => `bio_${m}`)] : []),
+    ...(bio?.logNames ?? []),
   ];
   return {
     name,
@@ -334,13 +361,7 @@ function createPmr(ctx: MethodContext, name: string, withBio: boolean): Method {
       const active = inClosedWindow(step.protocolEpoch, start, end);
       const perOn = active && p.per &&
         inClosedWindow(step.protocolEpoch, start, start + p.per_epochs);
-      let s: Strengths | null = null;
-      let bioOn = false;
-      if (bio) {
-        s = bio.strengths(batch, step.epoch);
-        bioOn = withWindow !== null &&
-          inWindow(step.protocolEpoch, withWindow.bio_window_start, withWindow.bio_window_end);
-      }
+      const b = bio?.begin(batch, step) ?? null;
       const y = batch.labels;
       const r = gradsOf(model.params(), () => {
         const out = model.forward(batch.inputs, true);
@@ -349,9 +370,7 @@ function createPmr(ctx: MethodContext, name: string, withBio: boolean): Method {
           sims[m] = distanceLogits(out.features[m], protos.protos[m] as tf.Tensor2D);
         }
         const pw = pmrWeights(sims, y, mods, alpha);
-        const terms: tf.Scalar[] = [
-          s && bioOn ? bioLoss(out, y, s) : crossEntropy(out.fused, y),
-        ];
+        const terms: tf.Scalar[] = [BioComposition.loss(b, out, y)];
         const lossProto: Record<string, tf.Scalar> = {};
         const w: Record<string, tf.Scalar> = {};
         const per: Record<string, tf.Scalar> = {};
@@ -378,28 +397,21 @@ function createPmr(ctx: MethodContext, name: string, withBio: boolean): Method {
         logs[`loss_proto_${m}`] = a.lossProto[m];
         logs[`per_${m}`] = a.per[m];
       }
-      if (bio && s) {
-        bio.record(batch, a.unimodal);
-        for (const m of mods) {
-          logs[`a_${m}`] = s.a[m];
-          logs[`bio_${m}`] = bioOn ? tf.tidy(() => tf.step(tf.sub(1, s.a[m])) as tf.Scalar) : 0;
-        }
-        for (const t of Object.values(s.correct)) t.dispose();
-      }
+      if (bio && b) bio.end(b, batch, a.unimodal, logs);
       return Promise.resolve({ loss: r.loss, fused: a.fused, unimodal: a.unimodal, logs });
     },
     predict: (inputs) => predictFusion(model, inputs),
     state() {
       const tensors: Record<string, tf.Tensor> = {};
       for (const m of mods) tensors[`proto_${m}`] = protos.protos[m];
-      if (bio) { for (const m of mods) tensors[`record_${m}`] = bio.records[m]; }
+      if (bio) { for (const m of mods) tensors[`record_${m}`] = bio.bio.records[m]; }
       return { json: { prototypes_ready: protos.ready }, tensors };
     },
     restore(state) {
       for (const m of mods) protos.protos[m].assign(state.tensors[`proto_${m}`]);
       protos.ready = (state.json as { prototypes_ready?: boolean } | null)?.prototypes_ready ??
         true;
-      if (bio) { for (const m of mods) bio.records[m].assign(state.tensors[`record_${m}`]); }
+      if (bio) { for (const m of mods) bio.bio.records[m].assign(state.tensors[`record_${m}`]); }
     },
     dispose() {
       model.dispose();
@@ -413,8 +425,17 @@ function createPmr(ctx: MethodContext, name: string, withBio: boolean): Method {
  * The `pmr` method.
  *
  * @example
- * ```ts ignore
- * const m = pmr.create(ctx);
+ * ```ts
+ * import { pmr } from "./pmr.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "pmr", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const m = pmr.create(methodContext(config, info, { size: 4, labels: new Int32Array(4) }));
+ * m.modalities; // ["audio", "visual"]
+ * m.dispose();
  * ```
  */
 export const pmr: MethodEntry = {
@@ -429,8 +450,17 @@ export const pmr: MethodEntry = {
  * window from IBML's defaults) in place of CE(z).
  *
  * @example
- * ```ts ignore
- * const m = bioPmr.create(ctx);
+ * ```ts
+ * import { bioPmr } from "./pmr.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "bio+pmr", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const m = bioPmr.create(methodContext(config, info, { size: 4, labels: new Int32Array(4) }));
+ * m.logNames?.includes("bio_audio"); // true
+ * m.dispose();
  * ```
  */
 export const bioPmr: MethodEntry = {

@@ -59,6 +59,8 @@ const BY_NAME: ReadonlyMap<string, Registered> = new Map(METHODS.map((m) => [m.e
  *
  * @example
  * ```ts
+ * import { PAPER_METHODS } from "./registry.ts";
+ *
  * PAPER_METHODS.includes("ogm-ge"); // true
  * ```
  */
@@ -69,6 +71,8 @@ export const PAPER_METHODS: readonly string[] = Object.freeze(METHODS.map((m) =>
  *
  * @example
  * ```ts
+ * import { methodLabel } from "./registry.ts";
+ *
  * methodLabel("ogm-ge"); // "OGM-GE"
  * ```
  */
@@ -81,6 +85,8 @@ export function methodLabel(name: string): string {
  *
  * @example
  * ```ts
+ * import { hasMethod } from "./registry.ts";
+ *
  * hasMethod("ibml"); // true
  * ```
  */
@@ -93,6 +99,8 @@ export function hasMethod(name: string): boolean {
  *
  * @example
  * ```ts
+ * import { getMethodEntry } from "./registry.ts";
+ *
  * getMethodEntry("concat").name; // "concat"
  * ```
  */
@@ -109,6 +117,8 @@ export function getMethodEntry(name: string): MethodEntry {
  *
  * @example
  * ```ts
+ * import { listMethods } from "./registry.ts";
+ *
  * listMethods().map((m) => m.name).includes("sum"); // true
  * ```
  */

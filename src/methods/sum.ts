@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { buildFusionModel, fusedCrossEntropy, plainStep, predictFusion } from "./common.ts";
+import { vanillaMethod } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
 import { defineParams } from "./params.ts";
 
@@ -13,8 +13,17 @@ import { defineParams } from "./params.ts";
  * The `sum` method.
  *
  * @example
- * ```ts ignore
- * const m = sum.create(ctx);
+ * ```ts
+ * import { sum } from "./sum.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "sum", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const m = sum.create(methodContext(config, info, { size: 4, labels: new Int32Array(4) }));
+ * m.modalities; // ["audio", "visual"]
+ * m.dispose();
  * ```
  */
 export const sum: MethodEntry = {
@@ -22,16 +31,5 @@ export const sum: MethodEntry = {
   description:
     "Summation fusion (one linear head per modality, logits summed), fused cross-entropy",
   params: defineParams({}),
-  create(ctx) {
-    const model = buildFusionModel(ctx, "sum");
-    return {
-      name: "sum",
-      modalities: model.modalities,
-      params: () => model.params(),
-      buffers: () => model.buffers(),
-      trainStep: (batch, step) => Promise.resolve(plainStep(model, batch, step, fusedCrossEntropy)),
-      predict: (inputs) => predictFusion(model, inputs),
-      dispose: () => model.dispose(),
-    };
-  },
+  create: (ctx) => vanillaMethod(ctx, "sum", "sum"),
 };

@@ -42,7 +42,7 @@ export interface StepContext {
   epochs: number;
   /** Steps per epoch. */
   stepsPerEpoch: number;
-  /** Learning rate of this epoch. */
+  /** Learning rate of this epoch (src/optim/schedule.ts, or the method's `learningRate`). */
   lr: number;
   /** The optimizer (PyTorch-semantics SGD); methods call `optimizer.step(grads, lr)`. */
   optimizer: StepOptimizer;
@@ -108,7 +108,12 @@ export interface Method {
   params(): Param[];
   /** Non-trainable model state (checkpointed). */
   buffers(): tf.Variable[];
-  /** One training step: forward, loss, gradients, update. */
+  /**
+   * One training step, in the stages of the trainer's loop (src/train/trainer.ts): forward,
+   * loss, backward, the method's gradient change (its paper equations), then
+   * `ctx.optimizer.step(grads, ctx.lr)`; returns the loss and logits for the step's log.
+   * src/methods/common.ts `plainStep` is the plain form (no gradient change).
+   */
   trainStep(batch: Batch, ctx: StepContext): Promise<StepOutput>;
   /**
    * One training step over micro-batches of `size` samples, for a method whose optimizer

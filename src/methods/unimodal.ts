@@ -26,8 +26,17 @@ export const UNIMODAL_PARAMS = defineParams({
  * The `unimodal` method.
  *
  * @example
- * ```ts ignore
- * const m = unimodal.create(ctx); // trains ctx.params.modality only
+ * ```ts
+ * import { unimodal } from "./unimodal.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "unimodal", dataset: "crema-d", sets: ["method.modality=audio"] });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const m = unimodal.create(methodContext(config, info, { size: 4, labels: new Int32Array(4) }));
+ * m.modalities; // ["audio"]: trains method.modality only
+ * m.dispose();
  * ```
  */
 export const unimodal: MethodEntry = {

@@ -73,8 +73,18 @@ function adopt(variable: tf.Variable, info: tf.TensorInfo, backend: tf.KernelBac
  * is not a float32 tensor of matching shape; the caller then runs the op-by-op update.
  *
  * @example
- * ```ts ignore
- * if (!fusedSgdStep(entries, { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 })) opByOp();
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { fusedSgdStep } from "./fused_sgd.ts";
+ *
+ * const param = tf.variable(tf.tensor1d([1, 2]));
+ * const velocity = tf.variable(tf.zeros([2]));
+ * const grad = tf.tensor1d([0.5, -0.5]);
+ * const c = { lr: 0.1, momentum: 0.9, weightDecay: 0 };
+ * if (!fusedSgdStep([{ param, velocity, grad }], c)) {
+ *   // webgpu/tensorflow: the caller runs the op-by-op update instead
+ * }
+ * param.dataSync(); // Float32Array [0.95, 2.05] (v = g on the first step; p - lr v)
  * ```
  */
 export function fusedSgdStep(entries: SgdEntry[], c: SgdConstants): boolean {

@@ -40,11 +40,20 @@ function keepAll<A>(value: A): A {
  * Parameters the loss does not depend on are absent from `grads`.
  *
  * @example
- * ```ts ignore
- * const { loss, grads, aux } = gradsOf(params, () => {
- *   const z = model.forward(x);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { makeParam } from "../models/params.ts";
+ * import { crossEntropy, gradsOf } from "./grads.ts";
+ *
+ * const w = makeParam("head.w", "head", "kernel", new Float32Array([1, 0, 0, 1]), [2, 2]);
+ * const x = tf.tensor2d([[1, 2]]), y = tf.tensor1d([0], "int32");
+ * const { loss, grads, aux } = gradsOf([w], () => {
+ *   const z = tf.matMul(x, w.variable) as tf.Tensor2D;
  *   return { loss: crossEntropy(z, y), aux: { z } };
  * });
+ * grads.get("head.w")!.shape; // [2, 2]
+ * aux.z.dataSync(); // Float32Array [1, 2]
+ * loss.dataSync()[0]; // 1.3133 = ln(1 + e)
  * ```
  */
 export function gradsOf<A>(params: Param[], f: () => { loss: tf.Scalar; aux: A }): GradResult<A> {
@@ -64,8 +73,13 @@ export function gradsOf<A>(params: Param[], f: () => { loss: tf.Scalar; aux: A }
  * Disposes every tensor of a gradient map.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { disposeGrads } from "./grads.ts";
+ *
+ * const grads = new Map([["head.w", tf.ones([2, 2])]]);
  * disposeGrads(grads);
+ * grads.get("head.w")!.isDisposed; // true
  * ```
  */
 export function disposeGrads(grads: Grads): void {
@@ -77,8 +91,12 @@ export function disposeGrads(grads: Grads): void {
  * `F.cross_entropy` with mean reduction).
  *
  * @example
- * ```ts ignore
- * const l = crossEntropy(logits, labels);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { crossEntropy } from "./grads.ts";
+ *
+ * const l = crossEntropy(tf.tensor2d([[0, 0], [0, 0]]), tf.tensor1d([0, 1], "int32"));
+ * l.dataSync()[0]; // 0.6931 = ln 2
  * ```
  */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
@@ -97,8 +115,12 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
  * Identity in the forward pass, zero gradient backwards (PyTorch's `detach`).
  *
  * @example
- * ```ts ignore
- * const fDetached = stopGradient(features);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { stopGradient } from "./grads.ts";
+ *
+ * const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(stopGradient(x), x)));
+ * g(tf.tensor1d([3])).dataSync(); // Float32Array [3]: d(c x)/dx with c = x held constant
  * ```
  */
 export function stopGradient<T extends tf.Tensor>(x: T): T {
@@ -114,8 +136,14 @@ export function stopGradient<T extends tf.Tensor>(x: T): T {
  * tensor broadcastable to x; `k` itself receives no gradient).
  *
  * @example
- * ```ts ignore
- * const f = scaleGradient(features, 1 + omega); // ARL's encoder-output multiplier
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { scaleGradient } from "./grads.ts";
+ *
+ * const f = tf.tensor1d([1, 2]);
+ * scaleGradient(f, 3).dataSync(); // Float32Array [1, 2]: the value is unchanged
+ * const g = tf.grad((x: tf.Tensor) => tf.sum(scaleGradient(x, 3)));
+ * g(f).dataSync(); // Float32Array [3, 3]: the gradient is multiplied
  * ```
  */
 export function scaleGradient<T extends tf.Tensor>(x: T, k: number | tf.Tensor): T {
@@ -146,8 +174,12 @@ export function scaleGradient<T extends tf.Tensor>(x: T, k: number | tf.Tensor):
  * Global L2 norm over all gradients (a scalar tensor).
  *
  * @example
- * ```ts ignore
- * const n = globalNorm(grads);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { globalNorm } from "./grads.ts";
+ *
+ * const grads = new Map([["a", tf.tensor1d([3])], ["b", tf.tensor1d([4])]]);
+ * globalNorm(grads).dataSync()[0]; // 5
  * ```
  */
 export function globalNorm(grads: Grads): tf.Scalar {
@@ -162,8 +194,13 @@ export function globalNorm(grads: Grads): tf.Scalar {
  * min(1, max_norm / (total_norm + 1e-6)). Returns new gradients (inputs are disposed).
  *
  * @example
- * ```ts ignore
- * grads = clipGlobalNorm(grads, 40); // DGL
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { clipGlobalNorm } from "./grads.ts";
+ *
+ * const grads = new Map([["a", tf.tensor1d([3])], ["b", tf.tensor1d([4])]]);
+ * const clipped = clipGlobalNorm(grads, 1); // norm 5 -> 1 (DGL and ARL clip to 40)
+ * clipped.get("b")!.dataSync()[0]; // 0.8
  * ```
  */
 export function clipGlobalNorm(grads: Grads, maxNorm: number): Grads {
@@ -182,8 +219,14 @@ export function clipGlobalNorm(grads: Grads, maxNorm: number): Grads {
  * Returns new gradients; inputs are disposed.
  *
  * @example
- * ```ts ignore
- * grads = scaleGrads(grads, (name) => name.startsWith("encoder.audio"), 0.4);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { scaleGrads } from "./grads.ts";
+ *
+ * const grads = new Map([["encoder.audio.k", tf.ones([2])], ["head.k", tf.ones([2])]]);
+ * const out = scaleGrads(grads, (name) => name.startsWith("encoder.audio"), 0.4);
+ * out.get("encoder.audio.k")!.dataSync(); // Float32Array [0.4, 0.4]
+ * out.get("head.k")!.dataSync(); // Float32Array [1, 1]
  * ```
  */
 export function scaleGrads(
@@ -207,8 +250,15 @@ export function scaleGrads(
  * Adds two gradient maps (missing entries count as zero). Inputs are disposed.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { addGrads } from "./grads.ts";
+ *
+ * const gFused = new Map([["head.k", tf.ones([2])]]);
+ * const gUni = new Map([["head.k", tf.ones([2])], ["encoder.audio.k", tf.ones([1])]]);
  * const total = addGrads(gFused, gUni);
+ * total.get("head.k")!.dataSync(); // Float32Array [2, 2]
+ * total.get("encoder.audio.k")!.dataSync(); // Float32Array [1] (missing in gFused: zero)
  * ```
  */
 export function addGrads(a: Grads, b: Grads): Grads {

@@ -10,8 +10,12 @@ import * as tf from "@tensorflow/tfjs";
  * Number of rows whose argmax equals the label (a scalar tensor).
  *
  * @example
- * ```ts ignore
- * const n = correctCount(logits, labels);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { correctCount } from "./metrics.ts";
+ *
+ * const logits = tf.tensor2d([[2, 1], [0, 3], [5, 0]]);
+ * correctCount(logits, tf.tensor1d([0, 1, 1], "int32")).dataSync()[0]; // 2
  * ```
  */
 export function correctCount(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
@@ -23,8 +27,12 @@ export function correctCount(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
  * official code computes it).
  *
  * @example
- * ```ts ignore
- * const rhoAudio = rho(unimodal.audio, labels);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { rho } from "./metrics.ts";
+ *
+ * const audio = tf.tensor2d([[0, 0], [0, 0]]); // uniform over 2 classes
+ * rho(audio, tf.tensor1d([0, 1], "int32")).dataSync()[0]; // 1 = 0.5 + 0.5
  * ```
  */
 export function rho(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
@@ -39,8 +47,16 @@ export function rho(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
  * than two, max over modalities / min over modalities.
  *
  * @example
- * ```ts ignore
- * const r = discrepancyRatio(unimodal, labels, "audio", "visual");
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { discrepancyRatio } from "./metrics.ts";
+ *
+ * const labels = tf.tensor1d([0], "int32");
+ * const unimodal = {
+ *   audio: tf.tensor2d([[Math.log(3), 0]]), // softmax[0] = 0.75
+ *   visual: tf.tensor2d([[0, 0]]), // softmax[0] = 0.5
+ * };
+ * discrepancyRatio(unimodal, labels, "audio", "visual").dataSync()[0]; // 1.5
  * ```
  */
 export function discrepancyRatio(

@@ -41,6 +41,8 @@ export interface StepOptimizer {
  *
  * @example
  * ```ts
+ * import { WASM_MICRO_BATCH } from "./micro_batch.ts";
+ *
  * WASM_MICRO_BATCH["crema-d"]; // 4
  * ```
  */
@@ -60,8 +62,13 @@ export const WASM_MICRO_BATCH: Readonly<Record<string, number>> = {
  * `train.batch_size`. Resolves `auto` (see the module documentation).
  *
  * @example
- * ```ts ignore
- * resolveMicroBatch(config, "wasm"); // 4 for crema-d on the paper profile, else 0
+ * ```ts
+ * import { resolveMicroBatch } from "./micro_batch.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ *
+ * const config = resolveConfig({ method: "concat", dataset: "crema-d", profile: "paper" });
+ * resolveMicroBatch(config, "wasm"); // 4 (train.micro_batch: auto, the whole batch does not fit)
+ * resolveMicroBatch(config, "cpu"); // 0 (whole batches)
  * ```
  */
 export function resolveMicroBatch(config: RunConfig, backend: string): number {
@@ -80,8 +87,17 @@ export function resolveMicroBatch(config: RunConfig, backend: string): number {
  * indices are sliced along the batch axis; the caller disposes the slices and the batch).
  *
  * @example
- * ```ts ignore
- * const parts = sliceBatch(batch, 8); // ceil(B / 8) batches
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { sliceBatch } from "./micro_batch.ts";
+ *
+ * const batch = {
+ *   inputs: { audio: tf.zeros([5, 3]) },
+ *   labels: tf.tensor1d([0, 1, 0, 1, 0], "int32"),
+ *   indices: tf.tensor1d([0, 1, 2, 3, 4], "int32"),
+ *   size: 5,
+ * };
+ * sliceBatch(batch, 2).map((part) => part.size); // [2, 2, 1]
  * ```
  */
 export function sliceBatch(batch: Batch, size: number): Batch[] {
@@ -106,10 +122,21 @@ export function sliceBatch(batch: Batch, size: number): Batch[] {
  * passes stay the method's to dispose.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { GradAccumulator } from "./micro_batch.ts";
+ *
+ * const applied: number[][] = [];
+ * const optimizer = {
+ *   step: (grads: Map<string, tf.Tensor>) => void applied.push([...grads.get("w")!.dataSync()]),
+ * };
  * const acc = new GradAccumulator(optimizer);
- * for (const part of parts) { acc.weight = part.size / batch.size; await method.trainStep(part, { ...ctx, optimizer: acc }); }
- * acc.apply();
+ * acc.weight = 0.75; // a slice of 3 of a batch of 4
+ * acc.step(new Map([["w", tf.tensor1d([1])]]), 0.1);
+ * acc.weight = 0.25; // the last sample
+ * acc.step(new Map([["w", tf.tensor1d([5])]]), 0.1);
+ * acc.apply(); // one real step on 0.75 * 1 + 0.25 * 5
+ * applied; // [[2]]
  * ```
  */
 export class GradAccumulator implements StepOptimizer {
@@ -182,8 +209,31 @@ export interface SliceContext {
  * drawn with `seed(..., "micro", c)`.
  *
  * @example
- * ```ts ignore
- * const out = await runSliced(batch, 16, ctx, (part, c) => method.trainStep(part, c));
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { runSliced, type StepOptimizer } from "./micro_batch.ts";
+ *
+ * const batch = {
+ *   inputs: { audio: tf.tensor2d([[1], [2], [3], [4]]) },
+ *   labels: tf.tensor1d([0, 1, 0, 1], "int32"),
+ *   indices: tf.tensor1d([0, 1, 2, 3], "int32"),
+ *   size: 4,
+ * };
+ * let steps = 0;
+ * const optimizer: StepOptimizer = { step: () => void steps++ };
+ * const ctx = { optimizer, seed: () => 0 };
+ * const out = await runSliced(batch, 2, ctx, (part, c) => {
+ *   // A method's step on one slice: forward, loss, backward, c.optimizer.step(grads, lr).
+ *   c.optimizer.step(new Map([["w", tf.mean(part.inputs.audio)]]), 0.1);
+ *   return Promise.resolve({
+ *     loss: tf.mean(part.inputs.audio) as tf.Scalar,
+ *     fused: tf.zeros([part.size, 2]) as tf.Tensor2D,
+ *     unimodal: {},
+ *   });
+ * });
+ * steps; // 1: one optimizer step for the whole batch
+ * out.loss.dataSync()[0]; // 2.5: the size-weighted mean of the slices' losses
+ * out.fused.shape; // [4, 2]
  * ```
  */
 export async function runSliced<C extends SliceContext>(

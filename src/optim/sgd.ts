@@ -10,6 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Param } from "../models/params.ts";
 import type { Grads } from "./grads.ts";
+import type { StepOptimizer } from "./micro_batch.ts";
 import { fastKernelsEnabled } from "../kernels/switches.ts";
 import { fusedSgdStep, type SgdEntry } from "./fused_sgd.ts";
 
@@ -30,12 +31,21 @@ export interface SgdOptions {
  * PyTorch-semantics SGD over named parameters.
  *
  * @example
- * ```ts ignore
- * const opt = new Sgd(params, { momentum: 0.9, weightDecay: 1e-4 });
- * opt.step(grads, 0.01);
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { makeParam } from "../models/params.ts";
+ * import { Sgd } from "./sgd.ts";
+ *
+ * const w = makeParam("head.w", "head", "kernel", new Float32Array([1, 2]), [2]);
+ * const opt = new Sgd([w], { momentum: 0.9, weightDecay: 0 });
+ * opt.step(new Map([["head.w", tf.tensor1d([1, 1])]]), 0.1);
+ * w.variable.dataSync(); // Float32Array [0.9, 1.9]
+ * opt.step(new Map([["head.w", tf.tensor1d([1, 1])]]), 0.1); // v = 0.9 * 1 + 1 = 1.9
+ * w.variable.dataSync(); // Float32Array [0.71, 1.71]
+ * opt.dispose();
  * ```
  */
-export class Sgd {
+export class Sgd implements StepOptimizer {
   #params = new Map<string, Param>();
   #velocity = new Map<string, tf.Variable>();
 

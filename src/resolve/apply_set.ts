@@ -68,8 +68,13 @@ function leafKeys(obj: Record<string, unknown>, prefix = ""): string[] {
  * has the right type.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { applySet } from "./apply_set.ts";
+ * import { resolveConfig } from "./resolve_config.ts";
+ *
+ * const cfg = resolveConfig({ method: "concat", dataset: "crema-d" });
  * applySet(cfg, "train.lr=0.05");
+ * cfg.train.lr; // 0.05
  * ```
  */
 export function applySet(cfg: RunConfig, assignment: string): void {

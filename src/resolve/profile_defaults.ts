@@ -12,6 +12,8 @@ import type { Profile, RunConfig } from "../config/types.ts";
  *
  * @example
  * ```ts
+ * import { profileDefaults } from "./profile_defaults.ts";
+ *
  * profileDefaults("paper", "2d-3d").train.batch_size; // 32
  * ```
  */
@@ -26,12 +28,7 @@ export function profileDefaults(
       train: {
         batch_size: 64,
         lr: 0.01,
-        momentum: 0.9,
-        weight_decay: 1e-4,
-        lr_step: 70,
-        lr_gamma: 0.1,
-        protocol_epochs: 100,
-        info_epochs: [],
+        ...officialProtocol(),
         eval_batch_size: 500,
         micro_batch: 0,
       },
@@ -44,15 +41,25 @@ export function profileDefaults(
     train: {
       batch_size: task === "2d-3d" ? 32 : 64,
       lr: 1e-3,
-      momentum: 0.9,
-      weight_decay: 1e-4,
-      lr_step: 70,
-      lr_gamma: 0.1,
-      protocol_epochs: 100,
-      info_epochs: [],
+      ...officialProtocol(),
       eval_batch_size: 64,
       micro_batch: "auto",
     },
     model: { encoder: "paper", hidden: [], feature_dim: 512 },
+  };
+}
+
+/**
+ * The official scripts' SGD and schedule, shared by both profiles: momentum 0.9, weight
+ * decay 1e-4, StepLR(70, 0.1) over the 100-epoch protocol; no per-sample information dumps.
+ */
+function officialProtocol() {
+  return {
+    momentum: 0.9,
+    weight_decay: 1e-4,
+    lr_step: 70,
+    lr_gamma: 0.1,
+    protocol_epochs: 100,
+    info_epochs: [] as number[],
   };
 }

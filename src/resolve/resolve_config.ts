@@ -39,6 +39,8 @@ export interface ResolveOptions {
  *
  * @example
  * ```ts
+ * import { resolveConfig } from "./resolve_config.ts";
+ *
  * const cfg = resolveConfig({ method: "ibml", dataset: "crema-d", sets: ["train.lr=0.02"] });
  * cfg.train.lr; // 0.02
  * ```

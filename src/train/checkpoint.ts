@@ -36,6 +36,7 @@ interface TensorIndex {
  *
  * @example
  * ```ts ignore
+ * // not run: writes files on disk
  * await saveCheckpoint("results/runs/x/ckpt", meta, { "head.fc.kernel": w });
  * ```
  */
@@ -103,6 +104,7 @@ export type CheckpointRead =
  *
  * @example
  * ```ts ignore
+ * // not run: reads files on disk
  * const r = await readCheckpoint("results/runs/adhoc/x/checkpoint");
  * if (r.status === "corrupt") console.error(`${r.file}: ${r.problem}`);
  * ```
@@ -187,6 +189,7 @@ export async function readCheckpoint(dir: string): Promise<CheckpointRead> {
  *
  * @example
  * ```ts ignore
+ * // not run: reads files on disk
  * const ck = await loadCheckpoint(dir);
  * if (ck && ck.meta.config_hash === hash) resumeFrom(ck);
  * ```

@@ -18,10 +18,16 @@ export type StepValue = [key: string, value: tf.Scalar | number, weight: number]
  * Sums of weighted per-step values, with the total weight per key.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { EpochSums } from "./epoch_sums.ts";
+ *
  * const sums = new EpochSums();
- * sums.addStep([["loss", out.loss, batch.size], ["correct", correct, 1]]);
- * const { loss } = await sums.read(); // { sum, count }
+ * sums.addStep([["loss", tf.scalar(0.5), 4], ["correct", tf.scalar(3), 1]]); // a batch of 4
+ * sums.addStep([["loss", tf.scalar(1), 2], ["correct", tf.scalar(1), 1]]); // a batch of 2
+ * const { loss, correct } = await sums.read();
+ * loss; // { sum: 4, count: 6 }: mean loss 4 / 6 over samples
+ * correct; // { sum: 4, count: 2 }
  * ```
  */
 export class EpochSums {

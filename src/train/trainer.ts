@@ -1,7 +1,17 @@
 /**
- * The training loop. One readable loop: shuffle, batch, `method.trainStep`, accumulate
- * metrics on the backend, evaluate, read everything back once per epoch, hand the row and
- * a checkpoint to the sink. The trainer knows neither method internals nor file layouts.
+ * The training loop, {@linkcode train}: configuration at the top, then one loop in which
+ * every stage of a step is visible in order:
+ *
+ *   lr     the epoch's learning rate (src/optim/schedule.ts, or the method's own schedule)
+ *   data   the step's shuffled (and augmented) batch
+ *   step   the method's training step (src/methods/<name>.ts `trainStep`): forward, loss,
+ *          backward, the method's gradient change, `optimizer.step(grads, lr)`; over
+ *          micro-batches through the accumulator when asked (src/optim/micro_batch.ts)
+ *   log    loss, train accuracy, discrepancy ratio and the method's own logs, summed on the
+ *          backend and read back once per epoch
+ *
+ * then the epoch end: the method's epoch hook, evaluation, the epoch row, the checkpoint.
+ * The trainer knows neither method internals nor file layouts.
  *
  * @module
  */
@@ -12,7 +22,7 @@ import type { EpochContext, Method, StepContext, StepOutput } from "../methods/t
 import { Rng, seedFor } from "../rng.ts";
 import type { RunConfig } from "../config/types.ts";
 import { correctCount, discrepancyRatio } from "../optim/metrics.ts";
-import { stepLr } from "../optim/schedule.ts";
+import { configuredStepLr } from "../optim/schedule.ts";
 import { Sgd } from "../optim/sgd.ts";
 import { runSliced, type StepOptimizer } from "../optim/micro_batch.ts";
 import { EpochSums, type StepValue } from "./epoch_sums.ts";
@@ -191,6 +201,7 @@ function disposeStep(out: StepOutput): void {
  *
  * @example
  * ```ts ignore
+ * // not run: loads a dataset and trains whole epochs (seconds)
  * const result = await train({ config, dataset, method, log: console.error });
  * ```
  */
@@ -233,36 +244,26 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   for (let epoch = start; epoch < E; epoch++) {
     const t0 = performance.now();
+    // lr: the method's own schedule, else StepLR on train.lr (src/optim/schedule.ts).
     const lr = method.learningRate?.(epoch, config.train.lr, E) ??
-      stepLr(config.train.lr, config.train.lr_step, config.train.lr_gamma, E, protocol, epoch);
+      configuredStepLr(config.train, config.train.lr, E, epoch);
     const order = new Rng(seedFor(config.seed, "shuffle", epoch)).permutation(N);
     const sums = new EpochSums();
     let lastNote = t0;
 
     for (let step = 0; step < stepsPerEpoch; step++) {
+      // data: the step's batch, shuffled per epoch, augmented with a per-step seed.
       const idx = order.subarray(step * B, Math.min(N, (step + 1) * B));
       const batch = dataset.train.batch(idx, {
         train: true,
         seed: seedFor(config.seed, "batch", epoch, step),
       });
       const ctx = stepContext(config, { epoch, step, stepsPerEpoch, lr, optimizer });
-      const out = micro > 0 && micro < batch.size
-        ? (method.trainStepSliced
-          ? await method.trainStepSliced(batch, ctx, micro)
-          : await microBatchStep(method, batch, ctx, micro))
-        : await method.trainStep(batch, ctx);
-      const correct = correctCount(out.fused, batch.labels);
-      const ratio = twoModal
-        ? discrepancyRatio(out.unimodal, batch.labels, info.strong, info.lazy)
-        : null;
-      sums.addStep([
-        ["loss", out.loss, batch.size],
-        ["correct", correct, 1],
-        ...(ratio ? [["ratio", ratio, 1] as StepValue] : []),
-        ...Object.entries(out.logs ?? {}).map(([k, v]): StepValue => [k, v, 1]),
-      ]);
-      correct.dispose();
-      ratio?.dispose();
+      // step: forward, loss, backward, the method's gradient change, optimizer.step(grads, lr)
+      // (src/methods/<name>.ts), on the whole batch or on micro-batches with one update.
+      const out = await methodStep(method, batch, ctx, micro);
+      // log: the step's loss, accuracy, ratio and method logs, summed on the backend.
+      logStep(sums, out, batch, twoModal ? info : null);
       disposeStep(out);
       disposeBatch(batch);
       // Slow steps (paper backbones on a CPU): a progress line at most once a minute.
@@ -343,9 +344,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
  * `seedFor(config.seed, "step", epoch, step, ...purpose)`.
  *
  * @example
- * ```ts ignore
- * const ctx = stepContext(config, { epoch: 0, step: 3, stepsPerEpoch: 10, lr: 0.01, optimizer });
- * ctx.iteration; // 3
+ * ```ts
+ * import { stepContext } from "./trainer.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ *
+ * const config = resolveConfig({ method: "concat", dataset: "crema-d", epochs: 20 });
+ * const optimizer = { step: () => {} };
+ * const ctx = stepContext(config, { epoch: 2, step: 3, stepsPerEpoch: 10, lr: 0.01, optimizer });
+ * ctx.iteration; // 23
+ * ctx.protocolEpoch; // 10 (epoch 2 of 20 in the 100-epoch protocol)
  * ```
  */
 export function stepContext(
@@ -368,18 +375,45 @@ export function stepContext(
 }
 
 /**
- * One training step over micro-batches (src/optim/micro_batch.ts `runSliced`): the method
- * steps on each slice with an accumulating optimizer, then one real update is applied; the
- * slices' outputs are joined back into one batch's worth, so the epoch metrics are computed
- * as for a whole batch. Randomness inside the method's step is drawn per slice.
+ * The method's training step on `batch`: forward, loss, backward, the method's gradient
+ * change and the optimizer step, all inside `method.trainStep`. With micro-batches of `micro`
+ * samples (0: whole batches) the method's own sliced step runs if it has one (MLA, ARL,
+ * InfoReg, AGM), else src/optim/micro_batch.ts `runSliced`: `trainStep` on each slice with an
+ * accumulating optimizer, then one real update; the slices' outputs are joined back into one
+ * batch's worth, so the epoch metrics are computed as for a whole batch. Randomness inside
+ * the method's step is drawn per slice.
  */
-function microBatchStep(
+function methodStep(
   method: Method,
   batch: Batch,
   ctx: StepContext,
-  size: number,
+  micro: number,
 ): Promise<StepOutput> {
-  return runSliced(batch, size, ctx, (part, c) => method.trainStep(part, c));
+  if (!(micro > 0 && micro < batch.size)) return method.trainStep(batch, ctx);
+  if (method.trainStepSliced) return method.trainStepSliced(batch, ctx, micro);
+  return runSliced(batch, micro, ctx, (part, c) => method.trainStep(part, c));
+}
+
+/**
+ * Adds one step's loss (weighted by the batch size), correct count, discrepancy ratio
+ * (two-modality runs: `info` given) and the method's logs to the epoch sums.
+ */
+function logStep(
+  sums: EpochSums,
+  out: StepOutput,
+  batch: Batch,
+  info: { strong: string; lazy: string } | null,
+): void {
+  const correct = correctCount(out.fused, batch.labels);
+  const ratio = info ? discrepancyRatio(out.unimodal, batch.labels, info.strong, info.lazy) : null;
+  sums.addStep([
+    ["loss", out.loss, batch.size],
+    ["correct", correct, 1],
+    ...(ratio ? [["ratio", ratio, 1] as StepValue] : []),
+    ...Object.entries(out.logs ?? {}).map(([k, v]): StepValue => [k, v, 1]),
+  ]);
+  correct.dispose();
+  ratio?.dispose();
 }
 
 /** Seeded sample of `fraction` of the training batches (augmented if `augment`). */

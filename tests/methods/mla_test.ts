@@ -1,6 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
-import type { Batch, DatasetInfo } from "../../src/data/types.ts";
 import {
   fuseLogits,
   fusionWeights,
@@ -10,11 +9,11 @@ import {
   projectorUpdate,
 } from "../../src/methods/mla.ts";
 import type { Method, StepContext } from "../../src/methods/types.ts";
-import { MlpEncoder } from "../../src/models/mlp.ts";
-import { Rng, seedFor } from "../../src/rng.ts";
+import { seedFor } from "../../src/rng.ts";
 import { runOne } from "../../src/runner/run_one.ts";
 import { crossEntropy, type Grads, gradsOf } from "../../src/optim/grads.ts";
 import { Sgd } from "../../src/optim/sgd.ts";
+import { tinyToyMethod, toyBatch4 } from "./pace_fixtures.ts";
 import { readCsv, tempOut, tinyConfig, useWasm } from "../helpers.ts";
 import { loadDataset } from "../../src/data/registry.ts";
 import { methodContext } from "../../src/methods/context.ts";
@@ -135,42 +134,6 @@ Deno.test("mla: entropy fusion weights per sample and per batch; fixed weights",
   ]);
 });
 
-/** A tiny method (audio 3 wide, visual 2 wide, features 4, 3 classes). */
-function tinyMethod(sets: string[] = []): Method {
-  const config = tinyConfig("mla", 2, sets);
-  const info: DatasetInfo = {
-    name: "toy",
-    modalities: ["audio", "visual"],
-    strong: "audio",
-    lazy: "visual",
-    numClasses: 3,
-    hasVal: false,
-    inputShapes: { audio: [3], visual: [2] },
-    kind: "synthetic",
-  };
-  return mla.create({
-    info,
-    config,
-    params: config.method,
-    numTrain: 4,
-    trainLabels: new Int32Array([0, 1, 2, 0]),
-    rng: new Rng(5),
-    makeEncoder: (m, rng) => new MlpEncoder(m, info.inputShapes[m][0], [], 4, rng),
-  });
-}
-
-function toyBatch(): Batch {
-  return {
-    inputs: {
-      audio: tf.tensor2d([[1, 0.5, -1], [0.2, -0.3, 0.8], [-1, 1, 0.1], [0.4, 0.4, 0.4]]),
-      visual: tf.tensor2d([[0.3, -0.2], [1, 1], [-0.5, 0.7], [0.9, -1]]),
-    },
-    labels: tf.tensor1d([0, 1, 2, 0], "int32"),
-    indices: tf.tensor1d([0, 1, 2, 3], "int32"),
-    size: 4,
-  };
-}
-
 interface Call {
   grads: Map<string, number[]>;
   /** Parameter values when the step was called (before it is applied). */
@@ -232,9 +195,9 @@ function headKernelGrad(call: Call, x: tf.Tensor2D, m: string, y: tf.Tensor1D) {
 
 Deno.test("mla: two optimizer steps per batch, audio then visual through one shared head", async () => {
   await useWasm();
-  const method = tinyMethod(); // defaults: projection replace, coast on
+  const method = tinyToyMethod(mla, 5); // defaults: projection replace, coast on
   const opt = new RecordingSgd(method);
-  const batch = toyBatch();
+  const batch = toyBatch4();
   const before = tf.memory().numTensors;
   const out = await method.trainStep(batch, stepCtx(opt));
   // Logs: per-modality losses, and the logged loss 0.55 L_a + 0.45 L_v.
@@ -287,7 +250,7 @@ Deno.test("mla: two optimizer steps per batch, audio then visual through one sha
   tf.dispose([a.f, a.g, a.gb, v.f, v.g, v.gb, P, Pg]);
 
   // coast=false: the visual step updates only the visual encoder and the head.
-  const plain = tinyMethod(["method.coast=false", "method.projection=off"]);
+  const plain = tinyToyMethod(mla, 5, ["method.coast=false", "method.projection=off"]);
   const opt2 = new RecordingSgd(plain);
   const out2 = await plain.trainStep(batch, stepCtx(opt2));
   assertEquals([...opt2.calls[1].grads.keys()].sort(), [...enc("visual"), ...head].sort());
@@ -306,9 +269,9 @@ Deno.test("mla: two optimizer steps per batch, audio then visual through one sha
 
 Deno.test("mla: additive projection and the projector state survive state()/restore()", async () => {
   await useWasm();
-  const method = tinyMethod(["method.projection=additive"]);
+  const method = tinyToyMethod(mla, 5, ["method.projection=additive"]);
   const opt = new RecordingSgd(method);
-  const batch = toyBatch();
+  const batch = toyBatch4();
   for (let s = 0; s < 2; s++) {
     const out = await method.trainStep(batch, stepCtx(opt, s));
     tf.dispose([out.loss, out.fused, ...Object.values(out.unimodal)]);
@@ -323,7 +286,7 @@ Deno.test("mla: additive projection and the projector state survive state()/rest
   close(call.grads.get("head.shared.kernel")!, await values(expected), 1e-5, "additive");
   assertEquals(saved.json, { expCount: 4 });
   // A fresh method restored from the state continues with the same P and counter.
-  const copy = tinyMethod(["method.projection=additive"]);
+  const copy = tinyToyMethod(mla, 5, ["method.projection=additive"]);
   copy.restore!({ json: saved.json, tensors: { P: tf.tensor2d(Pnow, [4, 4]) } });
   const back = copy.state!();
   close(await values(back.tensors.P), Pnow, 0, "restored P");
@@ -335,11 +298,11 @@ Deno.test("mla: additive projection and the projector state survive state()/rest
 
 Deno.test("mla: option checks", async () => {
   await useWasm();
-  assertThrows(() => tinyMethod(["method.projection=project"]), "projection");
-  assertThrows(() => tinyMethod(["method.fusion=mean"]), "fusion");
-  assertThrows(() => tinyMethod(["method.fixed_weights=1"]), "fixed_weights");
-  const m = tinyMethod(["method.fusion=fixed", "method.fixed_weights=0.5,0.5"]);
-  const batch = toyBatch();
+  assertThrows(() => tinyToyMethod(mla, 5, ["method.projection=project"]), "projection");
+  assertThrows(() => tinyToyMethod(mla, 5, ["method.fusion=mean"]), "fusion");
+  assertThrows(() => tinyToyMethod(mla, 5, ["method.fixed_weights=1"]), "fixed_weights");
+  const m = tinyToyMethod(mla, 5, ["method.fusion=fixed", "method.fixed_weights=0.5,0.5"]);
+  const batch = toyBatch4();
   const p = m.predict(batch.inputs);
   const z = tf.tidy(() => tf.mul(tf.add(p.unimodal.audio, p.unimodal.visual), 0.5));
   close(await values(p.fused!), await values(z), 1e-6, "fixed 0.5/0.5 prediction");

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
 import type { Batch, DatasetInfo } from "../../src/data/types.ts";
 import { mmpareto, paretoCombine, paretoWeights } from "../../src/methods/mmpareto.ts";
-import type { Method, StepContext } from "../../src/methods/types.ts";
+import type { StepContext } from "../../src/methods/types.ts";
 import { DgcnnEncoder } from "../../src/models/dgcnn.ts";
 import { MlpEncoder } from "../../src/models/mlp.ts";
 import { Rng, seedFor } from "../../src/rng.ts";
@@ -10,6 +10,7 @@ import { runOne } from "../../src/runner/run_one.ts";
 import { crossEntropy, type Grads, gradsOf } from "../../src/optim/grads.ts";
 import type { Sgd } from "../../src/optim/sgd.ts";
 import { stepLr } from "../../src/optim/schedule.ts";
+import { tinyToyMethod, toyBatch4 } from "./pace_fixtures.ts";
 import { readCsv, tempOut, tinyConfig, useWasm } from "../helpers.ts";
 
 const T = 1e-5;
@@ -124,46 +125,10 @@ Deno.test("mmpareto: heads keep the summed-loss gradient; zero gradients give no
   for (const st of [stats.audio, zero.stats.audio]) tf.dispose([st.cos, st.wMm, st.wUni]);
 });
 
-/** A tiny two-modality method built directly (inputs 3 and 2 wide, features 4, 3 classes). */
-function tinyMethod(sets: string[] = []): Method {
-  const config = tinyConfig("mmpareto", 2, sets);
-  const info: DatasetInfo = {
-    name: "toy",
-    modalities: ["audio", "visual"],
-    strong: "audio",
-    lazy: "visual",
-    numClasses: 3,
-    hasVal: false,
-    inputShapes: { audio: [3], visual: [2] },
-    kind: "synthetic",
-  };
-  return mmpareto.create({
-    info,
-    config,
-    params: config.method,
-    numTrain: 4,
-    trainLabels: new Int32Array([0, 1, 2, 0]),
-    rng: new Rng(3),
-    makeEncoder: (m, rng) => new MlpEncoder(m, info.inputShapes[m][0], [], 4, rng),
-  });
-}
-
-function toyBatch(): Batch {
-  return {
-    inputs: {
-      audio: tf.tensor2d([[1, 0.5, -1], [0.2, -0.3, 0.8], [-1, 1, 0.1], [0.4, 0.4, 0.4]]),
-      visual: tf.tensor2d([[0.3, -0.2], [1, 1], [-0.5, 0.7], [0.9, -1]]),
-    },
-    labels: tf.tensor1d([0, 1, 2, 0], "int32"),
-    indices: tf.tensor1d([0, 1, 2, 3], "int32"),
-    size: 4,
-  };
-}
-
 Deno.test("mmpareto: one trainStep applies paretoCombine(grad L_mm, grad sum L_m) in one optimizer step", async () => {
   await useWasm();
-  const method = tinyMethod();
-  const batch = toyBatch();
+  const method = tinyToyMethod(mmpareto, 3);
+  const batch = toyBatch4();
   const params = method.params();
   const names = params.map((p) => p.name);
   assert(names.includes("head.fc.kernel") && names.includes("head.audio.kernel"), "three heads");
@@ -248,20 +213,20 @@ Deno.test("mmpareto: one trainStep applies paretoCombine(grad L_mm, grad sum L_m
 Deno.test("mmpareto: constant lr 2 x train.lr by default (official 2e-3), lr_scale, StepLR with lr_schedule=step; option checks", async () => {
   await useWasm();
   // Default lr_scale 2: the official constant 2e-3 at the paper profile's base 1e-3.
-  const m = tinyMethod();
+  const m = tinyToyMethod(mmpareto, 3);
   assertEquals([0, 1, 99].map((e) => m.learningRate!(e, 0.001, 100)), [0.002, 0.002, 0.002]);
   m.dispose();
-  const s = tinyMethod(["method.lr_schedule=step"]);
+  const s = tinyToyMethod(mmpareto, 3, ["method.lr_schedule=step"]);
   assertEquals(s.learningRate!(80, 0.001, 100), stepLr(0.002, 70, 0.1, 100, 100, 80));
   s.dispose();
-  const x1 = tinyMethod(["method.lr_scale=1"]); // the shared base lr
+  const x1 = tinyToyMethod(mmpareto, 3, ["method.lr_scale=1"]); // the shared base lr
   assertEquals([0, 99].map((e) => x1.learningRate!(e, 0.001, 100)), [0.001, 0.001]);
   x1.dispose();
-  assertThrows(() => tinyMethod(["method.lr_scale=0"]), "lr_scale");
-  assertThrows(() => tinyMethod(["method.lr_schedule=cosine"]), "lr_schedule");
-  assertThrows(() => tinyMethod(["method.head_init=zeros"]), "head_init");
+  assertThrows(() => tinyToyMethod(mmpareto, 3, ["method.lr_scale=0"]), "lr_scale");
+  assertThrows(() => tinyToyMethod(mmpareto, 3, ["method.lr_schedule=cosine"]), "lr_schedule");
+  assertThrows(() => tinyToyMethod(mmpareto, 3, ["method.head_init=zeros"]), "head_init");
   // torch-default head init: U(-1/sqrt(in), 1/sqrt(in)) for kernels and (non-zero) biases.
-  const t = tinyMethod(["method.head_init=torch-default"]);
+  const t = tinyToyMethod(mmpareto, 3, ["method.head_init=torch-default"]);
   for (const p of t.params().filter((q) => q.group === "head")) {
     const bound = 1 / Math.sqrt(p.name.startsWith("head.fc") ? 8 : 4);
     const vals = await values(p.variable);

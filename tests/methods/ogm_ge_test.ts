@@ -1,7 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
-import { loadDataset } from "../../src/data/registry.ts";
-import type { Batch, DatasetInfo } from "../../src/data/types.ts";
 import { buildFusionModel } from "../../src/methods/common.ts";
 import { bioLoss, BioRecords, disposeStrengths } from "../../src/methods/ibml.ts";
 import {
@@ -12,18 +10,20 @@ import {
   ogmGe,
   requireTwoModalities,
 } from "../../src/methods/ogm_ge.ts";
-import type { Method, MethodContext, StepContext } from "../../src/methods/types.ts";
+import type { Method } from "../../src/methods/types.ts";
 import type { MethodEntry } from "../../src/methods/entry.ts";
-import { MlpEncoder } from "../../src/models/mlp.ts";
 import { makeParam, type Param } from "../../src/models/params.ts";
-import { Rng, seedFor } from "../../src/rng.ts";
-import { runOne } from "../../src/runner/run_one.ts";
-import type { ConfigValue, RunConfig } from "../../src/config/types.ts";
+import { seedFor } from "../../src/rng.ts";
+import type { ConfigValue } from "../../src/config/types.ts";
 import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../../src/optim/grads.ts";
-import { Sgd } from "../../src/optim/sgd.ts";
-import { train } from "../../src/train/trainer.ts";
-import { readCsv, tempOut, tinyConfig, useWasm } from "../helpers.ts";
-import { methodContext } from "../../src/methods/context.ts";
+import {
+  checkWindowedRun,
+  epochTensorCounts,
+  toyBatch,
+  toyContext,
+  toyStepCtx,
+} from "./pace_fixtures.ts";
+import { tinyConfig, useWasm } from "../helpers.ts";
 
 const MODS = ["audio", "visual"];
 
@@ -161,57 +161,6 @@ Deno.test("ogm-ge: the modulation window is inclusive in protocol epochs [0, 50]
 
 // ---- one training step of the method, against gradients computed by hand on a twin model ----
 
-const INFO: DatasetInfo = {
-  name: "toy",
-  modalities: MODS,
-  strong: "audio",
-  lazy: "visual",
-  numClasses: 3,
-  hasVal: false,
-  inputShapes: { audio: [3], visual: [2] },
-  kind: "synthetic",
-};
-
-/** A context whose model is identical every time it is built (fixed rng). */
-function ctxFor(entry: MethodEntry, sets: Record<string, ConfigValue> = {}): MethodContext {
-  const params = { ...entry.params.defaults({ name: "toy" } as never, "quick"), ...sets };
-  return {
-    info: INFO,
-    config: null as never,
-    params,
-    numTrain: 3,
-    trainLabels: Int32Array.from([0, 2, 1]),
-    rng: new Rng(11),
-    makeEncoder: (m, rng) => new MlpEncoder(m, m === "audio" ? 3 : 2, [5], 4, rng),
-  };
-}
-
-function toyBatch(): Batch {
-  return {
-    inputs: {
-      audio: tf.tensor2d([[1, -2, 0.5], [0.3, 0.8, -1], [2, 1, 1]]),
-      visual: tf.tensor2d([[0.5, 1], [-1, 2], [1.5, -0.5]]),
-    },
-    labels: tf.tensor1d([0, 2, 1], "int32"),
-    indices: tf.tensor1d([0, 1, 2], "int32"),
-    size: 3,
-  };
-}
-
-function stepCtx(method: Method, protocolEpoch: number, epoch = 1): StepContext {
-  return {
-    epoch,
-    step: 0,
-    iteration: 0,
-    epochs: 100,
-    stepsPerEpoch: 1,
-    lr: 1,
-    optimizer: new Sgd(method.params(), { momentum: 0, weightDecay: 0 }),
-    protocolEpoch,
-    seed: (...p) => seedFor(5, "step", ...p),
-  };
-}
-
 /** Parameter values by name. */
 async function snapshot(params: Param[]): Promise<Map<string, Float32Array>> {
   const out = new Map<string, Float32Array>();
@@ -240,20 +189,20 @@ async function checkStep(
   ) => tf.Scalar,
   prepare?: (m: Method) => void,
 ): Promise<{ lossValue: number; method: Method }> {
-  const method = entry.create(ctxFor(entry, sets));
+  const method = entry.create(toyContext(entry, sets));
   prepare?.(method);
-  const twin = buildFusionModel(ctxFor(entry, sets), "concat", "split");
+  const twin = buildFusionModel(toyContext(entry, sets), "concat", "split");
   const batch = toyBatch();
   const r = gradsOf(twin.params(), () => {
     const out = twin.forward(batch.inputs, true);
     return { loss: loss(out, batch.labels), aux: { unimodal: out.unimodal } };
   });
-  const alpha = Number(ctxFor(entry, sets).params.alpha);
+  const alpha = Number(toyContext(entry, sets).params.alpha);
   const c = ogmCoefficients(r.aux.unimodal, batch.labels, MODS, alpha);
   const k = { audio: await num(c.k.audio), visual: await num(c.k.visual) };
   assert(Math.min(k.audio, k.visual) < 1, "one modality is suppressed");
   const before = await snapshot(method.params());
-  const ctx = stepCtx(method, protocolEpoch);
+  const ctx = toyStepCtx(method, protocolEpoch);
   const out = await method.trainStep(batch, ctx);
   const lossValue = await num(out.loss);
   assertAlmostEquals(lossValue, await num(r.loss), 1e-5, "loss");
@@ -294,7 +243,7 @@ Deno.test("ogm-ge: refuses datasets without exactly two modalities and unknown m
   assertThrows(() => requireTwoModalities("ogm-ge", ["a", "b", "c"]), "two modalities");
   requireTwoModalities("ogm-ge", ["a", "b"]);
   assertThrows(
-    () => ogmGe.create(ctxFor(ogmGe, { modulation: "OGM_GE" })),
+    () => ogmGe.create(toyContext(ogmGe, { modulation: "OGM_GE" })),
     'method.modulation must be one of ogm-ge, ogm, none (got "OGM_GE")',
   );
 });
@@ -355,24 +304,8 @@ Deno.test("bio+ogm-ge: L_mib from the records replaces CE(z) inside BIO's window
 // ---- short runs ----
 
 async function checkRun(method: string, columns: string[]): Promise<void> {
-  const out = await tempOut();
-  const { dir, summary } = await runOne({ config: tinyConfig(method, 4), out, backend: "wasm" });
-  for (const f of ["config.json", "epochs.csv", "summary.json", "method.csv"]) {
-    await Deno.stat(`${dir}/${f}`);
-  }
-  const rows = await readCsv(`${dir}/method.csv`);
-  assertEquals(Object.keys(rows[0]), ["epoch", ...columns]);
-  assertEquals(rows.length, 4);
-  for (const r of rows) {
-    for (const v of Object.values(r)) assert(Number.isFinite(Number(v)), `${method}: ${v}`);
-  }
   // 4 epochs: protocol epochs 0, 25, 50, 75 -> the inclusive window [0, 50] covers three.
-  assertEquals(rows.map((r) => r.active), ["1", "1", "1", "0"]);
-  for (
-    const v of [summary.final.fusion, summary.final.audio, summary.final.visual, summary.ratio_mean]
-  ) {
-    assert(Number.isFinite(v), `${method}: finite summary`);
-  }
+  const { dir } = await checkWindowedRun(method, columns);
   const cfg = JSON.parse(await Deno.readTextFile(`${dir}/config.json`)).config;
   assertEquals(cfg.method.alpha, 0.8, "CREMA-D alpha");
 }
@@ -393,26 +326,10 @@ Deno.test("ogm-ge and bio+ogm-ge: short runs write a complete record with finite
   ]);
 });
 
-async function tensorCounts(cfg: RunConfig): Promise<number[]> {
-  const dataset = await loadDataset(cfg);
-  const entry = cfg.method.name === "ogm-ge" ? ogmGe : bioOgmGe;
-  const method = entry.create(methodContext(cfg, dataset.info, dataset.train));
-  const counts: number[] = [];
-  await train({
-    config: cfg,
-    dataset,
-    method,
-    sink: { epochDone: () => Promise.resolve(void counts.push(tf.memory().numTensors)) },
-  });
-  method.dispose();
-  dataset.dispose();
-  return counts;
-}
-
 Deno.test("ogm-ge and bio+ogm-ge: no tensor leak across epochs", async () => {
   await useWasm();
   for (const m of ["ogm-ge", "bio+ogm-ge"]) {
-    const counts = await tensorCounts(tinyConfig(m, 4));
+    const counts = await epochTensorCounts(tinyConfig(m, 4));
     assertEquals(counts[3], counts[1], `${m}: ${counts.join(",")}`);
   }
 });

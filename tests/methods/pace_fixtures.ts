@@ -1,19 +1,23 @@
 /**
- * Fixtures for the mmcosine / agm / inforeg tests: a tiny encoder with known weights that
- * records the `training` flags it is called with, a method context built around it, fixed
- * batches, a step context, and the short-training-run record check.
+ * Fixtures of the method tests: a tiny encoder with known weights that records the
+ * `training` flags it is called with, a method context built around it, fixed batches, a
+ * step context, and the short-training-run record check (mmcosine / agm / inforeg); the toy
+ * two-modality dataset, its contexts and batches (ogm-ge, pmr, mmpareto, mla step tests);
+ * the record and tensor-count checks of the short runs (ogm-ge, pmr).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals } from "../assert.ts";
 import type { Batch, DatasetInfo } from "../../src/data/types.ts";
+import { methodContext } from "../../src/methods/context.ts";
+import type { MethodEntry } from "../../src/methods/entry.ts";
 import { getMethodEntry } from "../../src/methods/registry.ts";
 import type { Method, MethodContext, StepContext } from "../../src/methods/types.ts";
 import type { Encoder } from "../../src/models/encoder.ts";
+import { MlpEncoder } from "../../src/models/mlp.ts";
 import { makeParam, type Param } from "../../src/models/params.ts";
 import { loadDataset } from "../../src/data/registry.ts";
-import { makeEncoder } from "../../src/models/factory.ts";
 import { Rng, seedFor } from "../../src/rng.ts";
 import { runOne } from "../../src/runner/run_one.ts";
 import type { ConfigValue, RunConfig } from "../../src/config/types.ts";
@@ -196,15 +200,7 @@ export async function checkShortRun(method: string, sets: string[] = []): Promis
   }
   assert(Number.isFinite(summary.ratio_mean), `${method}: ratio_mean ${summary.ratio_mean}`);
   const dataset = await loadDataset(cfg);
-  const m = getMethodEntry(method).create({
-    info: dataset.info,
-    config: cfg,
-    params: cfg.method,
-    numTrain: dataset.train.size,
-    trainLabels: dataset.train.labels,
-    rng: new Rng(seedFor(cfg.seed, "init")),
-    makeEncoder: (mod, rng) => makeEncoder(cfg, dataset.info, mod, rng),
-  });
+  const m = getMethodEntry(method).create(methodContext(cfg, dataset.info, dataset.train));
   const mrows = await readCsv(`${dir}/method.csv`);
   assertEquals(mrows.length, 2);
   assertEquals(Object.keys(mrows[0]), ["epoch", ...(m.logNames ?? [])]);
@@ -226,15 +222,7 @@ export async function checkShortRun(method: string, sets: string[] = []): Promis
 
   // Resume: stop after epoch 2 with its checkpoint, continue in a fresh method; same numbers.
   const fresh = () =>
-    getMethodEntry(method).create({
-      info: dataset.info,
-      config: longer,
-      params: longer.method,
-      numTrain: dataset.train.size,
-      trainLabels: dataset.train.labels,
-      rng: new Rng(seedFor(longer.seed, "init")),
-      makeEncoder: (mod, rng) => makeEncoder(longer, dataset.info, mod, rng),
-    });
+    getMethodEntry(method).create(methodContext(longer, dataset.info, dataset.train));
   let saved: ResumeState | null = null;
   const first = fresh();
   await train({
@@ -263,4 +251,145 @@ export async function checkShortRun(method: string, sets: string[] = []): Promis
   const strip = (rows: Record<string, unknown>[]) => rows.map(({ wall_s: _w, ...r }) => r);
   assertEquals(strip(resumed.rows), strip(full.rows), `${method}: resumed epochs differ`);
   assertEquals(resumed.methodRows, full.methodRows, `${method}: resumed method.csv differs`);
+}
+
+// ---- the toy two-modality dataset of the step tests (ogm-ge, pmr, mmpareto, mla) ----
+
+/** Toy dataset facts: audio 3 wide (strong), visual 2 wide, 3 classes. */
+export const TOY_INFO: DatasetInfo = {
+  name: "toy",
+  modalities: ["audio", "visual"],
+  strong: "audio",
+  lazy: "visual",
+  numClasses: 3,
+  hasVal: false,
+  inputShapes: { audio: [3], visual: [2] },
+  kind: "synthetic",
+};
+
+/**
+ * A context of `entry` on the 3-sample toy set whose model is identical every time it is
+ * built (fixed rng 11, MLP encoders [5] -> 4 features); `sets` override the defaults.
+ */
+export function toyContext(
+  entry: MethodEntry,
+  sets: Record<string, ConfigValue> = {},
+): MethodContext {
+  const params = { ...entry.params.defaults({ name: "toy" } as never, "quick"), ...sets };
+  return {
+    info: TOY_INFO,
+    config: null as never,
+    params,
+    numTrain: 3,
+    trainLabels: Int32Array.from([0, 2, 1]),
+    rng: new Rng(11),
+    makeEncoder: (m, rng) => new MlpEncoder(m, m === "audio" ? 3 : 2, [5], 4, rng),
+  };
+}
+
+/** The 3-sample toy batch of {@linkcode toyContext} (labels 0, 2, 1). */
+export function toyBatch(): Batch {
+  return {
+    inputs: {
+      audio: tf.tensor2d([[1, -2, 0.5], [0.3, 0.8, -1], [2, 1, 1]]),
+      visual: tf.tensor2d([[0.5, 1], [-1, 2], [1.5, -0.5]]),
+    },
+    labels: tf.tensor1d([0, 2, 1], "int32"),
+    indices: tf.tensor1d([0, 1, 2], "int32"),
+    size: 3,
+  };
+}
+
+/** A step context at `protocolEpoch` with plain SGD at lr 1 (update = -gradient). */
+export function toyStepCtx(method: Method, protocolEpoch: number, epoch = 1): StepContext {
+  return {
+    epoch,
+    step: 0,
+    iteration: 0,
+    epochs: 100,
+    stepsPerEpoch: 1,
+    lr: 1,
+    optimizer: new Sgd(method.params(), { momentum: 0, weightDecay: 0 }),
+    protocolEpoch,
+    seed: (...p) => seedFor(5, "step", ...p),
+  };
+}
+
+/**
+ * `entry` built on the 4-sample toy set with the tiny config's parameters (`sets` as
+ * `--set`): MLP encoders without hidden layers, 4 features, init rng `seed`.
+ */
+export function tinyToyMethod(entry: MethodEntry, seed: number, sets: string[] = []): Method {
+  const config = tinyConfig(entry.name, 2, sets);
+  return entry.create({
+    info: TOY_INFO,
+    config,
+    params: config.method,
+    numTrain: 4,
+    trainLabels: new Int32Array([0, 1, 2, 0]),
+    rng: new Rng(seed),
+    makeEncoder: (m, rng) => new MlpEncoder(m, TOY_INFO.inputShapes[m][0], [], 4, rng),
+  });
+}
+
+/** The 4-sample toy batch of {@linkcode tinyToyMethod} (labels 0, 1, 2, 0). */
+export function toyBatch4(): Batch {
+  return {
+    inputs: {
+      audio: tf.tensor2d([[1, 0.5, -1], [0.2, -0.3, 0.8], [-1, 1, 0.1], [0.4, 0.4, 0.4]]),
+      visual: tf.tensor2d([[0.3, -0.2], [1, 1], [-0.5, 0.7], [0.9, -1]]),
+    },
+    labels: tf.tensor1d([0, 1, 2, 0], "int32"),
+    indices: tf.tensor1d([0, 1, 2, 3], "int32"),
+    size: 4,
+  };
+}
+
+// ---- short runs of the two-modality pace methods (ogm-ge, pmr) ----
+
+/**
+ * A 4-epoch run of `method` through runOne: a complete record, method.csv with `epoch` +
+ * `columns` and finite values, an inclusive window covering protocol epochs 0, 25, 50 (not
+ * 75), finite summary accuracies. Returns method.csv's rows and the run folder.
+ */
+export async function checkWindowedRun(
+  method: string,
+  columns: string[],
+): Promise<{ rows: Record<string, string>[]; dir: string }> {
+  const out = await tempOut();
+  const { dir, summary } = await runOne({ config: tinyConfig(method, 4), out, backend: "wasm" });
+  for (const f of ["config.json", "epochs.csv", "summary.json", "method.csv"]) {
+    await Deno.stat(`${dir}/${f}`);
+  }
+  const rows = await readCsv(`${dir}/method.csv`);
+  assertEquals(Object.keys(rows[0]), ["epoch", ...columns]);
+  assertEquals(rows.length, 4);
+  for (const r of rows) {
+    for (const v of Object.values(r)) assert(Number.isFinite(Number(v)), `${method}: ${v}`);
+  }
+  assertEquals(rows.map((r) => r.active), ["1", "1", "1", "0"]);
+  for (
+    const v of [summary.final.fusion, summary.final.audio, summary.final.visual, summary.ratio_mean]
+  ) {
+    assert(Number.isFinite(v), `${method}: finite summary`);
+  }
+  return { rows, dir };
+}
+
+/** The backend's tensor count after each epoch of training `cfg`'s method with `cfg`. */
+export async function epochTensorCounts(cfg: RunConfig): Promise<number[]> {
+  const dataset = await loadDataset(cfg);
+  const method = getMethodEntry(cfg.method.name).create(
+    methodContext(cfg, dataset.info, dataset.train),
+  );
+  const counts: number[] = [];
+  await train({
+    config: cfg,
+    dataset,
+    method,
+    sink: { epochDone: () => Promise.resolve(void counts.push(tf.memory().numTensors)) },
+  });
+  method.dispose();
+  dataset.dispose();
+  return counts;
 }

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals, assertRejects } from "../assert.ts";
 import { loadDataset } from "../../src/data/registry.ts";
-import { type Batch, type DatasetInfo, disposeBatch } from "../../src/data/types.ts";
+import { type Batch, disposeBatch } from "../../src/data/types.ts";
 import { buildFusionModel } from "../../src/methods/common.ts";
 import type { MethodEntry } from "../../src/methods/entry.ts";
 import { bioLoss, BioRecords, disposeStrengths } from "../../src/methods/ibml.ts";
@@ -15,16 +15,19 @@ import {
   Prototypes,
   updatePrototypes,
 } from "../../src/methods/pmr.ts";
-import type { EpochContext, Method, MethodContext, StepContext } from "../../src/methods/types.ts";
-import { MlpEncoder } from "../../src/models/mlp.ts";
+import type { EpochContext, Method } from "../../src/methods/types.ts";
 import type { FusionOutput } from "../../src/models/model.ts";
-import { Rng, seedFor } from "../../src/rng.ts";
-import { runOne } from "../../src/runner/run_one.ts";
 import type { ConfigValue, RunConfig } from "../../src/config/types.ts";
 import { crossEntropy, disposeGrads, gradsOf } from "../../src/optim/grads.ts";
-import { Sgd } from "../../src/optim/sgd.ts";
 import { train, type TrainerState } from "../../src/train/trainer.ts";
-import { readCsv, tempOut, tinyConfig, useWasm } from "../helpers.ts";
+import {
+  checkWindowedRun,
+  epochTensorCounts,
+  toyBatch,
+  toyContext,
+  toyStepCtx,
+} from "./pace_fixtures.ts";
+import { tinyConfig, useWasm } from "../helpers.ts";
 import { methodContext } from "../../src/methods/context.ts";
 
 const MODS = ["audio", "visual"];
@@ -124,61 +127,11 @@ Deno.test("pmr: the slower modality gets the prototype loss with weight alpha; n
 
 // ---- one training step of the method against a twin model ----
 
-const INFO: DatasetInfo = {
-  name: "toy",
-  modalities: MODS,
-  strong: "audio",
-  lazy: "visual",
-  numClasses: 3,
-  hasVal: false,
-  inputShapes: { audio: [3], visual: [2] },
-  kind: "synthetic",
-};
-
-function ctxFor(entry: MethodEntry, sets: Record<string, ConfigValue> = {}): MethodContext {
-  const params = { ...entry.params.defaults({ name: "toy" } as never, "quick"), ...sets };
-  return {
-    info: INFO,
-    config: null as never,
-    params,
-    numTrain: 3,
-    trainLabels: Int32Array.from([0, 2, 1]),
-    rng: new Rng(11),
-    makeEncoder: (m, rng) => new MlpEncoder(m, m === "audio" ? 3 : 2, [5], 4, rng),
-  };
-}
-
-function toyBatch(): Batch {
-  return {
-    inputs: {
-      audio: tf.tensor2d([[1, -2, 0.5], [0.3, 0.8, -1], [2, 1, 1]]),
-      visual: tf.tensor2d([[0.5, 1], [-1, 2], [1.5, -0.5]]),
-    },
-    labels: tf.tensor1d([0, 2, 1], "int32"),
-    indices: tf.tensor1d([0, 1, 2], "int32"),
-    size: 3,
-  };
-}
-
 /** Fixed prototypes [3 classes, 4 features] per modality. */
 const PROTOS = {
   audio: [[0.5, 0.1, 0.0, 0.3], [0.0, 0.9, 0.2, 0.1], [0.3, 0.3, 0.3, 0.3]],
   visual: [[0.2, 0.0, 0.4, 0.1], [0.6, 0.1, 0.0, 0.0], [0.1, 0.5, 0.2, 0.2]],
 };
-
-function stepCtx(method: Method, protocolEpoch: number): StepContext {
-  return {
-    epoch: 1,
-    step: 0,
-    iteration: 0,
-    epochs: 100,
-    stepsPerEpoch: 1,
-    lr: 1,
-    optimizer: new Sgd(method.params(), { momentum: 0, weightDecay: 0 }),
-    protocolEpoch,
-    seed: (...p) => seedFor(5, "step", ...p),
-  };
-}
 
 /**
  * One trainStep with the prototypes restored to PROTOS; checks the loss against
@@ -192,7 +145,7 @@ async function checkStep(
   expected: (out: FusionOutput, y: tf.Tensor1D, sims: Record<string, tf.Tensor2D>) => tf.Scalar,
   records?: Record<string, tf.Tensor2D>,
 ): Promise<Record<string, number>> {
-  const method = entry.create(ctxFor(entry, sets));
+  const method = entry.create(toyContext(entry, sets));
   method.restore!({
     json: { prototypes_ready: true },
     tensors: {
@@ -201,7 +154,7 @@ async function checkStep(
       ...(records ? { record_audio: records.audio, record_visual: records.visual } : {}),
     },
   });
-  const twin = buildFusionModel(ctxFor(entry, sets), "concat", "split");
+  const twin = buildFusionModel(toyContext(entry, sets), "concat", "split");
   const batch = toyBatch();
   const r = gradsOf(twin.params(), () => {
     const out = twin.forward(batch.inputs, true);
@@ -213,7 +166,7 @@ async function checkStep(
   });
   const before = new Map<string, Float32Array>();
   for (const p of method.params()) before.set(p.name, Float32Array.from(await p.variable.data()));
-  const out = await method.trainStep(batch, stepCtx(method, protocolEpoch));
+  const out = await method.trainStep(batch, toyStepCtx(method, protocolEpoch));
   assertAlmostEquals(await num(out.loss), await num(r.loss), 1e-5, "loss");
   for (const p of method.params()) {
     const g = await r.grads.get(p.name)!.data();
@@ -236,7 +189,7 @@ async function checkStep(
 
 /** rho^p of the twin's first forward (decides which modality is slower). */
 async function protoRatio(): Promise<number> {
-  const twin = buildFusionModel(ctxFor(pmr), "concat", "split");
+  const twin = buildFusionModel(toyContext(pmr), "concat", "split");
   const b = toyBatch();
   const f = twin.encode(b.inputs, true);
   const sims = {
@@ -342,7 +295,7 @@ Deno.test("bio+pmr: L_mib from the records replaces CE(z) inside BIO's window", 
 
 Deno.test("pmr: prototypes before epoch 0 and after epoch 0 replace, after epoch >= 1 use momentum", async () => {
   await useWasm();
-  const method = pmr.create(ctxFor(pmr, { momentum_coef: 0.5 }));
+  const method = pmr.create(toyContext(pmr, { momentum_coef: 0.5 }));
   const b1 = () => [batchOf3([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [0, 1, 2])];
   const b2 = () => [batchOf3([[2, 1, 0], [1, 2, 1], [0, 1, 2]], [0, 1, 2])];
   const ctx = (epoch: number, batches: () => Batch[]): EpochContext => ({
@@ -355,7 +308,7 @@ Deno.test("pmr: prototypes before epoch 0 and after epoch 0 replace, after epoch
   const protos = async () => await method.state!().tensors.proto_audio.array() as number[][];
   // The sample size is `proto_fraction` of the training batches (0.1 by default).
   const fractions: number[] = [];
-  const probe = pmr.create(ctxFor(pmr, { proto_fraction: 0.25 }));
+  const probe = pmr.create(toyContext(pmr, { proto_fraction: 0.25 }));
   await probe.onTrainStart!({ ...ctx(-1, b1), trainBatches: (f) => (fractions.push(f), b1()) });
   assertEquals(fractions, [0.25]);
   probe.dispose();
@@ -398,25 +351,9 @@ const PMR_COLUMNS = [
 ];
 
 async function checkRun(method: string, columns: string[]): Promise<void> {
-  const out = await tempOut();
-  const { dir, summary } = await runOne({ config: tinyConfig(method, 4), out, backend: "wasm" });
-  for (const f of ["config.json", "epochs.csv", "summary.json", "method.csv"]) {
-    await Deno.stat(`${dir}/${f}`);
-  }
-  const rows = await readCsv(`${dir}/method.csv`);
-  assertEquals(Object.keys(rows[0]), ["epoch", ...columns]);
-  assertEquals(rows.length, 4);
-  for (const r of rows) {
-    for (const v of Object.values(r)) assert(Number.isFinite(Number(v)), `${method}: ${v}`);
-  }
   // 4 epochs: protocol epochs 0, 25, 50, 75 -> the inclusive window [0, 70] covers three.
-  assertEquals(rows.map((r) => r.active), ["1", "1", "1", "0"]);
+  const { rows } = await checkWindowedRun(method, columns);
   for (const r of rows.slice(0, 3)) assertEquals(Number(r.w_audio) + Number(r.w_visual) <= 2, true);
-  for (
-    const v of [summary.final.fusion, summary.final.audio, summary.final.visual, summary.ratio_mean]
-  ) {
-    assert(Number.isFinite(v), `${method}: finite summary`);
-  }
 }
 
 Deno.test("pmr and bio+pmr: short runs write a complete record with finite numbers", async () => {
@@ -425,26 +362,10 @@ Deno.test("pmr and bio+pmr: short runs write a complete record with finite numbe
   await checkRun("bio+pmr", [...PMR_COLUMNS, "a_audio", "a_visual", "bio_audio", "bio_visual"]);
 });
 
-async function tensorCounts(cfg: RunConfig): Promise<number[]> {
-  const dataset = await loadDataset(cfg);
-  const entry = cfg.method.name === "pmr" ? pmr : bioPmr;
-  const method = entry.create(methodContext(cfg, dataset.info, dataset.train));
-  const counts: number[] = [];
-  await train({
-    config: cfg,
-    dataset,
-    method,
-    sink: { epochDone: () => Promise.resolve(void counts.push(tf.memory().numTensors)) },
-  });
-  method.dispose();
-  dataset.dispose();
-  return counts;
-}
-
 Deno.test("pmr and bio+pmr: no tensor leak across epochs (per on)", async () => {
   await useWasm();
   for (const m of ["pmr", "bio+pmr"]) {
-    const counts = await tensorCounts(tinyConfig(m, 4, ["method.per=true"]));
+    const counts = await epochTensorCounts(tinyConfig(m, 4, ["method.per=true"]));
     assertEquals(counts[3], counts[1], `${m}: ${counts.join(",")}`);
   }
 });
@@ -509,7 +430,7 @@ Deno.test("pmr: prototypes come from augmented training batches (the official tr
   await useWasm();
   // 1. PMR asks the trainer for augmented batches, before epoch 0 and after every epoch.
   const asked: unknown[] = [];
-  const method = pmr.create(ctxFor(pmr, {}));
+  const method = pmr.create(toyContext(pmr, {}));
   const b = () => [batchOf3([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [0, 1, 2])];
   const ctx = (epoch: number): EpochContext => ({
     epoch,
