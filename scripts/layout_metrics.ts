@@ -39,12 +39,28 @@ export interface DuplicateBlock {
   lines: number;
 }
 
-/** The duplicated blocks of `files` (paths relative to `root`). */
-export function duplicateBlocks(root: string, files: string[]): DuplicateBlock[] {
+/**
+ * The duplicated blocks of `files` (paths relative to `root`). With `codeOnly`, comment
+ * lines (JSDoc blocks with their examples, `//` lines) are left out before comparing.
+ */
+export function duplicateBlocks(
+  root: string,
+  files: string[],
+  codeOnly = false,
+): DuplicateBlock[] {
   const kept = files.map((file) => {
     const lines: { text: string; line: number }[] = [];
+    let inComment = false;
     Deno.readTextFileSync(join(root, file)).split("\n").forEach((raw, i) => {
       const text = raw.trim().replace(/\s+/g, " ");
+      if (codeOnly) {
+        const opens = text.startsWith("/*");
+        if (inComment || opens) {
+          inComment = !text.includes("*/");
+          return;
+        }
+        if (text.startsWith("//")) return;
+      }
       if (/[A-Za-z0-9]/.test(text)) lines.push({ text, line: i + 1 });
     });
     return lines;
@@ -121,6 +137,13 @@ export function printMetrics(root: string = PROJECT_ROOT): void {
   console.log(
     `\nDuplicated blocks (>= ${MIN_BLOCK} lines, src/ and tests/): ${blocks.length} blocks, ` +
       `${dupLines} lines, in ${new Set(blocks.map((b) => b.file)).size} files`,
+  );
+  const code = duplicateBlocks(root, scanned, true);
+  console.log(
+    `  code only (comments and doc examples left out): ${code.length} blocks, ` +
+      `${code.reduce((s, b) => s + b.lines, 0)} lines, in ${
+        new Set(code.map((b) => b.file)).size
+      } files`,
   );
 
   console.log("\nLargest src/ files (lines):");
