@@ -11,6 +11,7 @@
  */
 import { describeParams } from "../src/methods/params.ts";
 import { listMethods } from "../src/methods/registry.ts";
+import { type BlockMarks, formatMarkdown, spliceMarkedBlock } from "./doc_block.ts";
 
 /** docs/methods.md. */
 export const DOC = new URL("../docs/methods.md", import.meta.url).pathname;
@@ -59,30 +60,8 @@ export function renderBlock(): string {
   ].join("\n");
 }
 
-/**
- * The block as `deno fmt` writes it (table padding), so that the formatted document and a
- * regenerated block agree.
- *
- * @example
- * ```ts ignore
- * const block = await formatted(renderBlock());
- * ```
- */
-export async function formatted(block: string): Promise<string> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--ext", "md", "-"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    cwd: new URL("..", import.meta.url).pathname,
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(block + "\n"));
-  await w.close();
-  const out = await child.output();
-  if (!out.success) throw new Error(`deno fmt failed: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout).trimEnd();
-}
+/** Where the parameter table lives in docs/methods.md. */
+const MARKS: BlockMarks = { begin: BEGIN, end: END, anchor: ANCHOR, heading: HEADING };
 
 /**
  * Replaces the block in the text of docs/methods.md, or inserts it with its heading before
@@ -94,11 +73,7 @@ export async function formatted(block: string): Promise<string> {
  * ```
  */
 export function spliceBlock(text: string, block: string): string {
-  const b = text.indexOf(BEGIN.slice(0, 26)), e = text.indexOf(END);
-  if (b >= 0 && e > b) return text.slice(0, b) + block + text.slice(e + END.length);
-  const a = text.indexOf(ANCHOR);
-  if (a < 0) return `${text.trimEnd()}\n\n${HEADING}\n\n${block}\n`;
-  return `${text.slice(0, a)}${HEADING}\n\n${block}\n\n${text.slice(a)}`;
+  return spliceMarkedBlock(text, block, MARKS);
 }
 
 /**
@@ -110,7 +85,7 @@ export function spliceBlock(text: string, block: string): string {
  * ```
  */
 export async function updatedDoc(text: string): Promise<string> {
-  return spliceBlock(text, await formatted(renderBlock()));
+  return spliceBlock(text, await formatMarkdown(renderBlock()));
 }
 
 if (import.meta.main) {

@@ -1,12 +1,8 @@
-import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { loadDataset } from "../src/data/registry.ts";
-import { getMethodEntry } from "../src/methods/registry.ts";
 import { runOne } from "../src/runner/run_one.ts";
-import type { RunConfig } from "../src/config/types.ts";
-import { NonFiniteLossError, train } from "../src/train/trainer.ts";
+import { NonFiniteLossError } from "../src/train/trainer.ts";
 import { readCsv, runMain, tempOut, tinyConfig, useWasm } from "./helpers.ts";
-import { methodContext } from "../src/methods/context.ts";
+import { epochTensorCounts } from "./methods/pace_fixtures.ts";
 
 /** epochs.csv without the wall-clock column. */
 async function numbers(dir: string): Promise<Record<string, string>[]> {
@@ -107,28 +103,10 @@ Deno.test("trainer: a run killed mid-way resumes from its last checkpoint with t
   assertEquals(await numbers(`${runs}/${dirB}`), await numbers(`${outA}/runs/adhoc/${dirB}`));
 });
 
-/** Trains directly (no files) and records tf.memory().numTensors after each epoch. */
-async function tensorCounts(cfg: RunConfig): Promise<number[]> {
-  const dataset = await loadDataset(cfg);
-  const method = getMethodEntry(cfg.method.name).create(
-    methodContext(cfg, dataset.info, dataset.train),
-  );
-  const counts: number[] = [];
-  await train({
-    config: cfg,
-    dataset,
-    method,
-    sink: { epochDone: () => Promise.resolve(void counts.push(tf.memory().numTensors)) },
-  });
-  method.dispose();
-  dataset.dispose();
-  return counts;
-}
-
 Deno.test("trainer: no tensor leak, numTensors after epoch 2 equals after epoch 5", async () => {
   await useWasm();
   for (const m of ["concat", "sum", "unimodal", "ibml"]) {
-    const counts = await tensorCounts(tinyConfig(m, 5));
+    const counts = await epochTensorCounts(tinyConfig(m, 5));
     assertEquals(counts[4], counts[1], `${m}: ${counts.join(",")}`);
   }
 });

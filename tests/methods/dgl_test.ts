@@ -13,7 +13,7 @@ import type { RunConfig } from "../../src/config/types.ts";
 import { resolveConfig } from "../../src/resolve/resolve_config.ts";
 import { crossEntropy, disposeGrads, gradsOf } from "../../src/optim/grads.ts";
 import { Sgd } from "../../src/optim/sgd.ts";
-import { train } from "../../src/train/trainer.ts";
+import { epochTensorCounts } from "./pace_fixtures.ts";
 import { readCsv, tempOut, tinyConfig, useWasm } from "../helpers.ts";
 import { methodContext } from "../../src/methods/context.ts";
 
@@ -262,16 +262,6 @@ Deno.test("dgl: a short run writes a complete record with the unimodal and fusio
 
 Deno.test("dgl: no tensor leak across epochs", async () => {
   await useWasm();
-  const cfg = tinyConfig("dgl", 4);
-  const { dataset, method } = await methodFor(cfg);
-  const counts: number[] = [];
-  await train({
-    config: cfg,
-    dataset,
-    method,
-    sink: { epochDone: () => Promise.resolve(void counts.push(tf.memory().numTensors)) },
-  });
+  const counts = await epochTensorCounts(tinyConfig("dgl", 4));
   assertEquals(counts[3], counts[1], counts.join(","));
-  method.dispose();
-  dataset.dispose();
 });
