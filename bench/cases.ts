@@ -1,7 +1,7 @@
 /**
  * The models the step-time benchmark trains, each as a ready-to-step closure: the
- * quick-profile MLP fusion model under the real `concat` and `ibml` methods (a real
- * `method.trainStep` on a real batch, plus the trainer's per-step metric work), and the
+ * quick-profile MLP fusion model under the real `concat` and `ibml` methods (a real training
+ * step, src/train/step.ts, on a real batch, plus the trainer's per-step metric work), and the
  * paper backbones (encoder + linear classification head + cross-entropy + the harness's
  * PyTorch-semantics SGD). bench/torch_reference.py builds the same architectures.
  *
@@ -27,6 +27,7 @@ import { correctCount, discrepancyRatio } from "../src/optim/metrics.ts";
 import { Sgd } from "../src/optim/sgd.ts";
 import { stepContext } from "../src/train/trainer.ts";
 import { EpochSums, type StepValue } from "../src/train/epoch_sums.ts";
+import { trainStep as methodStep } from "../src/train/step.ts";
 
 /** One benchmark model, built and ready to step. */
 export interface CaseRunner {
@@ -73,8 +74,8 @@ function labels(rng: Rng, n: number, classes: number): tf.Tensor1D {
 }
 
 /**
- * The quick-profile fusion model under a real method: one `method.trainStep` on the first
- * batch of the crema-d stand-in (epoch 1 of 30: inside IBML's modulation window, with
+ * The quick-profile fusion model under a real method: one training step (src/train/step.ts) on
+ * the first batch of the crema-d stand-in (epoch 1 of 30: inside IBML's modulation window, with
  * records), followed by the trainer's per-step metric work (correct count, discrepancy
  * ratio, running sums on the backend).
  */
@@ -112,7 +113,7 @@ function methodCase(method: "concat" | "ibml"): BenchCase {
           const batch: Batch = dataset.train.batch(idx, { train: true, seed: iteration });
           const ctx = stepContext(cfg, { epoch, step, stepsPerEpoch, lr: LR, optimizer });
           iteration++;
-          const out = await m.trainStep(batch, ctx);
+          const out = methodStep(m, batch, ctx);
           // The trainer's per-step work (src/train/trainer.ts): metrics summed on the backend.
           const correct = correctCount(out.fused, batch.labels);
           const ratio = discrepancyRatio(out.unimodal, batch.labels, strong, lazy);

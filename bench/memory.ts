@@ -20,7 +20,7 @@
  * step: the whole paper batch (B samples) on the backend, its slices of N (`sliceBatch`),
  * the gradient sums of a `GradAccumulator` and the `Sgd` momentum buffers; 3D MNIST's
  * resident dataset (`MemorySplit`, train + test on the backend) is allocated too. It runs
- * 2 `method.trainStep`s of N samples (epoch 1: inside IBML's modulation window, so the TCM
+ * 2 training steps (src/train/step.ts) of N samples (epoch 1: inside IBML's modulation window, so the TCM
  * noise copy and the BIO loss are in the graph; with N < B both are slices of one step and
  * the accumulated update is applied after them), then 1 eval `method.predict` on N samples,
  * and prints one line `MEMORY {json}` ({@linkcode MemoryResult}). A wasm abort (`Aborted()`,
@@ -55,6 +55,7 @@ import { Sgd } from "../src/optim/sgd.ts";
 import { stepContext } from "../src/train/trainer.ts";
 import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
 import { methodContext } from "../src/methods/context.ts";
+import { trainStep } from "../src/train/step.ts";
 
 /** Largest heap (MiB) a recommended slice size may reach: 4 GiB less room for fragmentation. */
 export const HEAP_LIMIT_MIB = 3584;
@@ -101,7 +102,7 @@ export const TEXT_LEN: Readonly<Record<string, number>> = { mvsa: 64, food101: 1
 export interface MemoryResult {
   /** Dataset name. */
   dataset: string;
-  /** Slice size: samples per `trainStep`. */
+  /** Slice size: samples per training step. */
   n: number;
   /** The paper profile's batch size for the dataset. */
   batch: number;
@@ -315,10 +316,14 @@ export async function measureOne(
     for (const [c, part] of parts.entries()) {
       const step = micro ? 0 : c;
       const base = stepContext(config, { epoch, step, stepsPerEpoch, lr, optimizer });
-      const ctx: StepContext = { ...base, seed: (...purpose) => base.seed(...purpose, "micro", c) };
+      const ctx: StepContext = {
+        ...base,
+        share: micro ? part.size / B : 1,
+        seed: (...purpose) => base.seed(...purpose, "micro", c),
+      };
       if (acc) acc.weight = part.size / B;
       const t0 = performance.now();
-      const out = await m.trainStep(part, ctx);
+      const out = trainStep(m, part, ctx);
       await out.loss.data();
       steps.push((performance.now() - t0) / 1000);
       disposeStep(out);

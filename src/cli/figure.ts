@@ -11,7 +11,8 @@ import { type FigureFormat, isFigure, loadReport, writeFigure } from "../report/
 import { defaultOut } from "../runner/permissions.ts";
 import { runCommand, UsageError } from "./command.ts";
 import { choice } from "../runner/flag_values.ts";
-import { experimentArg, registryCheck, requireFinishedRuns } from "./report_args.ts";
+import { experimentArg, requireFinishedRuns } from "./report_args.ts";
+import { hasMethod } from "../methods/registry.ts";
 
 const SPEC = {
   usage: "usage: main.ts figure <experiment> [--format svg|png|html] [--out DIR]",
@@ -48,7 +49,7 @@ export function main(args: string[]): Promise<number> {
     const report = await loadReport(exp, { out });
     requireFinishedRuns(report.table.facts.runs, out, exp.name);
     if (format === "html") {
-      console.log(await writeHtmlReport(report, { out, implemented: await registryCheck() }));
+      console.log(await writeHtmlReport(report, { out, implemented: hasMethod }));
       return 0;
     }
     const [path] = await writeFigure(report, [format], out);

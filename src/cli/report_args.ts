@@ -52,25 +52,3 @@ export function requireFinishedRuns(runs: number, out: string, experiment: strin
     );
   }
 }
-
-/**
- * Whether a method is implemented, from the method registry (every method counts as
- * implemented when the registry cannot be loaded).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { registryCheck } from "./report_args.ts";
- * const implemented = await registryCheck();
- * assert.ok(implemented("ibml"));
- * assert.equal(implemented("no-such-method"), false);
- * ```
- */
-export async function registryCheck(): Promise<(method: string) => boolean> {
-  try {
-    const registry = await import("../methods/registry.ts");
-    return (m: string) => registry.hasMethod(m);
-  } catch {
-    return () => true;
-  }
-}

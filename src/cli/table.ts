@@ -15,7 +15,8 @@ import { readExperimentRuns } from "../report/records.ts";
 import type { TableModel } from "../report/table_model.ts";
 import { runCommand } from "./command.ts";
 import { choice } from "../runner/flag_values.ts";
-import { experimentArg, registryCheck, requireFinishedRuns } from "./report_args.ts";
+import { experimentArg, requireFinishedRuns } from "./report_args.ts";
+import { hasMethod } from "../methods/registry.ts";
 
 const SPEC = {
   usage: "usage: main.ts table <experiment> [--format md|csv|tex|html] [--out DIR]",
@@ -80,7 +81,7 @@ export function main(args: string[]): Promise<number> {
     );
     const out = values.out ?? defaultOut();
     const exp = await loadExperiment(name);
-    const implemented = await registryCheck();
+    const implemented = hasMethod;
     const report = await loadReport(exp, {
       out,
       implemented,

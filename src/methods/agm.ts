@@ -19,7 +19,8 @@
  *   inside the window the hooks take k_m for THIS batch's backward; outside it they keep the
  *   last value (the official code never resets them; they start at 1)
  *   loss = CE(out); if any |grad of the head kernel| > clip_threshold: clip the global
- *   gradient norm of all parameters to clip_norm (torch clip_grad_norm_); SGD step.
+ *   gradient norm of all parameters to clip_norm (torch clip_grad_norm_); the trainer's SGD
+ *   step.
  * Unimodal logits reported: the contributions m_m (eval mode at test time); fused: T.
  * Everything runs on the backend; nothing is read back per step.
  *
@@ -34,15 +35,14 @@ import {
   disposeGrads,
   globalNorm,
   type Grads,
-  gradsOf,
   scaleGradient,
 } from "../optim/grads.ts";
 import type { Batch } from "../data/types.ts";
-import { runSliced } from "../optim/micro_batch.ts";
 import { buildFusionModel } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
 import { defineParams, inclusiveWindowSpecs } from "./params.ts";
-import type { StepContext, StepOutput } from "./types.ts";
+import { singleTape } from "./plan.ts";
+import type { StepContext, StepPlan } from "./types.ts";
 
 /** The fused logits and the Shapley-style contributions of one forward. */
 export interface Contributions {
@@ -363,58 +363,46 @@ export const agm: MethodEntry = {
       ...mods.map((m) => `running_${m}`),
       "clipped",
     ];
-    // One step on `batch` (a whole batch, or one slice of a micro-batched step when `defer`
-    // is given: then S^ is not updated here but the slice's weighted S_m is added to
-    // `defer.pending` for the one update after the last slice).
-    const sliceStep = (
-      batch: Batch,
-      step: StepContext,
-      defer: { pending: Record<string, tf.Scalar>; weight: number } | null,
-    ): StepOutput => {
-      const t = step.iteration + 1; // the official 1-based global iteration
+    // One update on `batch`, the whole batch or one micro-batch: k_m from the running means
+    // before the step; the means themselves are updated once per step, in `finishUpdate`.
+    const plan = (batch: Batch, step: StepContext): StepPlan => {
       const active = start <= step.protocolEpoch && step.protocolEpoch <= end;
-      const r = gradsOf(model.params(), () => {
+      return singleTape(model.params(), () => {
+        // forward: T, P_a, P_b and the contributions m_a, m_b
         const c = agmContributions(model, batch.inputs, true);
-        // Numbers only (no gradient): S_m, then k_m from the old means, then the update.
+        // Numbers only (no gradient): S_m, then k_m from the OLD means.
         const coef = noGrad(() => {
           const S: Record<string, tf.Scalar> = {};
           for (const m of mods) S[m] = contributionLoss(c.contributions[m], batch.labels);
-          if (!defer) return { S, ...state.next(S, t, alpha, cap) };
           return {
             S,
             ...agmCoefficients(S, state.running as Record<string, tf.Scalar>, alpha, cap),
           };
         });
+        // loss = CE(h_{k_a}(m_a) + h_{k_b}(m_b)): the hooks scale this backward by k_m
         const scales = active ? coef.k : state.scales;
         const out = modulatedOutput(c.contributions, scales);
         return {
           loss: crossEntropy(out, batch.labels),
           aux: { fused: c.fused, unimodal: c.contributions, S: coef.S, k: coef.k },
         };
-      });
-      const { S, k } = r.aux;
-      if (defer) {
+      }, (r) => {
+        const { S, k } = r.aux;
+        if (active) { for (const m of mods) state.scales[m].assign(k[m]); }
+        // the gradient change besides the hooks: clip the global norm when a head-kernel
+        // gradient exceeds clip_threshold
+        const clip = agmClip(r.grads, kernelName, clipThreshold, clipNorm);
+        const logs: Record<string, tf.Scalar | number> = { clipped: clip.clipped };
         for (const m of mods) {
-          const prev = defer.pending[m];
-          defer.pending[m] = tf.tidy(() => {
-            const w = tf.mul(S[m], defer.weight) as tf.Scalar;
-            return prev ? tf.add(prev, w) as tf.Scalar : w;
-          });
-          prev?.dispose();
+          logs[`k_${m}`] = k[m];
+          logs[`scale_${m}`] = state.scales[m].clone() as tf.Scalar;
+          logs[`loss_${m}`] = S[m];
         }
-      }
-      if (active) { for (const m of mods) state.scales[m].assign(k[m]); }
-      const clip = agmClip(r.grads, kernelName, clipThreshold, clipNorm);
-      step.optimizer.step(clip.grads, step.lr);
-      disposeGrads(clip.grads);
-      const logs: Record<string, tf.Scalar> = { clipped: clip.clipped };
-      for (const m of mods) {
-        logs[`k_${m}`] = k[m];
-        logs[`scale_${m}`] = state.scales[m].clone() as tf.Scalar;
-        logs[`loss_${m}`] = S[m];
-        logs[`running_${m}`] = state.running[m].clone() as tf.Scalar;
-      }
-      return { loss: r.loss, fused: r.aux.fused, unimodal: r.aux.unimodal, logs };
+        return {
+          grads: clip.grads,
+          out: { loss: r.loss, fused: r.aux.fused, unimodal: r.aux.unimodal, logs },
+        };
+      });
     };
     return {
       name: "agm",
@@ -422,26 +410,16 @@ export const agm: MethodEntry = {
       logNames,
       params: () => model.params(),
       buffers: () => model.buffers(),
-      trainStep: (batch, step) => Promise.resolve(sliceStep(batch, step, null)),
-      // Micro-batches: every slice takes k from the same running means (those before the
-      // step), and the means are updated ONCE per optimizer step, with the whole batch's S_m
-      // (the size-weighted mean of the slices' S_m), as one official iteration does.
-      async trainStepSliced(batch, step, size) {
-        const pending: Record<string, tf.Scalar> = {};
-        const out = await runSliced(
-          batch,
-          size,
-          step,
-          (part, c) =>
-            Promise.resolve(sliceStep(part, c, { pending, weight: part.size / batch.size })),
-        );
-        state.update(pending, step.iteration + 1);
-        for (const m of mods) {
-          pending[m].dispose();
-          out.logs[`running_${m}`].dispose();
-          out.logs[`running_${m}`] = state.running[m].clone() as tf.Scalar;
-        }
-        return out;
+      plan,
+      // S^_m <- S^_m (t - 1) / t + S_m / t, once per optimizer step with the whole batch's
+      // S_m (the logged loss_m: under micro-batches the size-weighted mean of the slices'),
+      // as one official iteration does.
+      finishUpdate(grads, out, step) {
+        const logs = out.logs!;
+        const S = Object.fromEntries(mods.map((m) => [m, logs[`loss_${m}`] as tf.Scalar]));
+        state.update(S, step.iteration + 1);
+        for (const m of mods) logs[`running_${m}`] = state.running[m].clone() as tf.Scalar;
+        return grads;
       },
       predict(inputs) {
         const c = agmContributions(model, inputs, false);

@@ -20,7 +20,7 @@
  *      GradScale(x, w_m): identity forward, gradient (1 + w_m) backwards (backbone.py), applied
  *      to the layer4 map before average pooling; pooling is linear, so applying it to the
  *      pooled features f_m gives the same encoder gradients.
- *   5. clip_grad_norm_(all parameters, 40), SGD step.
+ *   5. clip_grad_norm_(all parameters, 40); the trainer's SGD step.
  *
  * What w_m is (`omega` option) is the reconstructed part:
  *   - `lagged` (default): w = the omega of the PREVIOUS iteration (0.5 before the first one).
@@ -52,19 +52,18 @@ import { ConfigError } from "../config/error.ts";
 import {
   clipGlobalNorm,
   crossEntropy,
-  disposeGrads,
   globalNorm,
   type Grads,
   gradsOf,
   scaleGradient,
   stopGradient,
 } from "../optim/grads.ts";
-import { runSliced } from "../optim/micro_batch.ts";
 import { configuredStepLr } from "../optim/schedule.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
 import { CLIP_SCHED_SPECS, defineParams, perDataset } from "./params.ts";
-import type { StepContext, StepOutput } from "./types.ts";
+import { singleTape } from "./plan.ts";
+import type { StepContext, StepPlan } from "./types.ts";
 
 /** How the encoder-gradient weights w_m are chosen (see the module doc). */
 export type OmegaMode = "lagged" | "current" | "off";
@@ -138,6 +137,24 @@ export interface ArlStepOptions {
   previous: tf.Tensor1D;
 }
 
+/** What {@linkcode arlForward} keeps from its forward pass (the caller disposes it). */
+export interface ArlAux {
+  /** Fused logits [B, C]. */
+  fused: tf.Tensor2D;
+  /** Zero-pad unimodal logits [B, C]. */
+  unimodal: Record<string, tf.Tensor2D>;
+  /** L_f. */
+  lossFused: tf.Scalar;
+  /** L_m per modality. */
+  lossUnimodal: Record<string, tf.Scalar>;
+  /** This batch's omega [M]. */
+  omega: tf.Tensor1D;
+  /** The multipliers on the encoder-output gradients [M] (1 outside the gamma phase). */
+  multiplier: tf.Tensor1D;
+  /** The multipliers as scalars, read by the backward pass (dispose after it). */
+  k: tf.Scalar[];
+}
+
 /** Result of {@linkcode arlGrads}; the caller disposes everything. */
 export interface ArlGrads {
   /** Gradients of L for every parameter (before clipping). */
@@ -156,6 +173,77 @@ export interface ArlGrads {
   omega: tf.Tensor1D;
   /** The multipliers applied to the encoder-output gradients [M] (1 outside the gamma phase). */
   multiplier: tf.Tensor1D;
+}
+
+/**
+ * ARL's forward pass and loss (the tape of one step): the statistics of step 2 on this
+ * forward, the (1 + w_m) gradient multipliers on the encoder outputs in the gamma phase
+ * (step 4) and L = L_f + gamma_eff sum_m L_m. The multipliers `k` are kept for the backward
+ * pass; the caller disposes them after it.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { arlForward } from "./arl.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { buildFusionModel } from "./common.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "arl", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const ctx = methodContext(config, info, { size: 2, labels: new Int32Array(2) });
+ * const model = buildFusionModel(ctx, "concat", "zero-pad");
+ * const inputs = { audio: tf.ones([2, 8]), visual: tf.ones([2, 6]) };
+ * const previous = tf.tensor1d([0.5, 0.5]);
+ * const o = { active: true, gamma: 4, T: 8, hMin: 0.3, mode: "lagged" as const, previous };
+ * const r = arlForward(model, inputs, tf.tensor1d([0, 1], "int32"), o);
+ * r.aux.multiplier.dataSync(); // Float32Array [1.5, 1.5]: 1 + the previous weights
+ * ```
+ */
+export function arlForward(
+  model: FusionModel,
+  inputs: Record<string, tf.Tensor>,
+  labels: tf.Tensor1D,
+  o: ArlStepOptions,
+): { loss: tf.Scalar; aux: ArlAux } {
+  const mods = model.modalities;
+  const features = model.encode(inputs, true);
+  // Step 2 on this forward pass (no gradient flows through the statistics).
+  const detached = Object.fromEntries(mods.map((m) => [m, stopGradient(features[m])]));
+  const stats = arlOmega(mods.map((m) => model.head.unimodal(detached, m)), o.T, o.hMin);
+  const w = o.mode === "current"
+    ? stats.omega
+    : o.mode === "lagged"
+    ? o.previous
+    : tf.fill([mods.length], 0.5) as tf.Tensor1D;
+  const multiplier = o.active ? tf.add(w, 1) as tf.Tensor1D : tf.ones([mods.length]) as tf.Tensor1D;
+  // tfjs runs this function in its own tidy before the backward pass: the multipliers the
+  // gradient closures read must outlive it, so they are returned in `aux` (kept) below.
+  const k = tf.unstack(multiplier) as tf.Scalar[];
+  // Step 4: GradScale on each encoder output, gamma phase only (backbone.py ResNet_weight).
+  const scaled = o.active
+    ? Object.fromEntries(mods.map((m, i) => [m, scaleGradient(features[m], k[i])]))
+    : features;
+  const out = model.headFrom(scaled);
+  const lossUnimodal = Object.fromEntries(
+    mods.map((m) => [m, crossEntropy(out.unimodal[m], labels)]),
+  );
+  const lossFused = crossEntropy(out.fused, labels);
+  const weight = o.active ? o.gamma : 1;
+  const loss = tf.add(lossFused, tf.mul(weight, tf.addN(Object.values(lossUnimodal))));
+  return {
+    loss: loss as tf.Scalar,
+    aux: {
+      fused: out.fused,
+      unimodal: out.unimodal,
+      lossFused,
+      lossUnimodal,
+      omega: stats.omega,
+      multiplier,
+      k,
+    },
+  };
 }
 
 /**
@@ -189,47 +277,7 @@ export function arlGrads(
   labels: tf.Tensor1D,
   o: ArlStepOptions,
 ): ArlGrads {
-  const mods = model.modalities;
-  const r = gradsOf(model.params(), () => {
-    const features = model.encode(inputs, true);
-    // Step 2 on this forward pass (no gradient flows through the statistics).
-    const detached = Object.fromEntries(mods.map((m) => [m, stopGradient(features[m])]));
-    const stats = arlOmega(mods.map((m) => model.head.unimodal(detached, m)), o.T, o.hMin);
-    const w = o.mode === "current"
-      ? stats.omega
-      : o.mode === "lagged"
-      ? o.previous
-      : tf.fill([mods.length], 0.5) as tf.Tensor1D;
-    const multiplier = o.active
-      ? tf.add(w, 1) as tf.Tensor1D
-      : tf.ones([mods.length]) as tf.Tensor1D;
-    // tfjs runs this function in its own tidy before the backward pass: the multipliers the
-    // gradient closures read must outlive it, so they are returned in `aux` (kept) below.
-    const k = tf.unstack(multiplier) as tf.Scalar[];
-    // Step 4: GradScale on each encoder output, gamma phase only (backbone.py ResNet_weight).
-    const scaled = o.active
-      ? Object.fromEntries(mods.map((m, i) => [m, scaleGradient(features[m], k[i])]))
-      : features;
-    const out = model.headFrom(scaled);
-    const lossUnimodal = Object.fromEntries(
-      mods.map((m) => [m, crossEntropy(out.unimodal[m], labels)]),
-    );
-    const lossFused = crossEntropy(out.fused, labels);
-    const weight = o.active ? o.gamma : 1;
-    const loss = tf.add(lossFused, tf.mul(weight, tf.addN(Object.values(lossUnimodal))));
-    return {
-      loss: loss as tf.Scalar,
-      aux: {
-        fused: out.fused,
-        unimodal: out.unimodal,
-        lossFused,
-        lossUnimodal,
-        omega: stats.omega,
-        multiplier,
-        k,
-      },
-    };
-  });
+  const r = gradsOf(model.params(), () => arlForward(model, inputs, labels, o));
   const { k, ...aux } = r.aux;
   for (const t of k) t.dispose();
   return { grads: r.grads, loss: r.loss, ...aux };
@@ -328,39 +376,47 @@ export const arl: MethodEntry = {
       ...mods.map((m) => `loss_${m}`),
       "grad_norm",
     ];
-    // One step on `batch` (or on one slice; `store`: write this batch's omega for the next).
-    const sliceStep = (batch: Batch, step: StepContext, store: boolean): StepOutput => {
+    // One update on `batch`, the whole batch or one micro-batch; the weights for the next
+    // step are stored once per step, in `finishUpdate`.
+    const plan = (batch: Batch, step: StepContext): StepPlan => {
       const active = step.protocolEpoch > p.start; // `epoch > args.start`
-      const r = arlGrads(model, batch.inputs, batch.labels, {
+      const o: ArlStepOptions = {
         active,
         gamma: p.gamma,
         T: p.T,
         hMin: p.h_min,
         mode,
         previous: previous as unknown as tf.Tensor1D,
-      });
-      const norm = globalNorm(r.grads);
-      let grads = r.grads;
-      if (clipNorm > 0) grads = clipGlobalNorm(grads, clipNorm);
-      step.optimizer.step(grads, step.lr);
-      disposeGrads(grads);
-      // The official step writes omega in the gamma phase and 0.5 before it.
-      if (store) tf.tidy(() => previous.assign(active ? r.omega : tf.fill([mods.length], 0.5)));
-      const logs: Record<string, tf.Scalar | number> = {
-        gamma_phase: active ? 1 : 0,
-        loss_fusion: r.lossFused,
-        grad_norm: norm,
       };
-      const omegas = tf.unstack(r.omega) as tf.Scalar[];
-      const mults = tf.unstack(r.multiplier) as tf.Scalar[];
-      mods.forEach((m, i) => {
-        logs[`omega_${m}`] = omegas[i];
-        logs[`multiplier_${m}`] = mults[i];
-        logs[`loss_${m}`] = r.lossUnimodal[m];
-      });
-      r.omega.dispose();
-      r.multiplier.dispose();
-      return { loss: r.loss, fused: r.fused, unimodal: r.unimodal, logs };
+      // Steps 1-4: forward, omega, the (1 + w_m) multipliers and L (arlForward).
+      return singleTape(
+        model.params(),
+        () => arlForward(model, batch.inputs, batch.labels, o),
+        (r) => {
+          for (const t of r.aux.k) t.dispose();
+          // Step 5: clip_grad_norm_(all parameters, 40).
+          const norm = globalNorm(r.grads);
+          const grads = clipNorm > 0 ? clipGlobalNorm(r.grads, clipNorm) : r.grads;
+          const logs: Record<string, tf.Scalar | number> = {
+            gamma_phase: active ? 1 : 0,
+            loss_fusion: r.aux.lossFused,
+            grad_norm: norm,
+          };
+          const omegas = tf.unstack(r.aux.omega) as tf.Scalar[];
+          const mults = tf.unstack(r.aux.multiplier) as tf.Scalar[];
+          mods.forEach((m, i) => {
+            logs[`omega_${m}`] = omegas[i];
+            logs[`multiplier_${m}`] = mults[i];
+            logs[`loss_${m}`] = r.aux.lossUnimodal[m];
+          });
+          r.aux.omega.dispose();
+          r.aux.multiplier.dispose();
+          return {
+            grads,
+            out: { loss: r.loss, fused: r.aux.fused, unimodal: r.aux.unimodal, logs },
+          };
+        },
+      );
     };
     return {
       name: "arl",
@@ -374,26 +430,21 @@ export const arl: MethodEntry = {
         const at = p.sched_at_start ? "start" : "end";
         return configuredStepLr(ctx.config.train, base, epochs, epoch, at);
       },
-      trainStep: (batch, step) => Promise.resolve(sliceStep(batch, step, true)),
-      // Micro-batches: every slice reads the previous STEP's weights; after the step the
-      // stored omega is the size-weighted mean of the slices' omegas (the logged value), so
-      // the next step's slices all use it, as the next official iteration would.
-      async trainStepSliced(batch, step, size) {
-        const out = await runSliced(
-          batch,
-          size,
-          step,
-          (part, c) => Promise.resolve(sliceStep(part, c, false)),
-        );
+      plan,
+      // The official step writes this batch's omega in the gamma phase and 0.5 before it;
+      // under micro-batches the size-weighted mean of the slices' omegas (the logged value),
+      // so the next step's slices all read it, as the next official iteration would.
+      finishUpdate(grads, out, step) {
+        const logs = out.logs!;
         const active = step.protocolEpoch > p.start;
         tf.tidy(() =>
           previous.assign(
             active
-              ? tf.stack(mods.map((m) => out.logs[`omega_${m}`])) as tf.Tensor1D
+              ? tf.stack(mods.map((m) => logs[`omega_${m}`])) as tf.Tensor1D
               : tf.fill([mods.length], 0.5),
           )
         );
-        return out;
+        return grads;
       },
       predict: (inputs) => predictFusion(model, inputs),
       state: () => ({ json: null, tensors: { previous_weights: previous } }),

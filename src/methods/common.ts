@@ -1,6 +1,6 @@
 /**
  * Pieces shared by methods that train a fusion model: building it from the context and
- * the plain "one loss, one backward, one SGD step" training step.
+ * the plain plan (one tape: forward and loss; no gradient change).
  *
  * @module
  */
@@ -8,8 +8,9 @@ import * as tf from "@tensorflow/tfjs";
 import type { Batch } from "../data/types.ts";
 import { type BiasConvention, ConcatHead, SumHead } from "../models/fusion.ts";
 import { FusionModel, type FusionOutput } from "../models/model.ts";
-import { crossEntropy, disposeGrads, gradsOf } from "../optim/grads.ts";
-import type { Method, MethodContext, Prediction, StepContext, StepOutput } from "./types.ts";
+import { crossEntropy } from "../optim/grads.ts";
+import { singleTape } from "./plan.ts";
+import type { Method, MethodContext, Prediction, StepPlan } from "./types.ts";
 
 /**
  * Builds encoders for every modality of the dataset plus a concat or sum head.
@@ -63,16 +64,15 @@ export type LossFn = (out: FusionOutput, labels: tf.Tensor1D) => tf.Scalar;
 export const fusedCrossEntropy: LossFn = (out, labels) => crossEntropy(out.fused, labels);
 
 /**
- * One plain step: forward in train mode, `loss`, backward (gradients of every parameter),
- * no gradient change, `ctx.optimizer.step(grads, ctx.lr)`.
+ * The plain plan: forward in train mode and `loss` on one tape (backward over every
+ * parameter), no gradient change. `inputs` replaces the batch's inputs (IBML's TCM noise).
  *
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { buildFusionModel, fusedCrossEntropy, plainStep } from "./common.ts";
- * import { Sgd } from "../optim/sgd.ts";
+ * import { buildFusionModel, fusedCrossEntropy, plainPlan } from "./common.ts";
+ * import { backward } from "../optim/grads.ts";
  * import { resolveConfig } from "../resolve/resolve_config.ts";
- * import { stepContext } from "../train/trainer.ts";
  * import { methodContext } from "./context.ts";
  *
  * const config = resolveConfig({ method: "concat", dataset: "crema-d" });
@@ -80,31 +80,28 @@ export const fusedCrossEntropy: LossFn = (out, labels) => crossEntropy(out.fused
  *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
  * const ctx = methodContext(config, info, { size: 2, labels: new Int32Array(2) });
  * const model = buildFusionModel(ctx, "concat");
- * const optimizer = new Sgd(model.params(), { momentum: 0.9, weightDecay: 1e-4 });
- * const step = stepContext(config, { epoch: 0, step: 0, stepsPerEpoch: 1, lr: 0.01, optimizer });
  * const inputs = { audio: tf.ones([2, 8]), visual: tf.ones([2, 6]) };
  * const labels = tf.tensor1d([0, 1], "int32");
  * const batch = { inputs, labels, indices: tf.tensor1d([0, 1], "int32"), size: 2 };
- * const out = plainStep(model, batch, step, fusedCrossEntropy); // forward, loss, backward, step
+ * const plan = plainPlan(model, batch, fusedCrossEntropy);
+ * const { grads, out } = plan.change(backward(plan.tapes)); // forward, loss, backward
+ * grads.size === model.params().length; // true
  * out.fused.shape; // [2, 6]
  * ```
  */
-export function plainStep(
+export function plainPlan(
   model: FusionModel,
   batch: Batch,
-  ctx: StepContext,
   loss: LossFn,
   inputs: Record<string, tf.Tensor> = batch.inputs,
-): StepOutput {
-  // backward of (forward, loss): d loss / d theta for every parameter
-  const r = gradsOf(model.params(), () => {
+): StepPlan {
+  return singleTape(model.params(), () => {
     const out = model.forward(inputs, true); // forward, train mode
     return { loss: loss(out, batch.labels), aux: { fused: out.fused, unimodal: out.unimodal } };
-  });
-  // no gradient change in the plain step; one optimizer step
-  ctx.optimizer.step(r.grads, ctx.lr);
-  disposeGrads(r.grads);
-  return { loss: r.loss, fused: r.aux.fused, unimodal: r.aux.unimodal };
+  }, (r) => ({
+    grads: r.grads, // no gradient change in the plain plan
+    out: { loss: r.loss, fused: r.aux.fused, unimodal: r.aux.unimodal },
+  }));
 }
 
 /**
@@ -156,7 +153,7 @@ export function vanillaMethod(ctx: MethodContext, name: string, fusion: "concat"
     modalities: model.modalities,
     params: () => model.params(),
     buffers: () => model.buffers(),
-    trainStep: (batch, step) => Promise.resolve(plainStep(model, batch, step, fusedCrossEntropy)),
+    plan: (batch) => plainPlan(model, batch, fusedCrossEntropy),
     predict: (inputs) => predictFusion(model, inputs),
     dispose: () => model.dispose(),
   };

@@ -28,12 +28,13 @@
 import * as tf from "@tensorflow/tfjs";
 import type { FusionModel } from "../models/model.ts";
 import {
+  backward,
   clipGlobalNorm,
   crossEntropy,
-  disposeGrads,
   globalNorm,
   type Grads,
-  gradsOf,
+  type Tape,
+  type Taped,
 } from "../optim/grads.ts";
 import { configuredStepLr } from "../optim/schedule.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
@@ -83,30 +84,79 @@ export function dglGrads(
   labels: tf.Tensor1D,
   alpha: number,
 ): DglGrads {
+  return dglResult(backward(dglTapes(model, inputs, labels, alpha)));
+}
+
+/** What DGL's first tape keeps: the features, the zero-pad logits and their losses. */
+interface UnimodalAux {
+  features: Record<string, tf.Tensor2D>;
+  unimodal: Record<string, tf.Tensor2D>;
+  losses: Record<string, tf.Scalar>;
+}
+
+/**
+ * DGL's two tapes of one step: step 2, alpha (L_a + L_v) through the zero-pad logits for the
+ * encoders only (= the official backward followed by `grad = None` on the fusion module);
+ * step 4, L_f on the first tape's features as constants (detached), for the head only.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { dglTapes } from "./dgl.ts";
+ * import { resolveConfig } from "../resolve/resolve_config.ts";
+ * import { buildFusionModel } from "./common.ts";
+ * import { methodContext } from "./context.ts";
+ *
+ * const config = resolveConfig({ method: "dgl", dataset: "crema-d" });
+ * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
+ *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
+ * const model = buildFusionModel(methodContext(config, info, { size: 2, labels: new Int32Array(2) }), "concat", "zero-pad");
+ * const tapes = dglTapes(model, { audio: tf.ones([2, 8]), visual: tf.ones([2, 6]) }, tf.tensor1d([0, 1], "int32"), 4);
+ * tapes[1].params.length === model.head.params().length; // true: the second tape trains the head
+ * ```
+ */
+export function dglTapes(
+  model: FusionModel,
+  inputs: Record<string, tf.Tensor>,
+  labels: tf.Tensor1D,
+  alpha: number,
+): Tape[] {
   const encoderParams = model.modalities.flatMap((m) => model.encoderParams(m));
-  // Step 2: alpha (L_a + L_v) through the zero-pad logits, differentiated w.r.t. the
-  // encoders only (= the official backward followed by `grad = None` on the fusion module).
-  const uni = gradsOf(encoderParams, () => {
-    const features = model.encode(inputs, true);
-    const unimodal: Record<string, tf.Tensor2D> = {};
-    const losses: Record<string, tf.Scalar> = {};
-    for (const m of model.modalities) {
-      unimodal[m] = model.head.unimodal(features, m);
-      losses[m] = crossEntropy(unimodal[m], labels);
-    }
-    const loss = tf.mul(alpha, tf.addN(Object.values(losses))) as tf.Scalar;
-    return { loss, aux: { features, unimodal, losses } };
-  });
-  // Step 4: L_f on the features as constants (detached), w.r.t. the head only.
-  const fus = gradsOf(model.head.params(), () => {
-    const fused = model.head.fuse(uni.aux.features);
-    return { loss: crossEntropy(fused, labels), aux: { fused } };
-  });
+  const unimodalTape: Tape<UnimodalAux> = {
+    params: encoderParams,
+    forward: () => {
+      const features = model.encode(inputs, true);
+      const unimodal: Record<string, tf.Tensor2D> = {};
+      const losses: Record<string, tf.Scalar> = {};
+      for (const m of model.modalities) {
+        unimodal[m] = model.head.unimodal(features, m);
+        losses[m] = crossEntropy(unimodal[m], labels);
+      }
+      const loss = tf.mul(alpha, tf.addN(Object.values(losses))) as tf.Scalar;
+      return { loss, aux: { features, unimodal, losses } };
+    },
+  };
+  const fusedTape: Tape<{ fused: tf.Tensor2D }> = {
+    params: model.head.params(),
+    forward: (earlier) => {
+      const fused = model.head.fuse((earlier[0].aux as UnimodalAux).features);
+      return { loss: crossEntropy(fused, labels), aux: { fused } };
+    },
+  };
+  return [unimodalTape as Tape, fusedTape as Tape];
+}
+
+/**
+ * Joins the two tapes of {@linkcode dglTapes} after backward: the encoders' gradients from
+ * the first, the head's from the second; frees the features.
+ */
+function dglResult(taped: Taped[]): DglGrads {
+  const uni = taped[0] as Taped<UnimodalAux>;
+  const fus = taped[1] as Taped<{ fused: tf.Tensor2D }>;
   uni.loss.dispose();
   for (const f of Object.values(uni.aux.features)) f.dispose();
-  const grads: Grads = new Map([...uni.grads, ...fus.grads]);
   return {
-    grads,
+    grads: new Map([...uni.grads, ...fus.grads]),
     lossFused: fus.loss,
     lossUnimodal: uni.aux.losses,
     fused: fus.aux.fused,
@@ -174,21 +224,29 @@ export const dgl: MethodEntry = {
         const at = p.sched_at_start ? "start" : "end";
         return configuredStepLr(ctx.config.train, base * lrScale, epochs, epoch, at);
       },
-      trainStep(batch, step) {
-        const r = dglGrads(model, batch.inputs, batch.labels, alpha);
-        const norm = globalNorm(r.grads);
-        let grads = r.grads;
-        if (clipNorm > 0) grads = clipGlobalNorm(grads, clipNorm); // main_dgl.py#L129
-        step.optimizer.step(grads, step.lr);
-        disposeGrads(grads);
-        const logs: Record<string, tf.Scalar | number> = { loss_fusion: r.lossFused.clone() };
-        for (const m of model.modalities) logs[`loss_${m}`] = r.lossUnimodal[m];
-        logs.grad_norm = norm;
-        logs.clipped = clipNorm > 0
-          ? tf.tidy(() => tf.step(tf.sub(norm, clipNorm))) as tf.Scalar
-          : 0;
-        // The official epoch loss is the mean of loss_f (`_loss += loss_f.item()`).
-        return Promise.resolve({ loss: r.lossFused, fused: r.fused, unimodal: r.unimodal, logs });
+      plan(batch) {
+        // Steps 1-4: the unimodal tape (encoders) and the fused tape (head, detached features).
+        const tapes = dglTapes(model, batch.inputs, batch.labels, alpha);
+        return {
+          tapes,
+          change(taped) {
+            const r = dglResult(taped);
+            // Step 5: clip_grad_norm_(all parameters, 40) (main_dgl.py#L129); SGD step next.
+            const norm = globalNorm(r.grads);
+            const grads = clipNorm > 0 ? clipGlobalNorm(r.grads, clipNorm) : r.grads;
+            const logs: Record<string, tf.Scalar | number> = { loss_fusion: r.lossFused.clone() };
+            for (const m of model.modalities) logs[`loss_${m}`] = r.lossUnimodal[m];
+            logs.grad_norm = norm;
+            logs.clipped = clipNorm > 0
+              ? tf.tidy(() => tf.step(tf.sub(norm, clipNorm))) as tf.Scalar
+              : 0;
+            // The official epoch loss is the mean of loss_f (`_loss += loss_f.item()`).
+            return {
+              grads,
+              out: { loss: r.lossFused, fused: r.fused, unimodal: r.unimodal, logs },
+            };
+          },
+        };
       },
       predict: (inputs) => predictFusion(model, inputs),
       dispose: () => model.dispose(),

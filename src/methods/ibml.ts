@@ -23,7 +23,7 @@ import type { Batch, DatasetInfo } from "../data/types.ts";
 import type { FusionOutput } from "../models/model.ts";
 import { configuredStepLr, ibmlWarmupLr } from "../optim/schedule.ts";
 import { crossEntropy } from "../optim/grads.ts";
-import { buildFusionModel, plainStep, predictFusion } from "./common.ts";
+import { buildFusionModel, plainPlan, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
 import { defineParams, type ParamValues, perDataset } from "./params.ts";
 import type { StepContext } from "./types.ts";
@@ -496,29 +496,39 @@ export const ibml: MethodEntry = {
           ? ibmlWarmupLr(baseLr, epoch, epochs, protocol)
           : configuredStepLr(ctx.config.train, baseLr, epochs, epoch);
       },
-      trainStep(batch, step) {
+      plan(batch, step) {
         const active = inWindow(step.protocolEpoch, p.window_start, p.window_end);
+        // Step 1 (Algorithm 1): this batch's strengths a_m from the records of earlier visits.
         const s = bio.strengths(batch, step.epoch);
+        // Step 2, TCM (Eq. 16): Gaussian noise on the stronger modality's correct samples.
         const tcm = active && p.tcm ? tcmNoise(batch, s, p.lambda, step, noisedViews) : null;
-        const out = plainStep(
+        // Steps 3-4, forward and loss: BIO's L_mib (Eq. 12) in the window, CE(z) outside it.
+        const plain = plainPlan(
           model,
           batch,
-          step,
           (o, y) => active && p.bio ? bioLoss(o, y, s) : crossEntropy(o.fused, y),
           tcm?.inputs,
         );
-        bio.record(batch, out.unimodal);
-        const logs: Record<string, tf.Scalar | number> = {};
-        for (const m of model.modalities) {
-          logs[`a_${m}`] = s.a[m];
-          logs[`bio_${m}`] = active && p.bio
-            ? tf.tidy(() => tf.step(tf.sub(1, s.a[m])) as tf.Scalar)
-            : 0;
-          logs[`noised_${m}`] = tcm?.noised[m] ?? 0;
-        }
-        for (const t of Object.values(s.correct)) t.dispose();
-        if (tcm) { for (const t of Object.values(tcm.inputs)) t.dispose(); }
-        return Promise.resolve({ ...out, logs });
+        return {
+          tapes: plain.tapes,
+          change(taped) {
+            // Step 5: no gradient change (IBML changes the loss and the inputs); record the
+            // softmax of every g_m of this forward pass for the strengths of the next visit.
+            const { grads, out } = plain.change(taped);
+            bio.record(batch, out.unimodal);
+            const logs: Record<string, tf.Scalar | number> = {};
+            for (const m of model.modalities) {
+              logs[`a_${m}`] = s.a[m];
+              logs[`bio_${m}`] = active && p.bio
+                ? tf.tidy(() => tf.step(tf.sub(1, s.a[m])) as tf.Scalar)
+                : 0;
+              logs[`noised_${m}`] = tcm?.noised[m] ?? 0;
+            }
+            for (const t of Object.values(s.correct)) t.dispose();
+            if (tcm) { for (const t of Object.values(tcm.inputs)) t.dispose(); }
+            return { grads, out: { ...out, logs } };
+          },
+        };
       },
       predict: (inputs) => predictFusion(model, inputs),
       state: () => ({ json: null, tensors: { ...bio.records } }),

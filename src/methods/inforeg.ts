@@ -21,7 +21,8 @@
  *      s_s < s_l and gate: beta_l = 0.1 exp(tanh(s_l - s_s)), beta_s = 0; otherwise both 0;
  *   4. every parameter of encoder m (weights, biases, norm scales): g += beta_m (theta - theta0)
  *      (the gradient of (beta_m / 2) ||theta - theta0||^2);
- *   5. accumulate the strong encoder's trace; SGD step (weight decay added inside the step).
+ *   5. accumulate the strong encoder's trace; the trainer's SGD step (weight decay added
+ *      inside the step).
  * Unimodal logits reported: split (b/2). Everything per step stays on the backend; the
  * trace is read back once per epoch.
  *
@@ -31,14 +32,14 @@ import * as tf from "@tensorflow/tfjs";
 import type { Batch } from "../data/types.ts";
 import type { Param } from "../models/params.ts";
 import { ConfigError } from "../config/error.ts";
-import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../optim/grads.ts";
+import { crossEntropy, type Grads } from "../optim/grads.ts";
+import { singleTape } from "./plan.ts";
 import { rho } from "../optim/metrics.ts";
-import { runSliced, type StepOptimizer } from "../optim/micro_batch.ts";
 import { configuredStepLr } from "../optim/schedule.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
 import { defineParams, fromDataset, LR_SCALE_SPEC } from "./params.ts";
-import type { StepContext, StepOutput } from "./types.ts";
+import type { StepContext, StepPlan } from "./types.ts";
 
 /**
  * The prime-learning-window statistic k at the start of an epoch: the relative change of
@@ -271,8 +272,9 @@ export const inforeg: MethodEntry = {
     let k = 1;
     let gateOpen = true;
     const logNames = [`beta_${strong}`, `beta_${lazy}`, "gate", "k", "fim"];
-    // One step on `batch` (or one slice of a micro-batched step, `trace` false).
-    const sliceStep = (batch: Batch, step: StepContext, trace: boolean): StepOutput => {
+    // One update on `batch`, the whole batch or one micro-batch (the trace is the whole
+    // batch's, in `finishUpdate`).
+    const plan = (batch: Batch, step: StepContext): StepPlan => {
       if (step.epoch !== anchoredEpoch) {
         // Start of an epoch: theta0 <- theta, and the gate from the trace history.
         for (const m of mods) {
@@ -284,7 +286,8 @@ export const inforeg: MethodEntry = {
         k = primeWindowChange(history, window);
         gateOpen = k > threshold;
       }
-      const r = gradsOf(model.params(), () => {
+      return singleTape(model.params(), () => {
+        // 1-2. forward; loss = CE(z) + CE(g_s) + CE(g_l)
         const out = model.forward(batch.inputs, true);
         const loss = tf.addN([
           crossEntropy(out.fused, batch.labels),
@@ -292,35 +295,31 @@ export const inforeg: MethodEntry = {
           crossEntropy(out.unimodal[lazy], batch.labels),
         ]) as tf.Scalar;
         return { loss, aux: { fused: out.fused, unimodal: out.unimodal } };
-      });
-      const beta = tf.tidy(() =>
-        infoRegBetas(
-          rho(r.aux.unimodal[strong], batch.labels),
-          rho(r.aux.unimodal[lazy], batch.labels),
-          gateOpen,
-          c,
-        )
-      );
-      let grads = addProximal(r.grads, encParams[strong], anchors, beta.strong);
-      grads = addProximal(grads, encParams[lazy], anchors, beta.lazy);
-      // The trace of the step's final gradient; under micro-batches it is taken once, on
-      // the accumulated gradient, by `trainStepSliced` (`trace` false here).
-      const fimStep = trace ? fisherTraceStep(grads, encParams[strong]) : 0;
-      if (typeof fimStep !== "number") tf.tidy(() => fim.assign(tf.add(fim, fimStep)));
-      step.optimizer.step(grads, step.lr);
-      disposeGrads(grads);
-      return {
-        loss: r.loss,
-        fused: r.aux.fused,
-        unimodal: r.aux.unimodal,
-        logs: {
+      }, (r) => {
+        // 3. beta_m from the batch scores s_m and the gate
+        const beta = tf.tidy(() =>
+          infoRegBetas(
+            rho(r.aux.unimodal[strong], batch.labels),
+            rho(r.aux.unimodal[lazy], batch.labels),
+            gateOpen,
+            c,
+          )
+        );
+        // 4. g += beta_m (theta - theta0) on every parameter of encoder m
+        let grads = addProximal(r.grads, encParams[strong], anchors, beta.strong);
+        grads = addProximal(grads, encParams[lazy], anchors, beta.lazy);
+        const logs: Record<string, tf.Scalar | number> = {
           [`beta_${strong}`]: beta.strong,
           [`beta_${lazy}`]: beta.lazy,
           gate: gateOpen ? 1 : 0,
           k,
-          fim: fimStep,
-        },
-      };
+          fim: 0, // the step's trace, set in finishUpdate
+        };
+        return {
+          grads,
+          out: { loss: r.loss, fused: r.aux.fused, unimodal: r.aux.unimodal, logs },
+        };
+      });
     };
     return {
       name: "inforeg",
@@ -332,27 +331,16 @@ export const inforeg: MethodEntry = {
       learningRate(epoch, base, epochs) {
         return configuredStepLr(ctx.config.train, lrScale * base, epochs, epoch);
       },
-      trainStep: (batch, step) => Promise.resolve(sliceStep(batch, step, true)),
-      // Micro-batches: the trace contribution is the step's, from the accumulated gradient
-      // the optimizer receives (sum of mean g^2 over the strong encoder's kernels), once.
-      async trainStepSliced(batch, step, size) {
-        let fimStep: tf.Scalar | null = null;
-        const target: StepOptimizer = {
-          step(grads, lr) {
-            fimStep = fisherTraceStep(grads, encParams[strong]);
-            tf.tidy(() => fim.assign(tf.add(fim, fimStep!)));
-            step.optimizer.step(grads, lr);
-          },
-        };
-        const out = await runSliced(
-          batch,
-          size,
-          { ...step, optimizer: target },
-          (part, c) => Promise.resolve(sliceStep(part, c, false)),
-        );
-        out.logs.fim.dispose();
-        out.logs.fim = fimStep ?? tf.scalar(0);
-        return out;
+      plan,
+      // 5. the trace of the step's final gradient (under micro-batches: the accumulated one,
+      // once), accumulated for T_e; the trainer's SGD step follows.
+      finishUpdate(grads, out) {
+        const fimStep = fisherTraceStep(grads, encParams[strong]);
+        tf.tidy(() => fim.assign(tf.add(fim, fimStep)));
+        const logs = out.logs!;
+        if (typeof logs.fim !== "number") logs.fim.dispose();
+        logs.fim = fimStep;
+        return grads;
       },
       async onEpochEnd() {
         history.push((await fim.data())[0]);

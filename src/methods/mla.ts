@@ -39,13 +39,10 @@ import * as tf from "@tensorflow/tfjs";
 import { Linear } from "../models/linear.ts";
 import type { Encoder } from "../models/encoder.ts";
 import { ConfigError } from "../config/error.ts";
-import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../optim/grads.ts";
-import type { Batch } from "../data/types.ts";
-import { disposeBatch } from "../data/types.ts";
-import { sliceBatch } from "../optim/micro_batch.ts";
+import { crossEntropy, type Grads } from "../optim/grads.ts";
 import type { MethodEntry } from "./entry.ts";
 import { defineParams } from "./params.ts";
-import type { StepContext, StepOutput } from "./types.ts";
+import { singleTape } from "./plan.ts";
 
 /** How the projector changes the shared head's kernel gradient. */
 export type ProjectionMode = "replace" | "off" | "additive";
@@ -235,7 +232,7 @@ export const MLA_PARAMS = defineParams({
  * const info = { name: "crema-d", modalities: ["audio", "visual"], strong: "audio", lazy: "visual",
  *   numClasses: 6, hasVal: false, inputShapes: { audio: [8], visual: [6] }, kind: "synthetic" as const };
  * const m = mla.create(methodContext(config, info, { size: 4, labels: new Int32Array(4) }));
- * typeof m.trainStepSliced; // "function": its own micro-batch step
+ * m.updatesPerStep; // 2: one optimizer update per modality, in turn
  * m.dispose();
  * ```
  */
@@ -275,106 +272,87 @@ export const mla: MethodEntry = {
     const buffers = () => mods.flatMap((m) => encoders[m].buffers());
     const logNames = [...mods.map((m) => `loss_${m}`), ...mods.map((m) => `proj_ratio_${m}`)];
 
-    // One batch: for each modality in turn, the gradient of L_m over the batch (the
-    // size-weighted sum of its slices' gradients when `size` > 0), the projection from the
-    // batch's mean feature, then ONE optimizer step, before the next modality's forward.
-    const runBatch = (batch: Batch, step: StepContext, size: number): StepOutput => {
-      const parts = size > 0 && size < batch.size ? sliceBatch(batch, size) : [batch];
-      const logits: Record<string, tf.Tensor2D> = {};
-      const losses: Record<string, tf.Scalar> = {};
-      const logs: Record<string, tf.Scalar> = {};
-      const alpha = mlaAlpha(alphaBase, step.step, step.stepsPerEpoch);
-      try {
-        mods.forEach((m, i) => {
-          let grads: Grads = new Map();
-          let featMean: tf.Tensor2D | null = null;
-          let loss: tf.Scalar | null = null;
-          const zs: tf.Tensor2D[] = [];
-          for (const part of parts) {
-            const w = part.size / batch.size;
-            const r = gradsOf([...encoders[m].params(), ...head.params()], () => {
-              const f = encoders[m].forward(part.inputs[m], true, part.inputs);
-              const z = head.apply(f);
-              return { loss: crossEntropy(z, part.labels), aux: { f, z } };
-            });
-            if (parts.length === 1) {
-              grads = r.grads;
-              featMean = tf.mean(r.aux.f, 0, true) as tf.Tensor2D;
-              loss = r.loss;
-            } else {
-              const next: Grads = new Map();
-              for (const [name, g] of r.grads) {
-                const prev = grads.get(name);
-                next.set(name, tf.tidy(() => prev ? tf.add(prev, tf.mul(g, w)) : tf.mul(g, w)));
-              }
-              disposeGrads(grads);
-              disposeGrads(r.grads);
-              grads = next;
-              const prevF: tf.Tensor2D | null = featMean, prevL: tf.Scalar | null = loss;
-              featMean = tf.tidy(() => {
-                const mf = tf.mul(tf.mean(r.aux.f, 0, true), w) as tf.Tensor2D;
-                return prevF ? tf.add(prevF, mf) as tf.Tensor2D : mf;
-              });
-              loss = tf.tidy(() => {
-                const l = tf.mul(r.loss, w) as tf.Scalar;
-                return prevL ? tf.add(prevL, l) as tf.Scalar : l;
-              });
-              tf.dispose([prevF, prevL, r.loss].filter((t) => t !== null) as tf.Tensor[]);
-            }
-            r.aux.f.dispose();
-            zs.push(r.aux.z);
-          }
-          if (expCount !== 0 && projection !== "off") {
-            const next = projectorUpdate(P, featMean!, alpha);
-            P.assign(next);
-            next.dispose();
-            const g = grads.get(kernelName)! as tf.Tensor2D;
-            const gp = projectKernelGrad(g, P, projection);
-            logs[`proj_ratio_${m}`] = tf.tidy(() =>
-              tf.div(tf.norm(gp), tf.maximum(tf.norm(g), 1e-30))
-            );
-            grads.set(kernelName, gp);
-            g.dispose();
-          } else {
-            logs[`proj_ratio_${m}`] = tf.scalar(1);
-          }
-          featMean!.dispose();
-          if (coast) {
-            // torch 1.8: zero_grad() left zeros on the encoders stepped before (not None).
-            grads = new Map(grads);
-            for (const prev of mods.slice(0, i)) {
-              for (const p of encoders[prev].params()) grads.set(p.name, tf.zerosLike(p.variable));
-            }
-          }
-          step.optimizer.step(grads, step.lr);
-          disposeGrads(grads);
-          logits[m] = zs.length === 1 ? zs[0] : tf.concat(zs) as tf.Tensor2D;
-          if (zs.length > 1) tf.dispose(zs);
-          losses[m] = loss!;
-          expCount++;
-        });
-      } finally {
-        if (parts.length > 1) { for (const part of parts) disposeBatch(part); }
-      }
-      const loss = tf.tidy(() =>
-        tf.addN(mods.map((m, i) => tf.mul(losses[m], fixed[i]))) as tf.Scalar
-      );
-      for (const m of mods) logs[`loss_${m}`] = losses[m];
-      const fused = fuseLogits(logits, fusion, fixed);
-      return { loss, fused, unimodal: logits, logs };
-    };
-
+    // The batch's mean feature r of the current update's modality (under micro-batches the
+    // size-weighted sum of the slices' means), for the projector in `finishUpdate`.
+    let featMean: tf.Tensor2D | null = null;
     return {
       name: "mla",
       modalities: mods,
       logNames,
       params,
       buffers,
-      trainStep: (batch, step) => Promise.resolve(runBatch(batch, step, 0)),
-      // Each modality's step must see the head after the previous modality's update, so MLA
-      // runs its own micro-batches: per modality, the slices' gradients are accumulated
-      // and applied before the next modality's pass (one accumulated step per modality).
-      trainStepSliced: (batch, step, size) => Promise.resolve(runBatch(batch, step, size)),
+      // One optimizer update per modality, in turn: each sees the head after the previous
+      // modality's step.
+      updatesPerStep: mods.length,
+      plan(batch, step, i) {
+        const m = mods[i];
+        return singleTape([...encoders[m].params(), ...head.params()], () => {
+          // 1. L_m = CE(h(f_m)) (the head as updated by the previous modality's step)
+          const f = encoders[m].forward(batch.inputs[m], true, batch.inputs);
+          const z = head.apply(f);
+          return { loss: crossEntropy(z, batch.labels), aux: { f, z } };
+        }, (r) => {
+          // The gradient change is the whole batch's (step 2, `finishUpdate`); keep r.
+          const prev = featMean;
+          featMean = step.share === 1 ? tf.mean(r.aux.f, 0, true) as tf.Tensor2D : tf.tidy(() => {
+            const mf = tf.mul(tf.mean(r.aux.f, 0, true), step.share) as tf.Tensor2D;
+            return prev ? tf.add(prev, mf) as tf.Tensor2D : mf;
+          });
+          prev?.dispose();
+          r.aux.f.dispose();
+          const z = r.aux.z;
+          return {
+            grads: r.grads,
+            out: { loss: r.loss, fused: z, unimodal: { [m]: z }, logs: {} },
+          };
+        });
+      },
+      finishUpdate(grads, out, step, i) {
+        const m = mods[i];
+        const logs = out.logs!;
+        let next: Grads = grads;
+        // 2. the projector update from r and the head-kernel gradient through P
+        if (expCount !== 0 && projection !== "off") {
+          const alpha = mlaAlpha(alphaBase, step.step, step.stepsPerEpoch);
+          const updated = projectorUpdate(P, featMean!, alpha);
+          P.assign(updated);
+          updated.dispose();
+          const g = grads.get(kernelName)! as tf.Tensor2D;
+          const gp = projectKernelGrad(g, P, projection);
+          logs[`proj_ratio_${m}`] = tf.tidy(() =>
+            tf.div(tf.norm(gp), tf.maximum(tf.norm(g), 1e-30))
+          );
+          next = new Map(grads).set(kernelName, gp);
+        } else {
+          logs[`proj_ratio_${m}`] = tf.scalar(1);
+        }
+        featMean!.dispose();
+        featMean = null;
+        if (coast) {
+          // torch 1.8: zero_grad() left zeros on the encoders stepped before (not None).
+          next = new Map(next);
+          for (const prev of mods.slice(0, i)) {
+            for (const p of encoders[prev].params()) next.set(p.name, tf.zerosLike(p.variable));
+          }
+        }
+        expCount++;
+        return next; // 3. the trainer's SGD step
+      },
+      // The step's output: the logged loss sum_m w_m L_m, the fused training logits.
+      joinUpdates(outs) {
+        const logits: Record<string, tf.Tensor2D> = {};
+        const logs: Record<string, tf.Scalar | number> = {};
+        mods.forEach((m, i) => {
+          logits[m] = outs[i].unimodal[m];
+          if (outs[i].fused !== logits[m]) outs[i].fused.dispose();
+          Object.assign(logs, outs[i].logs);
+          logs[`loss_${m}`] = outs[i].loss;
+        });
+        const loss = tf.tidy(() =>
+          tf.addN(mods.map((_, i) => tf.mul(outs[i].loss, fixed[i]))) as tf.Scalar
+        );
+        return { loss, fused: fuseLogits(logits, fusion, fixed), unimodal: logits, logs };
+      },
       predict(inputs) {
         const unimodal: Record<string, tf.Tensor2D> = {};
         for (const m of mods) {

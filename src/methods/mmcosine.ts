@@ -24,7 +24,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { ConcatHead } from "../models/fusion.ts";
 import type { FusionModel } from "../models/model.ts";
-import { crossEntropy, disposeGrads, gradsOf } from "../optim/grads.ts";
+import { crossEntropy } from "../optim/grads.ts";
+import { singleTape } from "./plan.ts";
 import { buildFusionModel } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
 import { defineParams } from "./params.ts";
@@ -172,28 +173,26 @@ export const mmcosine: MethodEntry = {
       logNames: model.modalities.map((m) => `ce_${m}`),
       params: () => model.params(),
       buffers: () => model.buffers(),
-      trainStep(batch, step) {
-        const r = gradsOf(model.params(), () => {
+      plan: (batch) =>
+        singleTape(model.params(), () => {
+          // Forward: cosine logits s ||x|| cos(theta) per modality, summed (fused).
           const out = cosineForward(model, batch.inputs, true, scale);
           return {
             loss: crossEntropy(out.cosineSum, batch.labels),
             aux: { fused: out.cosineSum, unimodal: out.unimodal },
           };
-        });
-        step.optimizer.step(r.grads, step.lr);
-        disposeGrads(r.grads);
-        // main_CD.py computes CE(g_a), CE(g_v) for logging only; so does method.csv here.
-        const logs: Record<string, tf.Scalar> = {};
-        for (const m of model.modalities) {
-          logs[`ce_${m}`] = crossEntropy(r.aux.unimodal[m], batch.labels);
-        }
-        return Promise.resolve({
-          loss: r.loss,
-          fused: r.aux.fused,
-          unimodal: r.aux.unimodal,
-          logs,
-        });
-      },
+        }, (r) => {
+          // No gradient change. main_CD.py computes CE(g_a), CE(g_v) for logging only; so
+          // does method.csv here.
+          const logs: Record<string, tf.Scalar> = {};
+          for (const m of model.modalities) {
+            logs[`ce_${m}`] = crossEntropy(r.aux.unimodal[m], batch.labels);
+          }
+          return {
+            grads: r.grads,
+            out: { loss: r.loss, fused: r.aux.fused, unimodal: r.aux.unimodal, logs },
+          };
+        }),
       predict(inputs): Prediction {
         const linear = fusedEval === "linear";
         const out = cosineForward(model, inputs, false, scale, linear);

@@ -37,7 +37,8 @@ import { ConcatHead } from "../models/fusion.ts";
 import { Linear } from "../models/linear.ts";
 import { FusionModel } from "../models/model.ts";
 import type { Param } from "../models/params.ts";
-import { crossEntropy, disposeGrads, type Grads, gradsOf } from "../optim/grads.ts";
+import { crossEntropy, type Grads } from "../optim/grads.ts";
+import { twoTapes } from "./plan.ts";
 import { configuredStepLr } from "../optim/schedule.ts";
 import type { Rng } from "../rng.ts";
 import type { MethodEntry } from "./entry.ts";
@@ -268,51 +269,54 @@ export const mmpareto: MethodEntry = {
         if (schedule === "constant") return lr0;
         return configuredStepLr(ctx.config.train, lr0, epochs, epoch);
       },
-      trainStep(batch, step) {
+      plan(batch) {
         // The buffers (BN running statistics, DGCNN's dropout counter) before tape 1: both
         // tapes start from them, so the two train-mode forwards are the official single
         // forward (same dropout mask, running statistics updated once).
         const saved = model.buffers().map((b) => tf.clone(b));
-        // Tape 1: grad L_mm for the encoders and the fusion head.
-        const r1 = gradsOf([...encParams(), ...model.head.params()], () => {
-          const f = model.encode(batch.inputs, true);
-          const z = model.head.fuse(f);
-          return { loss: crossEntropy(z, batch.labels), aux: z };
-        });
-        // Tape 2: grad sum_m L_m for the encoders and the unimodal heads. Same forward: the
-        // buffers are put back to their state before tape 1, and tape 2 leaves them where
-        // tape 1 did.
-        model.buffers().forEach((b, i) => b.assign(saved[i]));
-        saved.forEach((t) => t.dispose());
-        const r2 = gradsOf([...encParams(), ...headParams], () => {
-          const f = model.encode(batch.inputs, true);
-          const uni: Record<string, tf.Tensor2D> = {};
-          const losses: Record<string, tf.Scalar> = {};
+        return twoTapes({
+          // Tape 1: grad L_mm for the encoders and the fusion head.
+          params: [...encParams(), ...model.head.params()],
+          forward: () => {
+            const f = model.encode(batch.inputs, true);
+            const z = model.head.fuse(f);
+            return { loss: crossEntropy(z, batch.labels), aux: z };
+          },
+        }, {
+          // Tape 2: grad sum_m L_m for the encoders and the unimodal heads. Same forward: the
+          // buffers are put back to their state before tape 1, and tape 2 leaves them where
+          // tape 1 did.
+          params: [...encParams(), ...headParams],
+          forward: () => {
+            model.buffers().forEach((b, i) => b.assign(saved[i]));
+            saved.forEach((t) => t.dispose());
+            const f = model.encode(batch.inputs, true);
+            const uni: Record<string, tf.Tensor2D> = {};
+            const losses: Record<string, tf.Scalar> = {};
+            for (const m of mods) {
+              uni[m] = heads[m].apply(f[m]);
+              losses[m] = crossEntropy(uni[m], batch.labels);
+            }
+            return { loss: tf.addN(Object.values(losses)) as tf.Scalar, aux: { uni, losses } };
+          },
+        }, (r1, r2) => {
+          // The gradient change: MMPareto's combination of the two gradients per encoder.
+          const { grads, stats } = paretoCombine(r1.grads, r2.grads, encoderNames, gamma);
+          const logs: Record<string, tf.Scalar> = { loss_mm: r1.loss.clone() };
           for (const m of mods) {
-            uni[m] = heads[m].apply(f[m]);
-            losses[m] = crossEntropy(uni[m], batch.labels);
+            logs[`cos_${m}`] = stats[m].cos;
+            logs[`w_mm_${m}`] = stats[m].wMm;
+            logs[`w_uni_${m}`] = stats[m].wUni;
+            logs[`conflict_${m}`] = tf.tidy(() =>
+              tf.cast(tf.lessEqual(stats[m].cos, 0), "float32")
+            );
+            logs[`loss_${m}`] = r2.aux.losses[m];
           }
-          return { loss: tf.addN(Object.values(losses)) as tf.Scalar, aux: { uni, losses } };
+          const loss = tf.add(r1.loss, r2.loss) as tf.Scalar; // L_mm + sum_m L_m (official log)
+          r1.loss.dispose();
+          r2.loss.dispose();
+          return { grads, out: { loss, fused: r1.aux, unimodal: r2.aux.uni, logs } };
         });
-
-        const { grads, stats } = paretoCombine(r1.grads, r2.grads, encoderNames, gamma);
-        step.optimizer.step(grads, step.lr);
-        disposeGrads(grads);
-        disposeGrads(r1.grads);
-        disposeGrads(r2.grads);
-
-        const logs: Record<string, tf.Scalar> = { loss_mm: r1.loss.clone() };
-        for (const m of mods) {
-          logs[`cos_${m}`] = stats[m].cos;
-          logs[`w_mm_${m}`] = stats[m].wMm;
-          logs[`w_uni_${m}`] = stats[m].wUni;
-          logs[`conflict_${m}`] = tf.tidy(() => tf.cast(tf.lessEqual(stats[m].cos, 0), "float32"));
-          logs[`loss_${m}`] = r2.aux.losses[m];
-        }
-        const loss = tf.add(r1.loss, r2.loss) as tf.Scalar; // L_mm + sum_m L_m (official log)
-        r1.loss.dispose();
-        r2.loss.dispose();
-        return Promise.resolve({ loss, fused: r1.aux, unimodal: r2.aux.uni, logs });
       },
       predict(inputs) {
         const f = model.encode(inputs, false);

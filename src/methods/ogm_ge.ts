@@ -14,7 +14,8 @@
  *      kernel (rank >= 2; the official code's 4-D conv weights) of encoder m:
  *      OGM: g <- k_m g;  OGM-GE: g <- k_m g + eps, eps ~ N(0, sigma^2) elementwise with
  *      sigma = unbiased std(g before scaling) + 1e-8, on BOTH encoders (issue #5).
- *   5. SGD step (weight decay and momentum after the modulation, PyTorch semantics).
+ *   5. SGD step by the trainer (weight decay and momentum after the modulation, PyTorch
+ *      semantics).
  *
  * The composed Figure 4 baseline `bio+ogm-ge` (IBML paper section 4.5) replaces CE(z) in
  * step 1 by IBML's L_mib (BIO, {@linkcode bioLoss}) with the per-sample records updated every
@@ -23,16 +24,15 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Batch } from "../data/types.ts";
-import type { FusionModel } from "../models/model.ts";
 import type { Param } from "../models/params.ts";
 import { ConfigError } from "../config/error.ts";
-import { disposeGrads, type Grads, gradsOf } from "../optim/grads.ts";
+import type { Grads } from "../optim/grads.ts";
+import { singleTape } from "./plan.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
 import { BIO_WINDOW_PARAMS, BioComposition } from "./ibml.ts";
 import { defineParams, inclusiveWindowSpecs, type ParamValues, perDataset } from "./params.ts";
-import type { Method, MethodContext, StepContext, StepOutput } from "./types.ts";
+import type { Method, MethodContext } from "./types.ts";
 
 /** OGM-GE's modulation modes (official `--modulation`: Normal, OGM, OGM_GE). */
 export type OgmModulation = "none" | "ogm" | "ogm-ge";
@@ -232,38 +232,6 @@ export function requireTwoModalities(method: string, modalities: string[]): void
   }
 }
 
-/** One OGM-GE step with the given loss (CE(z), or L_mib for bio+ogm-ge). */
-function ogmStep(
-  model: FusionModel,
-  batch: Batch,
-  step: StepContext,
-  o: OgmOptions,
-  loss: (out: ReturnType<FusionModel["forward"]>) => tf.Scalar,
-): StepOutput & { k: Record<string, tf.Scalar>; rho: Record<string, tf.Scalar> } {
-  const r = gradsOf(model.params(), () => {
-    const out = model.forward(batch.inputs, true);
-    return { loss: loss(out), aux: { fused: out.fused, unimodal: out.unimodal } };
-  });
-  const c = ogmCoefficients(r.aux.unimodal, batch.labels, model.modalities, o.alpha);
-  const active = o.modulation !== "none" && inClosedWindow(step.protocolEpoch, o.start, o.end);
-  const grads = active
-    ? modulateGrads(r.grads, model.params(), c.k, {
-      noise: o.modulation === "ogm-ge",
-      minRank: o.minRank,
-      seed: step.seed,
-    })
-    : r.grads;
-  step.optimizer.step(grads, step.lr);
-  disposeGrads(grads);
-  return {
-    loss: r.loss,
-    fused: r.aux.fused,
-    unimodal: r.aux.unimodal,
-    ...c,
-    logs: { active: +active },
-  };
-}
-
 /** Builds `ogm-ge` (bio = false) or `bio+ogm-ge` (bio = true). */
 function createOgm(ctx: MethodContext, name: string, withBio: boolean): Method {
   requireTwoModalities(name, ctx.info.modalities);
@@ -288,16 +256,37 @@ function createOgm(ctx: MethodContext, name: string, withBio: boolean): Method {
     logNames,
     params: () => model.params(),
     buffers: () => model.buffers(),
-    trainStep(batch, step) {
+    plan(batch, step) {
       const b = bio?.begin(batch, step) ?? null;
-      const out = ogmStep(model, batch, step, o, (f) => BioComposition.loss(b, f, batch.labels));
-      const logs: Record<string, tf.Scalar | number> = { ...out.logs };
-      for (const m of mods) {
-        logs[`k_${m}`] = out.k[m];
-        logs[`rho_${m}`] = out.rho[m];
-      }
-      if (bio && b) bio.end(b, batch, out.unimodal, logs);
-      return Promise.resolve({ loss: out.loss, fused: out.fused, unimodal: out.unimodal, logs });
+      return singleTape(model.params(), () => {
+        // 1. forward in train mode; L = CE(z) (bio+ogm-ge: L_mib)
+        const out = model.forward(batch.inputs, true);
+        const loss = BioComposition.loss(b, out, batch.labels);
+        return { loss, aux: { fused: out.fused, unimodal: out.unimodal } };
+      }, (r) => {
+        // 2-3. the scores' ratio rho_m and the coefficients k_m (OGM-GE Eq. 10 as coded)
+        const c = ogmCoefficients(r.aux.unimodal, batch.labels, mods, o.alpha);
+        // 4. inside the window: g <- k_m g (+ eps for OGM-GE) on the encoders' kernels
+        const active = o.modulation !== "none" &&
+          inClosedWindow(step.protocolEpoch, o.start, o.end);
+        const grads = active
+          ? modulateGrads(r.grads, model.params(), c.k, {
+            noise: o.modulation === "ogm-ge",
+            minRank: o.minRank,
+            seed: step.seed,
+          })
+          : r.grads;
+        const logs: Record<string, tf.Scalar | number> = { active: +active };
+        for (const m of mods) {
+          logs[`k_${m}`] = c.k[m];
+          logs[`rho_${m}`] = c.rho[m];
+        }
+        if (bio && b) bio.end(b, batch, r.aux.unimodal, logs);
+        return {
+          grads,
+          out: { loss: r.loss, fused: r.aux.fused, unimodal: r.aux.unimodal, logs },
+        };
+      });
     },
     predict: (inputs) => predictFusion(model, inputs),
     ...(bio

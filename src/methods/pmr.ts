@@ -30,7 +30,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type Batch, disposeBatch } from "../data/types.ts";
-import { crossEntropy, disposeGrads, gradsOf } from "../optim/grads.ts";
+import { crossEntropy } from "../optim/grads.ts";
+import { singleTape } from "./plan.ts";
 import { buildFusionModel, predictFusion } from "./common.ts";
 import type { MethodEntry } from "./entry.ts";
 import { BIO_WINDOW_PARAMS, BioComposition } from "./ibml.ts";
@@ -357,13 +358,13 @@ function createPmr(ctx: MethodContext, name: string, withBio: boolean): Method {
     buffers: () => model.buffers(),
     onTrainStart: refresh,
     onEpochEnd: refresh,
-    trainStep(batch, step) {
+    plan(batch, step) {
       const active = inClosedWindow(step.protocolEpoch, start, end);
       const perOn = active && p.per &&
         inClosedWindow(step.protocolEpoch, start, start + p.per_epochs);
       const b = bio?.begin(batch, step) ?? null;
       const y = batch.labels;
-      const r = gradsOf(model.params(), () => {
+      return singleTape(model.params(), () => {
         const out = model.forward(batch.inputs, true);
         const sims: Record<string, tf.Tensor2D> = {};
         for (const m of mods) {
@@ -387,18 +388,21 @@ function createPmr(ctx: MethodContext, name: string, withBio: boolean): Method {
           loss: tf.addN(terms) as tf.Scalar,
           aux: { fused: out.fused, unimodal: out.unimodal, ratio: pw.ratio, w, lossProto, per },
         };
+      }, (r) => {
+        // No gradient change: PMR acts through the loss (prototype CE and PER).
+        const a = r.aux;
+        const logs: Record<string, tf.Scalar | number> = { proto_ratio: a.ratio, active: +active };
+        for (const m of mods) {
+          logs[`w_${m}`] = a.w[m];
+          logs[`loss_proto_${m}`] = a.lossProto[m];
+          logs[`per_${m}`] = a.per[m];
+        }
+        if (bio && b) bio.end(b, batch, a.unimodal, logs);
+        return {
+          grads: r.grads,
+          out: { loss: r.loss, fused: a.fused, unimodal: a.unimodal, logs },
+        };
       });
-      step.optimizer.step(r.grads, step.lr);
-      disposeGrads(r.grads);
-      const a = r.aux;
-      const logs: Record<string, tf.Scalar | number> = { proto_ratio: a.ratio, active: +active };
-      for (const m of mods) {
-        logs[`w_${m}`] = a.w[m];
-        logs[`loss_proto_${m}`] = a.lossProto[m];
-        logs[`per_${m}`] = a.per[m];
-      }
-      if (bio && b) bio.end(b, batch, a.unimodal, logs);
-      return Promise.resolve({ loss: r.loss, fused: a.fused, unimodal: a.unimodal, logs });
     },
     predict: (inputs) => predictFusion(model, inputs),
     state() {

@@ -1,6 +1,8 @@
 /**
  * The Method interface: a method owns its model and extra state and decides, per batch,
- * the loss and any gradient surgery. The trainer only calls these functions.
+ * its forward pass and loss (one or more tapes) and its gradient change (its paper
+ * equations); the trainer runs the stages around them (src/train/step.ts: forward + loss and
+ * backward on the tapes, the method's change, the optimizer step, the log).
  *
  * @module
  */
@@ -10,6 +12,7 @@ import type { Encoder } from "../models/encoder.ts";
 import type { Param } from "../models/params.ts";
 import type { ConfigValue, RunConfig } from "../config/types.ts";
 import type { StepOptimizer } from "../optim/micro_batch.ts";
+import type { Grads, Tape, Taped } from "../optim/grads.ts";
 import type { Rng } from "../rng.ts";
 
 /** What a method gets when it is created. */
@@ -44,8 +47,10 @@ export interface StepContext {
   stepsPerEpoch: number;
   /** Learning rate of this epoch (src/optim/schedule.ts, or the method's `learningRate`). */
   lr: number;
-  /** The optimizer (PyTorch-semantics SGD); methods call `optimizer.step(grads, lr)`. */
+  /** The optimizer (PyTorch-semantics SGD) the trainer steps after the method's change. */
   optimizer: StepOptimizer;
+  /** This (micro-)batch's share of the step's batch: 1 for a whole batch, n_c / B for a slice. */
+  share: number;
   /** This epoch expressed in the paper's 100-epoch protocol (epoch * 100 / epochs). */
   protocolEpoch: number;
   /** A deterministic seed for this step and purpose (for tfjs random ops). */
@@ -62,6 +67,22 @@ export interface StepOutput {
   unimodal: Record<string, tf.Tensor2D>;
   /** Per-step quantities, averaged per epoch into `method.csv`. */
   logs?: Record<string, tf.Scalar | number>;
+}
+
+/**
+ * A method's part of one optimizer update on a (micro-)batch, for the trainer's stages:
+ * `tapes` hold its forward pass and loss (the trainer runs them and their backward pass,
+ * src/optim/grads.ts `backward`), `change` is its gradient change and the step's output.
+ */
+export interface StepPlan {
+  /** Forward and loss, one tape per backward pass (most methods one; DGL and MMPareto two). */
+  tapes: Tape[];
+  /**
+   * The method's gradient change (its paper equations) on the tapes after backward: returns
+   * the gradient the optimizer steps with and the step's output for the log. The trainer
+   * disposes the tapes' and the returned gradients after the optimizer step.
+   */
+  change(taped: Taped[]): { grads: Grads; out: StepOutput };
 }
 
 /** Eval-mode predictions; `fused` is null when a method has no fusion (unimodal). */
@@ -109,20 +130,24 @@ export interface Method {
   /** Non-trainable model state (checkpointed). */
   buffers(): tf.Variable[];
   /**
-   * One training step, in the stages of the trainer's loop (src/train/trainer.ts): forward,
-   * loss, backward, the method's gradient change (its paper equations), then
-   * `ctx.optimizer.step(grads, ctx.lr)`; returns the loss and logits for the step's log.
-   * src/methods/common.ts `plainStep` is the plain form (no gradient change).
+   * The method's forward pass and loss (tapes) and its gradient change for update `update`
+   * (0-based, below `updatesPerStep`) of a training step on `batch`, the whole batch or one
+   * micro-batch of it (`ctx.share`). The trainer runs the stages: backward on the tapes,
+   * `change`, the optimizer step, the log (src/train/step.ts `trainStep`).
    */
-  trainStep(batch: Batch, ctx: StepContext): Promise<StepOutput>;
+  plan(batch: Batch, ctx: StepContext, update: number): StepPlan;
+  /** Optimizer updates per training step (default 1; MLA: one per modality, in turn). */
+  readonly updatesPerStep?: number;
   /**
-   * One training step over micro-batches of `size` samples, for a method whose optimizer
-   * steps within one batch must each see the previous one (MLA: the visual step reads the
-   * head after the audio update). The trainer calls it instead of running `trainStep` per
-   * slice with one accumulated update (src/optim/micro_batch.ts); the method applies each of
-   * its steps to the whole batch's accumulated gradient itself.
+   * Once per optimizer update, after every micro-batch's `change` and before the step: the
+   * method's change of the whole batch's (accumulated) gradient and its whole-batch state
+   * (MLA's projection, InfoReg's Fisher trace, AGM's running means, ARL's next weights).
+   * `out` is the update's joined output; the hook may replace its logs. Returns the gradient
+   * to step with.
    */
-  trainStepSliced?(batch: Batch, ctx: StepContext, size: number): Promise<StepOutput>;
+  finishUpdate?(grads: Grads, out: StepOutput, ctx: StepContext, update: number): Grads;
+  /** Joins the outputs of a step's updates into the step's (MLA); takes ownership of them. */
+  joinUpdates?(outs: StepOutput[]): StepOutput;
   /** Eval-mode logits for a batch's inputs. */
   predict(inputs: Record<string, tf.Tensor>): Prediction;
   /** The method's own learning-rate schedule (default: StepLR from the config). */

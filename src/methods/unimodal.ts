@@ -8,7 +8,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { lazyOf } from "../data/specs.ts";
 import { Linear } from "../models/linear.ts";
-import { crossEntropy, disposeGrads, gradsOf } from "../optim/grads.ts";
+import { crossEntropy } from "../optim/grads.ts";
+import { singleTape } from "./plan.ts";
 import type { MethodEntry } from "./entry.ts";
 import { defineParams, fromDataset } from "./params.ts";
 import { ConfigError } from "../config/error.ts";
@@ -63,15 +64,14 @@ export const unimodal: MethodEntry = {
       modalities: [m],
       params,
       buffers: () => encoder.buffers(),
-      trainStep(batch, step) {
-        const r = gradsOf(params(), () => {
-          const z = logits(batch.inputs, true);
-          return { loss: crossEntropy(z, batch.labels), aux: z };
-        });
-        step.optimizer.step(r.grads, step.lr);
-        disposeGrads(r.grads);
-        return Promise.resolve({ loss: r.loss, fused: r.aux, unimodal: { [m]: r.aux.clone() } });
-      },
+      plan: (batch) =>
+        singleTape(params(), () => {
+          const z = logits(batch.inputs, true); // forward
+          return { loss: crossEntropy(z, batch.labels), aux: z }; // loss CE(g_m)
+        }, (r) => ({
+          grads: r.grads, // no gradient change
+          out: { loss: r.loss, fused: r.aux, unimodal: { [m]: r.aux.clone() } },
+        })),
       predict(inputs) {
         return { fused: null, unimodal: { [m]: logits(inputs, false) } };
       },

@@ -70,6 +70,52 @@ export function gradsOf<A>(params: Param[], f: () => { loss: tf.Scalar; aux: A }
 }
 
 /**
+ * One backward pass of a training step: the forward pass and loss that are recorded on the
+ * tape, and the parameters the loss is differentiated for. Most methods have one tape per
+ * step; a method with two gradients of one batch (DGL, MMPareto) has two.
+ */
+export interface Tape<A = unknown> {
+  /** The parameters this backward pass differentiates. */
+  params: Param[];
+  /**
+   * Forward and loss. `earlier` holds the step's earlier tapes after their backward pass
+   * (DGL's head loss reads the features of its first tape).
+   */
+  forward(earlier: readonly Taped[]): { loss: tf.Scalar; aux: A };
+}
+
+/** A tape after its backward pass: the loss, its gradients and the forward's outputs. */
+export type Taped<A = unknown> = GradResult<A>;
+
+/**
+ * The backward stage: runs each tape's forward and loss on tfjs's tape and differentiates
+ * it for the tape's parameters, in order ({@linkcode gradsOf} per tape).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { makeParam } from "../models/params.ts";
+ * import { backward, crossEntropy } from "./grads.ts";
+ *
+ * const w = makeParam("head.w", "head", "kernel", new Float32Array([1, 0, 0, 1]), [2, 2]);
+ * const x = tf.tensor2d([[1, 2]]), y = tf.tensor1d([0], "int32");
+ * const [r] = backward([{
+ *   params: [w],
+ *   forward: () => {
+ *     const z = tf.matMul(x, w.variable) as tf.Tensor2D; // forward
+ *     return { loss: crossEntropy(z, y), aux: z }; // loss
+ *   },
+ * }]);
+ * r.grads.get("head.w")!.shape; // [2, 2]
+ * ```
+ */
+export function backward(tapes: readonly Tape[]): Taped[] {
+  const done: Taped[] = [];
+  for (const tape of tapes) done.push(gradsOf(tape.params, () => tape.forward(done)));
+  return done;
+}
+
+/**
  * Disposes every tensor of a gradient map.
  *
  * @example

@@ -1,7 +1,8 @@
 /**
  * Micro-batches (gradient accumulation): a training step whose batch does not fit in the
- * backend's memory runs the method's step on consecutive slices of the batch and applies
- * ONE optimizer step to the size-weighted mean of the slices' gradients.
+ * backend's memory runs the method's forward, loss, backward and gradient change on
+ * consecutive slices of the batch and applies ONE optimizer step to the size-weighted mean of
+ * the slices' gradients (the stages: src/train/step.ts).
  *
  * This is a deviation from every official script, which runs the whole batch at once, and
  * it is off unless asked for (`train.micro_batch`): with micro-batches of size b,
@@ -9,7 +10,8 @@
  *   samples, as with PyTorch's DataParallel over B / b devices;
  * - every batch-level quantity a method computes (IBML's a_m, OGM-GE's and AGM's
  *   coefficients, MMPareto's gradient combination, gradient clipping, ...) is computed per
- *   slice, and a method's per-step state is updated once per slice;
+ *   slice, and a method's per-step state is updated once per slice, except what the method
+ *   updates once per optimizer step (its `finishUpdate`: AGM, ARL, InfoReg, MLA);
  * - the update itself is one SGD step on sum_c (n_c / B) g_c, which equals the whole batch's
  *   gradient for a mean loss without batch coupling (weight decay and momentum once).
  *
@@ -21,7 +23,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type Batch, disposeBatch } from "../data/types.ts";
+import type { Batch } from "../data/types.ts";
 import type { Grads } from "./grads.ts";
 import type { RunConfig } from "../config/types.ts";
 
@@ -145,6 +147,11 @@ export class GradAccumulator implements StepOptimizer {
   #sum = new Map<string, tf.Tensor>();
   #lr: number | null = null;
 
+  /** The running sums (owned by the accumulator until `dispose()`). */
+  get sums(): Grads {
+    return this.#sum;
+  }
+
   /** Accumulates into the sums of `target`, which applies them in `apply()`. */
   constructor(readonly target: StepOptimizer) {}
 
@@ -193,75 +200,32 @@ export interface SliceOutput {
   logs?: Record<string, tf.Scalar | number>;
 }
 
-/** What a slice's step needs from its context (structurally a method's `StepContext`). */
-export interface SliceContext {
-  /** The real optimizer (the slices get an accumulator in its place). */
-  optimizer: StepOptimizer;
-  /** Seeds for the step's randomness (the slices get `..., "micro", c` appended). */
-  seed(...purpose: (string | number)[]): number;
-}
-
 /**
- * One training step over micro-batches: `step` runs on each slice of at most `size` samples
- * with a {@linkcode GradAccumulator} as its optimizer, then ONE update of `ctx.optimizer`
- * is applied. The slices' outputs are joined into one batch's worth (loss and logs: the
- * size-weighted mean over slices; logits concatenated). Randomness inside a slice's step is
- * drawn with `seed(..., "micro", c)`.
+ * Joins the outputs of one step's micro-batches into one batch's worth: loss and logs are the
+ * size-weighted means (`weights`: each slice's share of the batch), logits are concatenated.
+ * Takes ownership of `outs` (disposes them).
  *
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { runSliced, type StepOptimizer } from "./micro_batch.ts";
+ * import { joinSlices } from "./micro_batch.ts";
  *
- * const batch = {
- *   inputs: { audio: tf.tensor2d([[1], [2], [3], [4]]) },
- *   labels: tf.tensor1d([0, 1, 0, 1], "int32"),
- *   indices: tf.tensor1d([0, 1, 2, 3], "int32"),
- *   size: 4,
- * };
- * let steps = 0;
- * const optimizer: StepOptimizer = { step: () => void steps++ };
- * const ctx = { optimizer, seed: () => 0 };
- * const out = await runSliced(batch, 2, ctx, (part, c) => {
- *   // A method's step on one slice: forward, loss, backward, c.optimizer.step(grads, lr).
- *   c.optimizer.step(new Map([["w", tf.mean(part.inputs.audio)]]), 0.1);
- *   return Promise.resolve({
- *     loss: tf.mean(part.inputs.audio) as tf.Scalar,
- *     fused: tf.zeros([part.size, 2]) as tf.Tensor2D,
- *     unimodal: {},
- *   });
+ * const slice = (loss: number) => ({
+ *   loss: tf.scalar(loss),
+ *   fused: tf.zeros([2, 3]) as tf.Tensor2D,
+ *   unimodal: {},
+ *   logs: { k: loss * 10 },
  * });
- * steps; // 1: one optimizer step for the whole batch
- * out.loss.dataSync()[0]; // 2.5: the size-weighted mean of the slices' losses
- * out.fused.shape; // [4, 2]
+ * const out = joinSlices([slice(1), slice(4)], [0.5, 0.5]);
+ * out.loss.dataSync()[0]; // 2.5
+ * out.fused.shape; // [4, 3]
+ * out.logs.k.dataSync()[0]; // 25
  * ```
  */
-export async function runSliced<C extends SliceContext>(
-  batch: Batch,
-  size: number,
-  ctx: C,
-  step: (part: Batch, ctx: C) => Promise<SliceOutput>,
-): Promise<SliceOutput & { logs: Record<string, tf.Scalar> }> {
-  const acc = new GradAccumulator(ctx.optimizer);
-  const outs: SliceOutput[] = [];
-  const parts = sliceBatch(batch, size);
-  try {
-    for (const [c, part] of parts.entries()) {
-      acc.weight = part.size / batch.size;
-      outs.push(
-        await step(part, {
-          ...ctx,
-          optimizer: acc,
-          seed: (...purpose: (string | number)[]) => ctx.seed(...purpose, "micro", c),
-        }),
-      );
-    }
-    acc.apply();
-  } finally {
-    acc.dispose();
-    for (const part of parts) disposeBatch(part);
-  }
-  const weights = parts.map((p) => p.size / batch.size);
+export function joinSlices(
+  outs: SliceOutput[],
+  weights: number[],
+): SliceOutput & { logs: Record<string, tf.Scalar> } {
   const joined = tf.tidy(() => {
     const loss = tf.addN(outs.map((o, i) => tf.mul(o.loss, weights[i]))) as tf.Scalar;
     const fused = tf.concat(outs.map((o) => o.fused)) as tf.Tensor2D;
@@ -275,9 +239,26 @@ export async function runSliced<C extends SliceContext>(
     }
     return { loss, fused, unimodal, logs };
   });
-  for (const o of outs) {
-    tf.dispose([o.loss, o.fused, ...Object.values(o.unimodal)]);
-    for (const v of Object.values(o.logs ?? {})) if (typeof v !== "number") v.dispose();
-  }
+  for (const o of outs) disposeSliceOutput(o);
   return joined;
+}
+
+/**
+ * Frees every tensor of a step's output (loss, logits, tensor logs).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { disposeSliceOutput } from "./micro_batch.ts";
+ *
+ * const out = { loss: tf.scalar(1), fused: tf.zeros([1, 2]) as tf.Tensor2D, unimodal: {} };
+ * disposeSliceOutput(out);
+ * out.loss.isDisposed; // true
+ * ```
+ */
+export function disposeSliceOutput(out: SliceOutput): void {
+  out.loss.dispose();
+  out.fused.dispose();
+  for (const t of Object.values(out.unimodal)) t.dispose();
+  for (const v of Object.values(out.logs ?? {})) if (typeof v !== "number") v.dispose();
 }

@@ -4,9 +4,9 @@
  *
  *   lr     the epoch's learning rate (src/optim/schedule.ts, or the method's own schedule)
  *   data   the step's shuffled (and augmented) batch
- *   step   the method's training step (src/methods/<name>.ts `trainStep`): forward, loss,
- *          backward, the method's gradient change, `optimizer.step(grads, lr)`; over
- *          micro-batches through the accumulator when asked (src/optim/micro_batch.ts)
+ *   step   one training step (src/train/step.ts `trainStep`): the method's forward + loss
+ *          (its tapes, src/methods/<name>.ts `plan`), backward, the method's gradient change,
+ *          `optimizer.step(grads, lr)`; over micro-batches when asked
  *   log    loss, train accuracy, discrepancy ratio and the method's own logs, summed on the
  *          backend and read back once per epoch
  *
@@ -24,7 +24,8 @@ import type { RunConfig } from "../config/types.ts";
 import { correctCount, discrepancyRatio } from "../optim/metrics.ts";
 import { configuredStepLr } from "../optim/schedule.ts";
 import { Sgd } from "../optim/sgd.ts";
-import { runSliced, type StepOptimizer } from "../optim/micro_batch.ts";
+import { disposeSliceOutput, type StepOptimizer } from "../optim/micro_batch.ts";
+import { trainStep } from "./step.ts";
 import { EpochSums, type StepValue } from "./epoch_sums.ts";
 
 /** One row of epochs.csv (accuracies are fractions; null where a run has no such output). */
@@ -188,13 +189,6 @@ async function infoSamples(method: Method, split: Split, batchSize: number): Pro
   return { labels: split.labels, fused, unimodal };
 }
 
-function disposeStep(out: StepOutput): void {
-  out.loss.dispose();
-  out.fused.dispose();
-  for (const t of Object.values(out.unimodal)) t.dispose();
-  for (const v of Object.values(out.logs ?? {})) if (typeof v !== "number") v.dispose();
-}
-
 /**
  * Trains `method` on `dataset` for `config.epochs` epochs (or the rest of them when
  * resuming) and returns the per-epoch rows.
@@ -259,12 +253,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         seed: seedFor(config.seed, "batch", epoch, step),
       });
       const ctx = stepContext(config, { epoch, step, stepsPerEpoch, lr, optimizer });
-      // step: forward, loss, backward, the method's gradient change, optimizer.step(grads, lr)
-      // (src/methods/<name>.ts), on the whole batch or on micro-batches with one update.
-      const out = await methodStep(method, batch, ctx, micro);
+      // step: the method's forward + loss, backward, the method's gradient change,
+      // optimizer.step(grads, lr) (src/train/step.ts), on the whole batch or on micro-batches.
+      const out = trainStep(method, batch, ctx, micro);
       // log: the step's loss, accuracy, ratio and method logs, summed on the backend.
       logStep(sums, out, batch, twoModal ? info : null);
-      disposeStep(out);
+      disposeSliceOutput(out);
       disposeBatch(batch);
       // Slow steps (paper backbones on a CPU): a progress line at most once a minute.
       const now = performance.now();
@@ -369,29 +363,10 @@ export function stepContext(
     stepsPerEpoch,
     lr: at.lr,
     optimizer: at.optimizer,
+    share: 1,
     protocolEpoch: (epoch * config.train.protocol_epochs) / E,
     seed: (...purpose) => seedFor(config.seed, "step", epoch, step, ...purpose),
   };
-}
-
-/**
- * The method's training step on `batch`: forward, loss, backward, the method's gradient
- * change and the optimizer step, all inside `method.trainStep`. With micro-batches of `micro`
- * samples (0: whole batches) the method's own sliced step runs if it has one (MLA, ARL,
- * InfoReg, AGM), else src/optim/micro_batch.ts `runSliced`: `trainStep` on each slice with an
- * accumulating optimizer, then one real update; the slices' outputs are joined back into one
- * batch's worth, so the epoch metrics are computed as for a whole batch. Randomness inside
- * the method's step is drawn per slice.
- */
-function methodStep(
-  method: Method,
-  batch: Batch,
-  ctx: StepContext,
-  micro: number,
-): Promise<StepOutput> {
-  if (!(micro > 0 && micro < batch.size)) return method.trainStep(batch, ctx);
-  if (method.trainStepSliced) return method.trainStepSliced(batch, ctx, micro);
-  return runSliced(batch, micro, ctx, (part, c) => method.trainStep(part, c));
 }
 
 /**

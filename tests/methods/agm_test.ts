@@ -27,6 +27,7 @@ import {
   stepCtx,
   TestEncoder,
 } from "./pace_fixtures.ts";
+import { trainStep } from "../../src/train/step.ts";
 
 const E = Math.E;
 const scalar = (t: tf.Tensor) => t.dataSync()[0];
@@ -228,7 +229,7 @@ Deno.test("agm: trainStep applies k from the old means, logs them, keeps the las
   const opt = new SpySgd(method);
   const b = batchOf(X, [0, 2]);
   // Iteration 1 at protocol epoch 0: outside the window -> hooks keep their initial scale 1.
-  const o1 = await method.trainStep(b, stepCtx(opt, { iteration: 0, lr: 0.01 }));
+  const o1 = await trainStep(method, b, stepCtx(opt, { iteration: 0, lr: 0.01 }));
   const S1 = { a: logValue(o1.logs!.loss_audio), v: logValue(o1.logs!.loss_visual) };
   // S_a from the contributions of this step (identity encoders: split logits).
   const ceA = scalar(contributionLoss(o1.unimodal.audio, b.labels));
@@ -237,14 +238,18 @@ Deno.test("agm: trainStep applies k from the old means, logs them, keeps the las
   assertAlmostEquals(logValue(o1.logs!.scale_audio), 1, 0);
   assertAlmostEquals(logValue(o1.logs!.running_audio), S1.a, 1e-6);
   // Iteration 2 inside the window: r* from S^ = S_1; the hook takes k.
-  const o2 = await method.trainStep(b, stepCtx(opt, { iteration: 1, protocolEpoch: 60, lr: 0.01 }));
+  const o2 = await trainStep(
+    method,
+    b,
+    stepCtx(opt, { iteration: 1, protocolEpoch: 60, lr: 0.01 }),
+  );
   const S2 = { a: logValue(o2.logs!.loss_audio), v: logValue(o2.logs!.loss_visual) };
   const k2 = Math.exp(1.5 * (Math.exp(S1.v - S1.a) - Math.exp(S2.v - S2.a)));
   assertAlmostEquals(logValue(o2.logs!.k_audio), k2, 1e-4);
   assertAlmostEquals(logValue(o2.logs!.scale_audio), k2, 1e-4);
   assertAlmostEquals(logValue(o2.logs!.running_audio), (S1.a + S2.a) / 2, 1e-5);
   // Iteration 3 outside again: k is computed (and the means updated) but the scale stays k2.
-  const o3 = await method.trainStep(b, stepCtx(opt, { iteration: 2, lr: 0.01 }));
+  const o3 = await trainStep(method, b, stepCtx(opt, { iteration: 2, lr: 0.01 }));
   assertAlmostEquals(logValue(o3.logs!.scale_audio), k2, 1e-4);
   assert(Math.abs(logValue(o3.logs!.k_audio) - k2) > 1e-6, "a fresh k differs from the held one");
   // A step's fused output is T = m_a + m_v, and its unimodal logits are the contributions.
@@ -298,7 +303,7 @@ Deno.test("agm: options alpha, cap, clip_threshold, clip_norm reach the method",
   setParam(method, "head.fc.kernel", W);
   setParam(method, "head.fc.bias", B);
   const opt = new SpySgd(method);
-  const o = await method.trainStep(batchOf(X, [0, 2]), stepCtx(opt));
+  const o = await trainStep(method, batchOf(X, [0, 2]), stepCtx(opt));
   // r* = 1 at t = 1; min(1 - r, -0.5) <= -0.5 for both modalities.
   const S = { a: logValue(o.logs!.loss_audio), v: logValue(o.logs!.loss_visual) };
   const k = (rs: number) => Math.exp(2 * Math.min(1 - rs, -0.5));

@@ -9,7 +9,7 @@ import {
   arlOmega,
   type OmegaMode,
 } from "../../src/methods/arl.ts";
-import type { Method, StepContext, StepOutput } from "../../src/methods/types.ts";
+import type { StepContext, StepOutput } from "../../src/methods/types.ts";
 import { ConcatHead } from "../../src/models/fusion.ts";
 import { MlpEncoder } from "../../src/models/mlp.ts";
 import { FusionModel } from "../../src/models/model.ts";
@@ -22,6 +22,7 @@ import { Sgd } from "../../src/optim/sgd.ts";
 import { type EpochRow, type ResumeState, train } from "../../src/train/trainer.ts";
 import { readCsv, tempOut, tinyConfig, useWasm } from "../helpers.ts";
 import { methodContext } from "../../src/methods/context.ts";
+import { trainStep } from "../../src/train/step.ts";
 
 async function values(t: tf.Tensor): Promise<number[]> {
   return Array.from(await t.data());
@@ -206,10 +207,11 @@ Deno.test("arl: start epoch in protocol epochs; lagged omega feeds the next step
       stepsPerEpoch: 4,
       lr: 0.01,
       optimizer,
+      share: 1,
       protocolEpoch: (epoch * 100) / 20,
       seed: (...p) => seedFor(0, ...p),
     };
-    const logs = await logsOf(await (method as Method).trainStep(batch, ctx));
+    const logs = await logsOf(await trainStep(method, batch, ctx));
     disposeBatch(batch);
     return logs;
   };
@@ -335,10 +337,11 @@ Deno.test("arl: clip_norm 40 bounds the update, MultiStepLR stepped at epoch sta
       stepsPerEpoch: 1,
       lr: 1,
       optimizer,
+      share: 1,
       protocolEpoch: 50,
       seed: (...p) => seedFor(0, ...p),
     };
-    const logs = await logsOf(await (method as Method).trainStep(batch, ctx));
+    const logs = await logsOf(await trainStep(method, batch, ctx));
     let sq = 0;
     method.params().forEach((p, i) => {
       const now = p.variable.dataSync();

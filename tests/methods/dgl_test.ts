@@ -3,7 +3,7 @@ import { assert, assertAlmostEquals, assertEquals } from "../assert.ts";
 import { loadDataset } from "../../src/data/registry.ts";
 import { disposeBatch } from "../../src/data/types.ts";
 import { dgl, dglGrads } from "../../src/methods/dgl.ts";
-import type { Method, StepContext } from "../../src/methods/types.ts";
+import type { StepContext } from "../../src/methods/types.ts";
 import { ConcatHead } from "../../src/models/fusion.ts";
 import { MlpEncoder } from "../../src/models/mlp.ts";
 import { FusionModel } from "../../src/models/model.ts";
@@ -16,6 +16,7 @@ import { Sgd } from "../../src/optim/sgd.ts";
 import { epochTensorCounts } from "./pace_fixtures.ts";
 import { readCsv, tempOut, tinyConfig, useWasm } from "../helpers.ts";
 import { methodContext } from "../../src/methods/context.ts";
+import { trainStep } from "../../src/train/step.ts";
 
 /** A tiny two-modality model: audio 3 -> 4 features, visual 2 -> 4 features, 3 classes. */
 function tinyModel(): FusionModel {
@@ -144,10 +145,11 @@ async function updateOf(cfg: RunConfig): Promise<Map<string, Float32Array>> {
     stepsPerEpoch: 1,
     lr: 1,
     optimizer,
+    share: 1,
     protocolEpoch: 0,
     seed: (...p) => seedFor(0, ...p),
   };
-  const out = await (method as Method).trainStep(batch, ctx);
+  const out = await trainStep(method, batch, ctx);
   const delta = new Map<string, Float32Array>();
   for (const p of method.params()) {
     const now = p.variable.dataSync();

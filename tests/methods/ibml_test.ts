@@ -35,6 +35,7 @@ function stepCtx(epoch = 1): StepContext {
     stepsPerEpoch: 1,
     lr: 0.1,
     optimizer: null as never,
+    share: 1,
     protocolEpoch: epoch,
     seed: (...p) => seedFor(7, ...p),
   };

@@ -25,6 +25,7 @@ import {
   stepCtx,
   TestEncoder,
 } from "./pace_fixtures.ts";
+import { trainStep } from "../../src/train/step.ts";
 
 const scalar = (t: tf.Tensor) => t.dataSync()[0];
 const C = { strong: 0.95, lazy: 0.1 };
@@ -148,8 +149,8 @@ Deno.test("inforeg: in the method, the applied gradient gains beta_m (theta - th
     sync();
     const theta = paramValues(a);
     const ctx = { ...o, iteration: 10 * o.epoch + o.step, lr: 0.5 };
-    const out = await a.trainStep(batch, stepCtx(optA, ctx));
-    await b.trainStep(batch, stepCtx(optB, ctx));
+    const out = await trainStep(a, batch, stepCtx(optA, ctx));
+    await trainStep(b, batch, stepCtx(optB, ctx));
     const beta = { audio: logValue(out.logs!.beta_audio), visual: logValue(out.logs!.beta_visual) };
     assertAlmostEquals(logValue(out.logs!.gate), 1, 0);
     assert(beta.audio > 0 || beta.visual > 0, "one modality must be regulated");
@@ -197,19 +198,19 @@ Deno.test("inforeg: the epoch's trace is the sum of the steps' traces; the gate 
   assertEquals(m.summaryExtras, { inforeg_window_epochs: 2 });
   const opt = new SpySgd(m);
   const batch = batchOf(X, Y);
-  const o0 = await m.trainStep(batch, stepCtx(opt, { epoch: 0, step: 0 }));
-  const o1 = await m.trainStep(batch, stepCtx(opt, { epoch: 0, step: 1, iteration: 1 }));
+  const o0 = await trainStep(m, batch, stepCtx(opt, { epoch: 0, step: 0 }));
+  const o1 = await trainStep(m, batch, stepCtx(opt, { epoch: 0, step: 1, iteration: 1 }));
   assertAlmostEquals(logValue(o0.logs!.k), 1, 0);
   await m.onEpochEnd!({} as never);
   const json = m.state!().json as { history: number[] };
   assertAlmostEquals(json.history[0], logValue(o0.logs!.fim) + logValue(o1.logs!.fim), 1e-6);
   m.restore!({ json: { history: [1, 2, 3] }, tensors: {} });
-  const o2 = await m.trainStep(batch, stepCtx(opt, { epoch: 3, step: 0, iteration: 6 }));
+  const o2 = await trainStep(m, batch, stepCtx(opt, { epoch: 3, step: 0, iteration: 6 }));
   assertAlmostEquals(logValue(o2.logs!.k), 0.4, 1e-12);
   assertAlmostEquals(logValue(o2.logs!.gate), 1, 0);
   // History [1, 3, 1]: k = (1 - 1) / (3 + 1) = 0 -> gate closed, no regulation at all.
   m.restore!({ json: { history: [1, 3, 1] }, tensors: {} });
-  const o3 = await m.trainStep(batch, stepCtx(opt, { epoch: 4, step: 0, iteration: 7 }));
+  const o3 = await trainStep(m, batch, stepCtx(opt, { epoch: 4, step: 0, iteration: 7 }));
   assertAlmostEquals(logValue(o3.logs!.gate), 0, 0);
   assertAlmostEquals(logValue(o3.logs!.beta_audio) + logValue(o3.logs!.beta_visual), 0, 0);
   m.dispose();
@@ -224,7 +225,7 @@ Deno.test("inforeg: options strong, window, threshold reach the method", async (
   assertEquals(m.logNames, ["beta_visual", "beta_audio", "gate", "k", "fim"]);
   assertEquals(m.summaryExtras, { inforeg_window_epochs: 4 });
   const opt = new SpySgd(m);
-  const o = await m.trainStep(batch, stepCtx(opt));
+  const o = await trainStep(m, batch, stepCtx(opt));
   const sA = scalar(rho(o.unimodal.audio, batch.labels));
   const sV = scalar(rho(o.unimodal.visual, batch.labels));
   const want = infoRegBetas(tf.scalar(sV), tf.scalar(sA), true, C);
@@ -233,7 +234,7 @@ Deno.test("inforeg: options strong, window, threshold reach the method", async (
   // threshold 0.5 closes the gate at k = 0.4 (history [1, 2, 3], window 2).
   const t = createWith("inforeg", encoders(), 3, ["method.threshold=0.5"], 20);
   t.restore!({ json: { history: [1, 2, 3] }, tensors: {} });
-  const ot = await t.trainStep(batch, stepCtx(new SpySgd(t), { epoch: 3 }));
+  const ot = await trainStep(t, batch, stepCtx(new SpySgd(t), { epoch: 3 }));
   assertAlmostEquals(logValue(ot.logs!.k), 0.4, 1e-12);
   assertAlmostEquals(logValue(ot.logs!.gate), 0, 0);
   m.dispose();

@@ -20,6 +20,7 @@ import { methodContext } from "../../src/methods/context.ts";
 import { getMethodEntry } from "../../src/methods/registry.ts";
 import type { RunConfig } from "../../src/config/types.ts";
 import { train } from "../../src/train/trainer.ts";
+import { trainStep } from "../../src/train/step.ts";
 
 const T = 1e-5;
 
@@ -165,6 +166,7 @@ function stepCtx(optimizer: Sgd, step = 0): StepContext {
     stepsPerEpoch: 4,
     lr: 0.05,
     optimizer,
+    share: 1,
     protocolEpoch: 0,
     seed: (...p) => seedFor(0, ...p),
   };
@@ -199,7 +201,7 @@ Deno.test("mla: two optimizer steps per batch, audio then visual through one sha
   const opt = new RecordingSgd(method);
   const batch = toyBatch4();
   const before = tf.memory().numTensors;
-  const out = await method.trainStep(batch, stepCtx(opt));
+  const out = await trainStep(method, batch, stepCtx(opt));
   // Logs: per-modality losses, and the logged loss 0.55 L_a + 0.45 L_v.
   const la = (await values(out.logs!.loss_audio as tf.Scalar))[0];
   const lv = (await values(out.logs!.loss_visual as tf.Scalar))[0];
@@ -252,7 +254,7 @@ Deno.test("mla: two optimizer steps per batch, audio then visual through one sha
   // coast=false: the visual step updates only the visual encoder and the head.
   const plain = tinyToyMethod(mla, 5, ["method.coast=false", "method.projection=off"]);
   const opt2 = new RecordingSgd(plain);
-  const out2 = await plain.trainStep(batch, stepCtx(opt2));
+  const out2 = await trainStep(plain, batch, stepCtx(opt2));
   assertEquals([...opt2.calls[1].grads.keys()].sort(), [...enc("visual"), ...head].sort());
   const v2 = headKernelGrad(
     opt2.calls[1],
@@ -273,7 +275,7 @@ Deno.test("mla: additive projection and the projector state survive state()/rest
   const opt = new RecordingSgd(method);
   const batch = toyBatch4();
   for (let s = 0; s < 2; s++) {
-    const out = await method.trainStep(batch, stepCtx(opt, s));
+    const out = await trainStep(method, batch, stepCtx(opt, s));
     tf.dispose([out.loss, out.fused, ...Object.values(out.unimodal)]);
     for (const t of Object.values(out.logs ?? {})) if (typeof t !== "number") t.dispose();
   }

@@ -12,6 +12,7 @@ import type { Sgd } from "../../src/optim/sgd.ts";
 import { stepLr } from "../../src/optim/schedule.ts";
 import { tinyToyMethod, toyBatch4 } from "./pace_fixtures.ts";
 import { readCsv, tempOut, tinyConfig, useWasm } from "../helpers.ts";
+import { trainStep } from "../../src/train/step.ts";
 
 const T = 1e-5;
 
@@ -176,11 +177,12 @@ Deno.test("mmpareto: one trainStep applies paretoCombine(grad L_mm, grad sum L_m
     stepsPerEpoch: 1,
     lr: 0.01,
     optimizer: recorder,
+    share: 1,
     protocolEpoch: 0,
     seed: (...p) => seedFor(0, ...p),
   };
   const before = tf.memory().numTensors;
-  const out = await method.trainStep(batch, ctx);
+  const out = await trainStep(method, batch, ctx);
   assertEquals(calls.length, 1);
   const got = calls[0];
   assertEquals([...got.keys()].sort(), [...names].sort());
@@ -317,7 +319,7 @@ Deno.test("mmpareto: the two tapes' train-mode forwards are bit-identical on DGC
   };
   const sgd = { step() {} } as unknown as Sgd;
   for (let s = 0; s < 2; s++) {
-    const out = await method.trainStep(batch, {
+    const out = await trainStep(method, batch, {
       epoch: 0,
       step: s,
       iteration: s,
@@ -325,6 +327,7 @@ Deno.test("mmpareto: the two tapes' train-mode forwards are bit-identical on DGC
       stepsPerEpoch: 2,
       lr: 0.01,
       optimizer: sgd,
+      share: 1,
       protocolEpoch: 0,
       seed: (...p) => seedFor(0, ...p),
     });

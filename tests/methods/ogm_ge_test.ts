@@ -24,6 +24,7 @@ import {
   toyStepCtx,
 } from "./pace_fixtures.ts";
 import { tinyConfig, useWasm } from "../helpers.ts";
+import { trainStep } from "../../src/train/step.ts";
 
 const MODS = ["audio", "visual"];
 
@@ -203,7 +204,7 @@ async function checkStep(
   assert(Math.min(k.audio, k.visual) < 1, "one modality is suppressed");
   const before = await snapshot(method.params());
   const ctx = toyStepCtx(method, protocolEpoch);
-  const out = await method.trainStep(batch, ctx);
+  const out = await trainStep(method, batch, ctx);
   const lossValue = await num(out.loss);
   assertAlmostEquals(lossValue, await num(r.loss), 1e-5, "loss");
   const after = await snapshot(method.params());

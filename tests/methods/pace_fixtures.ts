@@ -144,6 +144,7 @@ export function stepCtx(
     stepsPerEpoch: 1,
     lr: o.lr ?? 0.1,
     optimizer,
+    share: 1,
     protocolEpoch: o.protocolEpoch ?? epoch,
     seed: (...p) => seedFor(7, ...p),
   };
@@ -310,6 +311,7 @@ export function toyStepCtx(method: Method, protocolEpoch: number, epoch = 1): St
     stepsPerEpoch: 1,
     lr: 1,
     optimizer: new Sgd(method.params(), { momentum: 0, weightDecay: 0 }),
+    share: 1,
     protocolEpoch,
     seed: (...p) => seedFor(5, "step", ...p),
   };

@@ -29,6 +29,7 @@ import {
 } from "./pace_fixtures.ts";
 import { tinyConfig, useWasm } from "../helpers.ts";
 import { methodContext } from "../../src/methods/context.ts";
+import { trainStep } from "../../src/train/step.ts";
 
 const MODS = ["audio", "visual"];
 
@@ -166,7 +167,7 @@ async function checkStep(
   });
   const before = new Map<string, Float32Array>();
   for (const p of method.params()) before.set(p.name, Float32Array.from(await p.variable.data()));
-  const out = await method.trainStep(batch, toyStepCtx(method, protocolEpoch));
+  const out = await trainStep(method, batch, toyStepCtx(method, protocolEpoch));
   assertAlmostEquals(await num(out.loss), await num(r.loss), 1e-5, "loss");
   for (const p of method.params()) {
     const g = await r.grads.get(p.name)!.data();
@@ -454,7 +455,9 @@ Deno.test("pmr: prototypes come from augmented training batches (the official tr
     modalities: ["audio"],
     params: () => [],
     buffers: () => [],
-    trainStep: () => Promise.reject(new Error("not trained")),
+    plan: () => {
+      throw new Error("not trained");
+    },
     predict: () => ({ fused: null, unimodal: {} }),
     onTrainStart(e) {
       for (const batch of e.trainBatches(0.5, "probe", { augment: true })) disposeBatch(batch);

@@ -24,6 +24,7 @@ import { Sgd } from "../../src/optim/sgd.ts";
 import { stepContext } from "../../src/train/trainer.ts";
 import { ConvBnEncoder, dropoutMasks } from "./conv_bn_encoder.ts";
 import { type Draw, regenerateDraw, type SeedCall } from "./draws.ts";
+import { trainStep } from "../../src/train/step.ts";
 
 /** Which encoders a case uses. */
 export type EncoderKind = "mlp" | "conv";
@@ -374,7 +375,7 @@ async function runCase(
         const batch = split.batch(idx, { train: true, seed: 0 });
         const base = stepContext(config, { epoch, step, stepsPerEpoch, lr, optimizer });
         const calls: SeedCall[] = [];
-        const out = await method.trainStep(batch, {
+        const out = await trainStep(method, batch, {
           ...base,
           seed: (...purpose) => {
             const s = base.seed(...purpose);
