@@ -179,3 +179,17 @@ Deno.test("Bi-GRU: output and every gradient (8 parameters and the input) equal 
   assertEquals(Object.keys(errs).length, 10);
   for (const [k, v] of Object.entries(errs)) assert(v <= tol, `${k}: relative error ${v} > ${tol}`);
 });
+
+Deno.test("Bi-GRU: inference, parameter gradients and input gradient leave no tensor behind", async () => {
+  await useTestEngine();
+  const enc = new BiGruEncoder("text", 6, 8, new Rng(14));
+  const x = tf.randomNormal([3, 5, 6], 0, 1, "float32", 15) as tf.Tensor3D;
+  const mask = tf.tensor2d([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [1, 0, 0, 0, 0]]);
+  const before = tf.memory().numTensors;
+  enc.encode(x, mask).dispose();
+  const loss = () => tf.sum(enc.encode(x, mask)) as tf.Scalar;
+  const { value, grads } = tf.variableGrads(loss, enc.params().map((p) => p.variable));
+  tf.dispose([value, ...Object.values(grads)]);
+  tf.grad((a: tf.Tensor) => tf.sum(enc.encode(a as tf.Tensor3D, mask)))(x).dispose();
+  assertEquals(tf.memory().numTensors, before);
+});
