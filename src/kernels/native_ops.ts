@@ -11,12 +11,16 @@
  * | `IbmlReluGrad` (alpha > 0) | `LeakyReluGrad` | Greater + Fill + Select + Multiply |
  * | {@linkcode nativeBatchNormForward} | `FusedBatchNormV3` | 9 ops, 5 activation-sized temporaries |
  * | {@linkcode nativeBatchNormGrad} | `FusedBatchNormGradV3` | about 9 ops, 5 activation-sized temporaries |
+ * | {@linkcode nativeActivationGrad} (tanh) | `TanhGrad` | Square + Sub + Multiply |
+ * | {@linkcode nativeActivationGrad} (sigmoid) | `SigmoidGrad` | Sub + Multiply + Multiply |
  *
  * The kernels are registered for the backend name "tensorflow" (before tfjs-node registers
  * the backend itself) and compared with the stock gradients by tests/kernels_test.ts on the
  * native suite; {@linkcode nativeBatchNormForward} and {@linkcode nativeBatchNormGrad} are
  * called by src/models/batchnorm.ts and compared with the composed op and gradient by
- * tests/models/batchnorm_test.ts.
+ * tests/models/batchnorm_test.ts; {@linkcode nativeActivationGrad} is called by the Bi-GRU's
+ * hand-written gradient (src/models/bigru.ts), compared with autodiff by
+ * tests/models/bigru_test.ts.
  *
  * @module
  */
@@ -186,4 +190,33 @@ export function nativeBatchNormGrad(
     return [tf.reshape(outs[0], x.shape), outs[1], outs[2]];
   });
   return [dx, dGamma, dBeta];
+}
+
+/**
+ * The gradient of y = tanh(a) or y = sigmoid(a) with respect to a, from the output `y` and
+ * the output's gradient `dy`, as TensorFlow's one `TanhGrad` (dy (1 - y²)) or
+ * `SigmoidGrad` (dy y (1 - y)) op on the native engine; `null` on any other backend (the
+ * caller then composes it from three elementwise ops).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { nativeActivationGrad } from "./native_ops.ts";
+ * await tf.setBackend("wasm");
+ * const y = tf.tensor1d([0, 0.5]), dy = tf.ones([2]);
+ * // dy (1 - y²) = [1, 0.75] on the native engine; null elsewhere
+ * assert.equal(nativeActivationGrad("tanh", y, dy), null);
+ * ```
+ */
+export function nativeActivationGrad(
+  kind: "tanh" | "sigmoid",
+  y: tf.Tensor,
+  dy: tf.Tensor,
+): tf.Tensor | null {
+  if (tf.getBackend() !== "tensorflow" || y.dtype !== "float32") return null;
+  const be = tf.backend() as unknown as NodeBackendLike;
+  const t = { name: "T", type: be.binding.TF_ATTR_TYPE, value: be.binding.TF_FLOAT };
+  return be.executeSingleOutput(kind === "tanh" ? "TanhGrad" : "SigmoidGrad", [t], [y, dy]);
 }

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
-import { useTestEngine } from "../helpers.ts";
+import { ENGINE_TOL, useTestEngine } from "../helpers.ts";
 import { assertSgdStepChangesAll, maxAbsDiff } from "./backbone_fixtures.ts";
 import { BiGruEncoder, maskKey } from "../../src/models/bigru.ts";
 import { countParams } from "../../src/models/params.ts";
@@ -102,4 +102,94 @@ Deno.test("Bi-GRU: one SGD step changes every variable; same seed, same init", a
       Array.from(await b.params()[i].variable.data()),
     );
   }
+});
+
+/**
+ * The reference: PyTorch's GRU written step by step with tfjs ops and differentiated by
+ * tfjs's autodiff (the encoder's implementation before its hand-written gradient).
+ * `ps` are the encoder's parameters in `params()` order.
+ */
+function referenceEncode(ps: tf.Tensor[], x: tf.Tensor3D, mask: tf.Tensor2D): tf.Tensor2D {
+  const [b, l, inDim] = x.shape;
+  const hid = ps[1].shape[0];
+  const flat = tf.reshape(x, [b * l, inDim]);
+  const dirs = [ps.slice(0, 4), ps.slice(4, 8)];
+  const proj = ([wIh, , bIh]: tf.Tensor[]) =>
+    tf.unstack(tf.reshape(tf.add(tf.matMul(flat, wIh as tf.Tensor2D), bIh), [b, l, 3 * hid]), 1);
+  const step = ([, wHh, , bHh]: tf.Tensor[], xp: tf.Tensor, h: tf.Tensor, m: tf.Tensor) => {
+    const hp = tf.add(tf.matMul(h as tf.Tensor2D, wHh as tf.Tensor2D), bHh);
+    const [xr, xz, xn] = tf.split(xp, 3, 1);
+    const [hr, hz, hn] = tf.split(hp, 3, 1);
+    const r = tf.sigmoid(tf.add(xr, hr));
+    const z = tf.sigmoid(tf.add(xz, hz));
+    const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+    const next = tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, h));
+    return tf.add(h, tf.mul(m, tf.sub(next, h)));
+  };
+  const [xf, xb] = dirs.map(proj);
+  const ms = tf.unstack(tf.reshape(mask, [b, l, 1]), 1);
+  const outF: tf.Tensor[] = [], outB: tf.Tensor[] = [];
+  let [hf, hb]: tf.Tensor[] = [tf.zeros([b, hid]), tf.zeros([b, hid])];
+  for (let t = 0; t < l; t++) {
+    outF[t] = hf = step(dirs[0], xf[t], hf, ms[t]);
+    const s = l - 1 - t;
+    outB[s] = hb = step(dirs[1], xb[s], hb, ms[s]);
+  }
+  const sum = tf.addN(outF.map((f, t) => tf.mul(tf.add(f, outB[t]), ms[t])));
+  return tf.div(tf.div(sum, 2), tf.maximum(tf.sum(mask, 1, true), 1)) as tf.Tensor2D;
+}
+
+/** max |a - b| / max |b|. */
+async function relErr(a: tf.Tensor, b: tf.Tensor): Promise<number> {
+  const scale = (await tf.max(tf.abs(b)).data())[0];
+  return await maxAbsDiff(a, b) / Math.max(scale, 1e-30);
+}
+
+Deno.test("Bi-GRU: output and every gradient (8 parameters and the input) equal autodiff of the step-by-step GRU, with padding", async () => {
+  await useTestEngine();
+  const [b, l, inDim, hid] = [5, 7, 6, 8];
+  const enc = new BiGruEncoder("text", inDim, hid, new Rng(11));
+  const ps = enc.params().map((p) => p.variable);
+  const x = tf.randomNormal([b, l, inDim], 0, 1, "float32", 12) as tf.Tensor3D;
+  // Full length, padded, a single token, a hole inside (a masked step keeps h), and empty.
+  const mask = tf.tensor2d([
+    [1, 1, 1, 1, 1, 1, 1],
+    [1, 1, 1, 1, 0, 0, 0],
+    [1, 0, 0, 0, 0, 0, 0],
+    [1, 1, 0, 1, 1, 0, 0],
+    [0, 0, 0, 0, 0, 0, 0],
+  ]);
+  const weights = tf.randomNormal([b, hid], 0, 1, "float32", 13);
+  const loss = (f: () => tf.Tensor2D) => () => tf.sum(tf.mul(f(), weights)) as tf.Scalar;
+  const tol = 1e-5 * ENGINE_TOL;
+  const got = enc.encode(x, mask), want = referenceEncode(ps, x, mask);
+  const errs: Record<string, number> = { output: await relErr(got, want) };
+  const gotG = tf.variableGrads(loss(() => enc.encode(x, mask)), ps).grads;
+  const wantG = tf.variableGrads(loss(() => referenceEncode(ps, x, mask)), ps).grads;
+  for (const p of enc.params()) {
+    errs[p.name] = await relErr(gotG[p.variable.name], wantG[p.variable.name]);
+  }
+  const dx = (f: (a: tf.Tensor3D) => tf.Tensor2D) =>
+    tf.grad((a: tf.Tensor) => loss(() => f(a as tf.Tensor3D))())(x);
+  errs.input = await relErr(
+    dx((a) => enc.encode(a, mask)),
+    dx((a) => referenceEncode(ps, a, mask)),
+  );
+  console.log(Object.entries(errs).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(", "));
+  assertEquals(Object.keys(errs).length, 10);
+  for (const [k, v] of Object.entries(errs)) assert(v <= tol, `${k}: relative error ${v} > ${tol}`);
+});
+
+Deno.test("Bi-GRU: inference, parameter gradients and input gradient leave no tensor behind", async () => {
+  await useTestEngine();
+  const enc = new BiGruEncoder("text", 6, 8, new Rng(14));
+  const x = tf.randomNormal([3, 5, 6], 0, 1, "float32", 15) as tf.Tensor3D;
+  const mask = tf.tensor2d([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [1, 0, 0, 0, 0]]);
+  const before = tf.memory().numTensors;
+  enc.encode(x, mask).dispose();
+  const loss = () => tf.sum(enc.encode(x, mask)) as tf.Scalar;
+  const { value, grads } = tf.variableGrads(loss, enc.params().map((p) => p.variable));
+  tf.dispose([value, ...Object.values(grads)]);
+  tf.grad((a: tf.Tensor) => tf.sum(enc.encode(a as tf.Tensor3D, mask)))(x).dispose();
+  assertEquals(tf.memory().numTensors, before);
 });
