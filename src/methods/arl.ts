@@ -156,23 +156,11 @@ export interface ArlAux {
 }
 
 /** Result of {@linkcode arlGrads}; the caller disposes everything. */
-export interface ArlGrads {
+export interface ArlGrads extends Omit<ArlAux, "k"> {
   /** Gradients of L for every parameter (before clipping). */
   grads: Grads;
   /** L = L_f + gamma_eff sum_m L_m. */
   loss: tf.Scalar;
-  /** L_f. */
-  lossFused: tf.Scalar;
-  /** L_m per modality. */
-  lossUnimodal: Record<string, tf.Scalar>;
-  /** Fused logits [B, C]. */
-  fused: tf.Tensor2D;
-  /** Zero-pad unimodal logits [B, C]. */
-  unimodal: Record<string, tf.Tensor2D>;
-  /** This batch's omega [M]. */
-  omega: tf.Tensor1D;
-  /** The multipliers applied to the encoder-output gradients [M] (1 outside the gamma phase). */
-  multiplier: tf.Tensor1D;
 }
 
 /**
