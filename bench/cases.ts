@@ -24,6 +24,7 @@ import { Rng, seedFor } from "../src/rng.ts";
 import { resolveConfig } from "../src/resolve/resolve_config.ts";
 import { crossEntropy, disposeGrads, gradsOf } from "../src/optim/grads.ts";
 import { correctCount, discrepancyRatio } from "../src/optim/metrics.ts";
+import { disposeSliceOutput } from "../src/optim/micro_batch.ts";
 import { Sgd } from "../src/optim/sgd.ts";
 import { stepContext } from "../src/train/trainer.ts";
 import { EpochSums, type StepValue } from "../src/train/epoch_sums.ts";
@@ -126,10 +127,7 @@ function methodCase(method: "concat" | "ibml"): BenchCase {
           correct.dispose();
           ratio.dispose();
           const loss = (await out.loss.data())[0];
-          out.loss.dispose();
-          out.fused.dispose();
-          for (const t of Object.values(out.unimodal)) t.dispose();
-          for (const v of Object.values(out.logs ?? {})) if (typeof v !== "number") v.dispose();
+          disposeSliceOutput(out);
           disposeBatch(batch);
           return loss;
         },

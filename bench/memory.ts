@@ -43,13 +43,18 @@ import { selectBackend } from "../src/backend/mod.ts";
 import { type Batch, type DatasetInfo, disposeBatch } from "../src/data/types.ts";
 import { DATASET_SPECS, lazyOf } from "../src/data/specs.ts";
 import { getMethodEntry } from "../src/methods/registry.ts";
-import type { Method, StepContext, StepOutput } from "../src/methods/types.ts";
+import type { Method, StepContext } from "../src/methods/types.ts";
 import { PAPER_BACKBONES } from "../src/models/backbones.ts";
 import { maskKey } from "../src/models/bigru.ts";
 import { Rng, seedFor } from "../src/rng.ts";
 import type { RunConfig } from "../src/config/types.ts";
 import { resolveConfig } from "../src/resolve/resolve_config.ts";
-import { GradAccumulator, sliceBatch, type StepOptimizer } from "../src/optim/micro_batch.ts";
+import {
+  disposeSliceOutput,
+  GradAccumulator,
+  sliceBatch,
+  type StepOptimizer,
+} from "../src/optim/micro_batch.ts";
 import { stepLr } from "../src/optim/schedule.ts";
 import { Sgd } from "../src/optim/sgd.ts";
 import { stepContext } from "../src/train/trainer.ts";
@@ -232,13 +237,6 @@ export function fakeBatch(
   };
 }
 
-function disposeStep(out: StepOutput): void {
-  out.loss.dispose();
-  out.fused.dispose();
-  for (const t of Object.values(out.unimodal)) t.dispose();
-  for (const v of Object.values(out.logs ?? {})) if (typeof v !== "number") v.dispose();
-}
-
 /** Options of {@linkcode measureOne}. */
 export interface MeasureOptions {
   /** Text length for image-text datasets (default {@linkcode TEXT_LEN}). */
@@ -326,7 +324,7 @@ export async function measureOne(
       const out = trainStep(m, part, ctx);
       await out.loss.data();
       steps.push((performance.now() - t0) / 1000);
-      disposeStep(out);
+      disposeSliceOutput(out);
       log(`  step ${c + 1}: ${steps[c].toFixed(2)} s, heap ${wasmHeapMib()} MiB`);
     }
     if (acc) acc.apply();

@@ -62,19 +62,19 @@ export function trainStep(
   micro = 0,
 ): StepOutput {
   const parts = micro > 0 && micro < batch.size ? sliceBatch(batch, micro) : [batch];
+  const whole = parts.length === 1;
+  const shares = parts.map((part) => part.size / batch.size);
   const updates: StepOutput[] = [];
   try {
     for (let u = 0; u < (method.updatesPerStep ?? 1); u++) {
       const acc = new GradAccumulator(ctx.optimizer);
       const slices: StepOutput[] = [];
-      const shares: number[] = [];
-      let grads: Grads = new Map();
+      let total: Grads = acc.sums; // a whole batch: its changed gradient, below
       const spent: Grads[] = []; // the tapes' gradients, freed after the step
       for (const [c, part] of parts.entries()) {
-        const share = part.size / batch.size;
-        const sliceCtx: StepContext = parts.length === 1 ? ctx : {
+        const sliceCtx: StepContext = whole ? ctx : {
           ...ctx,
-          share,
+          share: shares[c],
           seed: (...purpose) => ctx.seed(...purpose, "micro", c),
         };
         // forward + loss: the method's tapes for this (micro-)batch
@@ -83,20 +83,18 @@ export function trainStep(
         const taped = backward(plan.tapes);
         // change: the method's gradient change (its paper equations)
         const changed = plan.change(taped);
-        if (parts.length === 1) {
-          grads = changed.grads;
+        if (whole) {
+          total = changed.grads;
           spent.push(...taped.map((t) => t.grads));
         } else {
-          acc.weight = share;
+          acc.weight = shares[c];
           acc.step(changed.grads, ctx.lr);
           disposeGrads(changed.grads);
           for (const t of taped) disposeGrads(t.grads);
         }
         slices.push(changed.out);
-        shares.push(share);
       }
-      const out = slices.length === 1 ? slices[0] : joinSlices(slices, shares);
-      const total = parts.length === 1 ? grads : acc.sums;
+      const out = whole ? slices[0] : joinSlices(slices, shares);
       // the method's whole-batch change and state (MLA, InfoReg, AGM, ARL), then
       // step: one optimizer update with the epoch's learning rate
       const final = method.finishUpdate?.(total, out, ctx, u) ?? total;
@@ -109,7 +107,7 @@ export function trainStep(
     for (const o of updates) disposeSliceOutput(o);
     throw e;
   } finally {
-    if (parts.length > 1) { for (const part of parts) disposeBatch(part); }
+    if (!whole) { for (const part of parts) disposeBatch(part); }
   }
   // log: the step's output (one per update joined by the method, e.g. MLA)
   return updates.length === 1 ? updates[0] : method.joinUpdates!(updates);
