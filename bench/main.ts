@@ -5,14 +5,16 @@
  * ```
  * deno task bench [--models a,b] [--backends tensorflow,wasm,cpu,webgpu] [--steps N] [--warmup N]
  *                 [--cap-s S] [--max-s S] [--profile K] [--stock] [--blas-threads N]
- *                 [--compare] [--torch-threads 1,2] [--native-threads 1] [--flat [--epochs N]]
- *                 [--reproduce] [--out DIR]
+ *                 [--compare] [--torch-threads 1,2] [--native-threads 1] [--rounds N]
+ *                 [--flat [--epochs N]] [--reproduce] [--out DIR]
  * deno task bench --memory [--datasets a,b] [--sizes 2,4,8,16,32,64]
  * ```
  *
  * Every (model, backend) runs in its own process (bench/worker.ts), so its peak RSS is its
  * own and a crash or a timeout stays contained. Results: a table on stdout and a CSV in
- * `results/bench/` (`bench-<time>.csv` and `latest.csv`). `--memory` instead runs the wasm
+ * `results/bench/` (`bench-<time>.csv` and `latest.csv`). `--rounds N` repeats every
+ * measurement N times, each round one model at a time (bench/rounds.ts: medians over the
+ * rounds, ratios taken within each round). `--memory` instead runs the wasm
  * heap sweep of the paper backbones (bench/memory.ts: the largest micro-batch per dataset).
  * See bench/README.md.
  *
@@ -23,13 +25,14 @@ import { CASES } from "./cases.ts";
 import type { WorkerResult } from "./worker.ts";
 import type { FlatResult } from "./flat.ts";
 import { memorySweep, sweepReport } from "./memory.ts";
+import { joinRounds, pairedRatio, type RoundRatio } from "./rounds.ts";
 import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
 import { readNativeManifest } from "../src/backend/native.ts";
 
 const USAGE = `usage: deno task bench [--models ${CASES.map((c) => c.name).join(",")}]
   [--backends tensorflow,wasm,cpu,webgpu] [--steps N] [--warmup N] [--cap-s S] [--max-s S] [--profile K]
   [--stock] [--blas-threads N] [--compare] [--torch-threads 1,2] [--native-threads 1]
-  [--flat] [--epochs N] [--reproduce] [--out DIR]
+  [--rounds N] [--flat] [--epochs N] [--reproduce] [--out DIR]
        deno task bench --memory [--datasets a,b] [--sizes 2,4,8,16,32,64]`;
 
 const HERE = new URL(".", import.meta.url).pathname;
@@ -177,6 +180,9 @@ async function hasWebGpu(): Promise<string | null> {
   }
 }
 
+/** One of our measurements; `tf_threads` is set on the `--native-threads` runs. */
+type Row = WorkerResult & { tf_threads?: number };
+
 interface Options {
   models: string[];
   backends: string[];
@@ -237,34 +243,33 @@ async function measure(model: string, backend: string, o: Options): Promise<Work
 
 /**
  * The native engine's thread scaling: per model, each `--native-threads` count's median
- * beside the default run's (TensorFlow's default, every core), and default / 1 thread.
+ * beside the default run's (TensorFlow's default, every core), and default / 1 thread, taken
+ * within each round (the range over rounds in brackets when there are several).
  */
-function threadScaling(results: (WorkerResult & { tf_threads?: number })[]): string {
+function threadScaling(results: Row[], ratio: (m: string) => RoundRatio | undefined): string {
   const cores = navigator.hardwareConcurrency ?? 1;
   const native = results.filter((r) => r.backend === "tensorflow" && r.status === "ok");
   const counts = [...new Set(native.flatMap((r) => r.tf_threads ?? []))].sort((a, b) => a - b);
   const models = [...new Set(native.map((r) => r.model))];
   const of = (m: string, t?: number) => native.find((r) => r.model === m && r.tf_threads === t);
-  const rows = models.map((m) => {
-    const all = of(m)?.median_ms, one = of(m, 1)?.median_ms;
-    return [
-      m,
-      ...counts.map((t) => fmt(of(m, t)?.median_ms)),
-      fmt(all),
-      all && one ? fmt(all / one, 2) : "-",
-    ];
-  });
+  const rows = models.map((m) => [
+    m,
+    ...counts.map((t) => fmt(of(m, t)?.median_ms)),
+    fmt(of(m)?.median_ms),
+    fmtRatio(ratio(m)),
+  ]);
   return "\nnative engine thread scaling (median ms/step)\n" + table(
     ["model", ...counts.map((t) => `${t}T`), `default (${cores} cores)`, "default/1T"],
     rows,
   );
 }
 
-/** PyTorch timings, one process per model (so each peak RSS is that model's own). */
-async function torchReference(models: string[], threads: number, o: Options) {
-  const out: TorchResult[] = [];
-  for (const model of models) out.push(...await torchProcess([model], threads, o));
-  return out;
+/** A ratio, with its range over rounds in brackets when there were several. */
+function fmtRatio(r: RoundRatio | undefined): string {
+  if (!r) return "-";
+  return r.rounds > 1
+    ? `${fmt(r.median, 2)} (${fmt(r.min, 2)}-${fmt(r.max, 2)})`
+    : fmt(r.median, 2);
 }
 
 async function torchProcess(models: string[], threads: number, o: Options) {
@@ -361,6 +366,7 @@ async function main(): Promise<number> {
       compare: { type: "boolean", default: false },
       "torch-threads": { type: "string", default: "1,2" },
       "native-threads": { type: "string" },
+      rounds: { type: "string", default: "1" },
       flat: { type: "boolean", default: false },
       epochs: { type: "string", default: "100" },
       reproduce: { type: "boolean", default: false },
@@ -442,46 +448,64 @@ async function main(): Promise<number> {
     { backend, threads: undefined as number | undefined },
     ...(backend === "tensorflow" ? nativeThreads.map((threads) => ({ backend, threads })) : []),
   ]);
-  const results: (WorkerResult & { tf_threads?: number })[] = [];
-  for (const { backend, threads } of runs) {
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    throw new BenchError(`--rounds must be a positive integer, got '${values.rounds}'\n${USAGE}`);
+  }
+  const torchThreads = values.compare ? values["torch-threads"].split(",").map(Number) : [];
+  // Each round measures one model in every configuration back to back, so that the ratios
+  // (taken within a round) compare measurements minutes apart at most.
+  const ours = new Map<string, Row[]>();
+  const torchRuns = new Map<string, TorchResult[]>();
+  const keep = <T>(map: Map<string, T[]>, key: string, round: number, value: T) => {
+    if (!map.has(key)) map.set(key, []);
+    map.get(key)![round] = value;
+  };
+  const ourKey = (model: string, backend: string, threads?: number) =>
+    `${model}|${backend}|${threads ?? ""}`;
+  for (let round = 0; round < rounds; round++) {
+    if (rounds > 1) console.error(`round ${round + 1} of ${rounds}`);
     for (const model of models) {
-      const threadEnv: Record<string, string> = threads === undefined ? {} : {
-        TF_NUM_INTRAOP_THREADS: String(threads),
-        TF_NUM_INTEROP_THREADS: String(threads),
-      };
-      const r = { ...await measure(model, backend, { ...o, env: { ...env, ...threadEnv } }) };
-      if (threads !== undefined) Object.assign(r, { tf_threads: threads });
-      results.push(r);
-      console.error(
-        `  ${model} on ${backend}${threads === undefined ? "" : ` (TF threads ${threads})`}: ${
-          r.status === "ok" ? `${fmt(r.median_ms)} ms/step (${r.steps} steps)` : r.note
-        }`,
-      );
-      if (r.top_kernels) {
+      for (const { backend, threads } of runs) {
+        const threadEnv: Record<string, string> = threads === undefined ? {} : {
+          TF_NUM_INTRAOP_THREADS: String(threads),
+          TF_NUM_INTEROP_THREADS: String(threads),
+        };
+        const r: Row = {
+          ...await measure(model, backend, { ...o, env: { ...env, ...threadEnv } }),
+        };
+        if (threads !== undefined) r.tf_threads = threads;
+        keep(ours, ourKey(model, backend, threads), round, r);
         console.error(
-          `    ops/step ${r.ops_per_step}; top kernels: ${
-            r.top_kernels.map(([n, ms, c]) => `${n} ${fmt(ms)} ms x${c}`).join(", ")
+          `  ${model} on ${backend}${threads === undefined ? "" : ` (TF threads ${threads})`}: ${
+            r.status === "ok" ? `${fmt(r.median_ms)} ms/step (${r.steps} steps)` : r.note
           }`,
         );
+        if (r.top_kernels) {
+          console.error(
+            `    ops/step ${r.ops_per_step}; top kernels: ${
+              r.top_kernels.map(([n, ms, c]) => `${n} ${fmt(ms)} ms x${c}`).join(", ")
+            }`,
+          );
+        }
+      }
+      for (const t of torchThreads) {
+        const [tr] = await torchProcess([model], t, o);
+        if (tr) keep(torchRuns, `${model}|${t}`, round, tr);
+        console.error(`  ${model} in PyTorch, ${t} thread(s): ${fmt(tr?.median_ms)} ms/step`);
       }
     }
   }
-
-  let torch: TorchResult[] = [];
+  const results = [...ours.values()].map((rs) => joinRounds(rs.filter(Boolean)));
+  const torch = [...torchRuns.values()].map((rs) => joinRounds(rs.filter(Boolean)));
   const errors: string[] = [];
-  if (values.compare) {
-    for (const t of values["torch-threads"].split(",").map(Number)) {
-      console.error(`  PyTorch, ${t} thread(s)...`);
-      torch = torch.concat(await torchReference(models, t, o));
-    }
-    for (const r of results) {
-      if (!r.params) continue;
-      for (const t of torch.filter((x) => x.model === r.model)) {
-        if (t.params !== r.params) {
-          errors.push(
-            `parameter count mismatch for ${r.model}: ours ${r.params}, PyTorch ${t.params}`,
-          );
-        }
+  for (const r of results) {
+    if (!r.params) continue;
+    for (const t of torch.filter((x) => x.model === r.model)) {
+      if (t.params !== r.params) {
+        errors.push(
+          `parameter count mismatch for ${r.model}: ours ${r.params}, PyTorch ${t.params}`,
+        );
       }
     }
   }
@@ -493,6 +517,22 @@ async function main(): Promise<number> {
     const xs = torch.filter((t) => t.model === model && t.peak_rss_mib).map((t) => t.peak_rss_mib!);
     return xs.length ? Math.max(...xs) : undefined;
   };
+  const roundMs = (rs: ({ median_ms?: number } | undefined)[] | undefined) =>
+    Array.from({ length: rounds }, (_, i) => rs?.[i]?.median_ms);
+  // ours / the better PyTorch thread count, round by round.
+  const torchRatio = (r: Row) => {
+    const best = Array.from({ length: rounds }, (_, i) => {
+      const xs = threads.map((t) => torchRuns.get(`${r.model}|${t}`)?.[i]?.median_ms)
+        .filter((x): x is number => x !== undefined);
+      return xs.length ? Math.min(...xs) : undefined;
+    });
+    return pairedRatio(roundMs(ours.get(ourKey(r.model, r.backend, r.tf_threads))), best);
+  };
+  const scaling = (model: string) =>
+    pairedRatio(
+      roundMs(ours.get(ourKey(model, "tensorflow"))),
+      roundMs(ours.get(ourKey(model, "tensorflow", 1))),
+    );
   const header = [
     "model",
     "backend",
@@ -501,6 +541,7 @@ async function main(): Promise<number> {
     "params",
     "median ms",
     "min ms",
+    ...(rounds > 1 ? ["round medians"] : []),
     "steps",
     "ops/step",
     "peak RSS MiB",
@@ -511,7 +552,6 @@ async function main(): Promise<number> {
   ];
   const rows = results.map((r) => {
     const ts = threads.map((t) => torchOf(r.model, t)?.median_ms);
-    const best = Math.min(...ts.filter((x): x is number => x !== undefined));
     return [
       r.model,
       r.tf_threads === undefined ? r.backend : `${r.backend} ${r.tf_threads}T`,
@@ -520,6 +560,7 @@ async function main(): Promise<number> {
       String(r.params || "-"),
       fmt(r.median_ms),
       fmt(r.min_ms),
+      ...(rounds > 1 ? [r.round_ms.map((x) => fmt(x)).join(" ") || "-"] : []),
       String(r.steps ?? "-"),
       String(r.ops_per_step ?? "-"),
       fmt(r.peak_rss_mib, 0),
@@ -527,7 +568,7 @@ async function main(): Promise<number> {
       ...ts.map((x) => fmt(x)),
       ...(threads.length
         ? [
-          r.median_ms && Number.isFinite(best) ? fmt(r.median_ms / best, 2) : "-",
+          fmtRatio(torchRatio(r)),
           fmt(torchRss(r.model), 0),
           r.peak_rss_mib && torchRss(r.model) ? fmt(r.peak_rss_mib / torchRss(r.model)!, 2) : "-",
         ]
@@ -536,10 +577,11 @@ async function main(): Promise<number> {
     ];
   });
   console.log(table(header, rows));
-  if (nativeThreads.length) console.log(threadScaling(results));
+  if (nativeThreads.length) console.log(threadScaling(results, scaling));
   if (threads.length) {
     console.log(
-      "ours/torch = our median / the better (lower) of PyTorch's medians over the thread counts shown; " +
+      "ours/torch = our median / the better (lower) of PyTorch's medians over the thread counts shown " +
+        "(with --rounds: per round, then the median and range over the rounds); " +
         "RSS/torch = our peak RSS / PyTorch's (one process per model on both sides); micro = the " +
         "micro-batch size the step ran in (wasm only, where its 4 GiB heap needs it)",
     );
@@ -616,6 +658,9 @@ async function main(): Promise<number> {
     "num_tensors",
     ...threads.map((t) => `torch_${t}t_ms`),
     "torch_peak_rss_mib",
+    "ours_per_torch",
+    "rounds",
+    "round_ms",
     "note",
   ];
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
@@ -626,6 +671,9 @@ async function main(): Promise<number> {
       cols.map((c) => {
         const m = /^torch_(\d+)t_ms$/.exec(c);
         if (c === "torch_peak_rss_mib") return csvCell(torchRss(r.model));
+        if (c === "ours_per_torch") return csvCell(torchRatio(r)?.median);
+        if (c === "rounds") return csvCell(r.round_ms.length);
+        if (c === "round_ms") return csvCell(r.round_ms.map((x) => x.toFixed(1)).join(" "));
         return csvCell(m ? torchOf(r.model, Number(m[1]))?.median_ms : rec[c]);
       }).join(","),
     );

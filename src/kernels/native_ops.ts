@@ -90,9 +90,12 @@ function batchNormAttrs(b: NodeBackendLike["binding"], eps: number) {
 /**
  * Training-mode BatchNorm over the last axis as TensorFlow's one `FusedBatchNormV3` op, on
  * the native engine; `null` on any other backend (the caller then composes it). Returns
- * `[y, mean, variance]`: the output and the batch mean and biased variance it normalised
- * with (TensorFlow's reserve spaces 1 and 2 on CPU, which {@linkcode nativeBatchNormGrad}
- * takes back).
+ * `[y, mean, variance, runningMean, runningVariance]`: the output, the batch mean and biased
+ * variance it normalised with (TensorFlow's reserve spaces 1 and 2 on CPU, which
+ * {@linkcode nativeBatchNormGrad} takes back), and `running` updated by the same op
+ * (PyTorch's rule: (1 - momentum) running + momentum batch, the variance unbiased by
+ * n / (n - 1); TensorFlow's `exponential_avg_factor` is PyTorch's momentum), which the caller
+ * assigns. Rank-4 (NHWC) inputs go in as they are; any other rank is viewed as [n, 1, 1, C].
  *
  * Why: the composed forward (centre, square, mean, centre again, scale, shift) allocates
  * five activation-sized temporaries; at the visual stem of a paper CREMA-D batch (64 x 3
@@ -109,8 +112,9 @@ function batchNormAttrs(b: NodeBackendLike["binding"], eps: number) {
  * import { nativeBatchNormForward } from "./native_ops.ts";
  * await tf.setBackend("wasm");
  * const x = tf.ones([2, 3]), gamma = tf.ones([3]), beta = tf.zeros([3]);
- * // [y, mean, variance] on the native engine; null elsewhere (the caller composes it then)
- * assert.equal(nativeBatchNormForward(x, gamma, beta, 1e-5), null);
+ * const running = { mean: tf.zeros([3]), variance: tf.ones([3]), momentum: 0.1 };
+ * // [y, mean, variance, runningMean, runningVariance] on the native engine; null elsewhere
+ * assert.equal(nativeBatchNormForward(x, gamma, beta, 1e-5, running), null);
  * ```
  */
 export function nativeBatchNormForward(
@@ -118,27 +122,46 @@ export function nativeBatchNormForward(
   gamma: tf.Tensor,
   beta: tf.Tensor,
   eps: number,
-): [tf.Tensor, tf.Tensor1D, tf.Tensor1D] | null {
+  running: BatchNormRunning,
+): [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D] | null {
   if (tf.getBackend() !== "tensorflow") return null;
   const be = tf.backend() as unknown as NodeBackendLike;
   const b = be.binding;
-  const c = x.shape[x.rank - 1];
-  const [y, mean, variance] = tf.tidy(() => {
-    // Training with exponential_avg_factor 1 reads no running statistics: empty inputs.
-    const none = tf.tensor1d([], "float32");
-    const [y, , , mean, variance] = be.executeMultipleOutputs(
+  const outs = tf.tidy(() => {
+    const [y, runningMean, runningVariance, mean, variance] = be.executeMultipleOutputs(
       "FusedBatchNormV3",
       [...batchNormAttrs(b, eps), {
         name: "exponential_avg_factor",
         type: b.TF_ATTR_FLOAT,
-        value: 1,
+        value: running.momentum,
       }],
-      [tf.reshape(x, [x.size / c, 1, 1, c]), gamma, beta, none, none],
+      [asNhwc(x), gamma, beta, running.mean, running.variance],
       6,
     );
-    return [tf.reshape(y, x.shape), mean, variance];
+    return [fromNhwc(y, x), mean, variance, runningMean, runningVariance];
   });
-  return [y, mean as tf.Tensor1D, variance as tf.Tensor1D];
+  return outs as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+}
+
+/** The running statistics {@linkcode nativeBatchNormForward} updates, and its momentum. */
+export interface BatchNormRunning {
+  /** Running mean [C]. */
+  mean: tf.Tensor;
+  /** Running (unbiased) variance [C]. */
+  variance: tf.Tensor;
+  /** Weight of the new batch statistic (PyTorch's BN momentum). */
+  momentum: number;
+}
+
+/** `x` as NHWC for TensorFlow's fused BatchNorm ops: as it is at rank 4, else [n, 1, 1, C]. */
+function asNhwc(x: tf.Tensor): tf.Tensor {
+  const c = x.shape[x.rank - 1];
+  return x.rank === 4 ? x : tf.reshape(x, [x.size / c, 1, 1, c]);
+}
+
+/** The inverse of {@link asNhwc}: `y` back in the shape of `like`. */
+function fromNhwc(y: tf.Tensor, like: tf.Tensor): tf.Tensor {
+  return like.rank === 4 ? y : tf.reshape(y, like.shape);
 }
 
 /**
@@ -178,16 +201,14 @@ export function nativeBatchNormGrad(
   if (tf.getBackend() !== "tensorflow") return null;
   const be = tf.backend() as unknown as NodeBackendLike;
   const b = be.binding;
-  const c = x.shape[x.rank - 1];
-  const nhwc = [x.size / c, 1, 1, c];
   const [dx, dGamma, dBeta] = tf.tidy(() => {
     const outs = be.executeMultipleOutputs(
       "FusedBatchNormGradV3",
       batchNormAttrs(b, eps),
-      [tf.reshape(dy, nhwc), tf.reshape(x, nhwc), gamma, mean, variance, mean],
+      [asNhwc(dy), asNhwc(x), gamma, mean, variance, mean],
       5,
     );
-    return [tf.reshape(outs[0], x.shape), outs[1], outs[2]];
+    return [fromNhwc(outs[0], x), outs[1], outs[2]];
   });
   return [dx, dGamma, dBeta];
 }

@@ -96,13 +96,7 @@ export class BatchNorm {
     }
     const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
     if (useFusedTraining()) {
-      return batchNormTrainFused(
-        x,
-        gamma,
-        beta,
-        this.eps,
-        (mean, variance) => this.#updateRunning(mean, variance, n),
-      ) as T;
+      return batchNormTrainFused(x, gamma, beta, this.eps, this.#running()) as T;
     }
     // Written out rather than tf.moments + tf.batchNorm: the stock batchNorm gradient tiles
     // the statistics to the input's shape, and Tile is slow on wasm (measured 2.3x slower
@@ -110,21 +104,14 @@ export class BatchNorm {
     const mean = tf.mean(x, axes);
     const centred = tf.sub(x, mean);
     const variance = tf.mean(tf.square(centred), axes);
-    this.#updateRunning(mean, variance, n);
+    updateRunning(this.#running(), mean, variance, n);
     const scale = tf.mul(tf.rsqrt(tf.add(variance, this.eps)), gamma);
     return tf.add(tf.mul(centred, scale), beta) as T;
   }
 
-  /** running = (1 - m) running + m batch_stat (unbiased variance), off the tape. */
-  #updateRunning(mean: tf.Tensor, variance: tf.Tensor, n: number): void {
-    noGrad(() =>
-      tf.tidy(() => {
-        const m = this.momentum;
-        const unbiased = tf.mul(variance, n / (n - 1));
-        this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
-        this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
-      })
-    );
+  /** The running statistics and their momentum. */
+  #running(): RunningStats {
+    return { mean: this.runningMean, variance: this.runningVar, momentum: this.momentum };
   }
 
   /** Gamma and beta. */
@@ -136,6 +123,28 @@ export class BatchNorm {
   buffers(): tf.Variable[] {
     return [this.runningMean, this.runningVar];
   }
+}
+
+/** A BatchNorm layer's running statistics and the weight of each new batch statistic. */
+export interface RunningStats {
+  /** Running mean [C]. */
+  mean: tf.Variable;
+  /** Running (unbiased) variance [C]. */
+  variance: tf.Variable;
+  /** PyTorch's BN momentum. */
+  momentum: number;
+}
+
+/** running = (1 - m) running + m batch_stat (unbiased variance), off the tape. */
+function updateRunning(r: RunningStats, mean: tf.Tensor, variance: tf.Tensor, n: number): void {
+  noGrad(() =>
+    tf.tidy(() => {
+      const m = r.momentum;
+      const unbiased = tf.mul(variance, n / (n - 1));
+      r.mean.assign(tf.add(tf.mul(r.mean, 1 - m), tf.mul(mean, m)));
+      r.variance.assign(tf.add(tf.mul(r.variance, 1 - m), tf.mul(unbiased, m)));
+    })
+  );
 }
 
 /**
@@ -161,8 +170,8 @@ function useFusedTraining(): boolean {
  * y = gamma (x - mu) / sqrt(var + eps) + beta, mu and var (biased) over all axes but the last;
  * dbeta = sum dy, dgamma = sum dy xhat, dx = gamma / (N sqrt(var + eps)) (N dy - dbeta - xhat dgamma).
  *
- * `onStats(mean, variance)` receives the batch statistics (for the running averages; off
- * the tape, disposed afterwards).
+ * `running` is updated with the batch statistics (off the tape; on the native engine by the
+ * same TensorFlow op).
  *
  * @example
  * ```ts
@@ -173,9 +182,11 @@ function useFusedTraining(): boolean {
  * await selectBackend("wasm");
  * const x = tf.tensor2d([[1, 10], [3, 30]]);
  * const gamma = tf.ones([2]) as tf.Tensor1D, beta = tf.zeros([2]) as tf.Tensor1D;
- * const onStats = (m: tf.Tensor1D, v: tf.Tensor1D) => console.log(m.dataSync(), v.dataSync());
- * const y = batchNormTrainFused(x, gamma, beta, 1e-5, onStats); // logs [2, 20] [1, 100]
+ * const running = { mean: tf.variable(tf.zeros([2])), variance: tf.variable(tf.ones([2])), momentum: 0.1 };
+ * const y = batchNormTrainFused(x, gamma, beta, 1e-5, running);
  * assert.deepEqual(Array.from(await y.data()).map(Math.round), [-1, -1, 1, 1]);
+ * // 0.9 * 0 + 0.1 * the batch mean [2, 20]
+ * assert.deepEqual(Array.from(await running.mean.data()).map((v) => +v.toFixed(4)), [0.2, 2]);
  * ```
  */
 export function batchNormTrainFused(
@@ -183,20 +194,30 @@ export function batchNormTrainFused(
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps: number,
-  onStats: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+  running: RunningStats,
 ): tf.Tensor {
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
   const n = x.size / x.shape[x.rank - 1];
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     // The native engine: TensorFlow's own fused op, no activation-sized temporaries.
-    const [value, mean, variance] = nativeBatchNormForward(xs, g, b, eps) ?? (() => {
+    const native = nativeBatchNormForward(xs, g, b, eps, running);
+    const [value, mean, variance] = native ?? (() => {
       const mean = tf.mean(xs, axes) as tf.Tensor1D;
       const variance = tf.mean(tf.square(tf.sub(xs, mean)), axes) as tf.Tensor1D;
       const scale = tf.mul(tf.rsqrt(tf.add(variance, eps)), g);
       return [tf.add(tf.mul(tf.sub(xs, mean), scale), b), mean, variance] as const;
     })();
-    onStats(mean, variance);
+    if (native) {
+      const [, , , newMean, newVariance] = native;
+      noGrad(() => {
+        running.mean.assign(newMean);
+        running.variance.assign(newVariance);
+      });
+      tf.dispose([newMean, newVariance]);
+    } else {
+      updateRunning(running, mean, variance, n);
+    }
     save([xs, mean, variance, g]);
     return {
       value,

@@ -1,0 +1,44 @@
+import { assertAlmostEquals, assertEquals } from "../assert.ts";
+import { joinRounds, median, pairedRatio } from "../../bench/rounds.ts";
+
+Deno.test("bench rounds: median of odd, even and empty lists", () => {
+  assertEquals(median([3, 1, 2]), 2);
+  assertEquals(median([4, 1, 3, 2]), 2.5);
+  assertEquals(Number.isNaN(median([])), true);
+});
+
+Deno.test("bench rounds: joinRounds takes the median of the round medians, the fastest step, the largest RSS, the summed steps", () => {
+  const joined = joinRounds([
+    { model: "m", median_ms: 30, min_ms: 25, peak_rss_mib: 100, steps: 5 },
+    { model: "m", median_ms: 10, min_ms: 9, peak_rss_mib: 120, steps: 6 },
+    { model: "m", median_ms: 20, min_ms: 19, peak_rss_mib: 110, steps: 7 },
+  ]);
+  assertEquals(joined, {
+    model: "m",
+    median_ms: 20,
+    min_ms: 9,
+    peak_rss_mib: 120,
+    steps: 18,
+    round_ms: [30, 10, 20],
+  });
+});
+
+Deno.test("bench rounds: failed rounds are left out; all failed keeps the first as it is", () => {
+  type Run = { status: string; note?: string; median_ms?: number };
+  const ok = joinRounds<Run>([{ status: "error", note: "killed" }, { status: "ok", median_ms: 7 }]);
+  assertEquals([ok.status, ok.median_ms, ok.round_ms], ["ok", 7, [7]]);
+  const failed = joinRounds<Run>([{ status: "error", note: "a" }, { status: "error", note: "b" }]);
+  assertEquals([failed.note, failed.round_ms], ["a", []]);
+});
+
+Deno.test("bench rounds: pairedRatio divides within each round, not the two medians", () => {
+  // A drifting machine: both sides slow in round 2. Within-round ratios are all 0.5; the
+  // ratio of the medians (150 / 200) would not be.
+  const r = pairedRatio([100, 300, 150], [200, 600, 300])!;
+  assertEquals([r.median, r.min, r.max, r.rounds], [0.5, 0.5, 0.5, 3]);
+  const holes = pairedRatio([100, undefined, 90], [200, 100, undefined])!;
+  assertEquals(holes.rounds, 1);
+  assertAlmostEquals(holes.median, 0.5);
+  assertEquals(pairedRatio([undefined], [1]), undefined);
+  assertEquals(pairedRatio([1], [0]), undefined);
+});
