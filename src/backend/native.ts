@@ -86,11 +86,13 @@ export function readNativeManifest(): NativeManifest | undefined {
  *   `TF_DETERMINISTIC_OPS` wins.
  * - `TF_NUM_INTRAOP_THREADS` / `TF_NUM_INTEROP_THREADS`: TensorFlow's own thread-pool
  *   sizes (default: all cores). Passed through untouched.
- * - `TF_ENABLE_ONEDNN_OPTS` defaults to `1` (TensorFlow's own default on x86 Linux; set
- *   explicitly, TensorFlow does not print its start-up notice about it). oneDNN changes
- *   the last bits of the numbers against `0`, but both are deterministic run to run
+ * - `TF_ENABLE_ONEDNN_OPTS` defaults to `1` (TensorFlow's own default on x86 Linux). oneDNN
+ *   changes the last bits of the numbers against `0`, but both are deterministic run to run
  *   (tests/native_test.ts).
- * - `TF_CPP_MIN_LOG_LEVEL` defaults to `1` (hides TensorFlow's start-up INFO lines).
+ * - `TF_CPP_MIN_LOG_LEVEL` defaults to `1` (hides TensorFlow's INFO lines). Two start-up
+ *   lines of TensorFlow 2.21 go through absl's logging, which ignores it: "WARNING: All log
+ *   messages before absl::InitializeLog() ..." and the oneDNN notice (port.cc) are printed
+ *   on stderr once, whatever the setting.
  *
  * Sets the defaults in this process's environment (TensorFlow reads them once, when the
  * binding starts) and returns a short description for the backend reason line.
