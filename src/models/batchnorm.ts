@@ -15,7 +15,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { makeParam, type Param } from "./params.ts";
 import { noGrad } from "../backend/no_grad.ts";
-import { nativeBatchNormForward, nativeBatchNormGrad } from "../kernels/native_ops.ts";
+import {
+  type BatchNormRunning,
+  nativeBatchNormForward,
+  nativeBatchNormGrad,
+} from "../kernels/native_ops.ts";
 
 /** PyTorch's default BN momentum (weight of the new batch statistic). */
 export const BN_MOMENTUM = 0.1;
@@ -125,14 +129,12 @@ export class BatchNorm {
   }
 }
 
-/** A BatchNorm layer's running statistics and the weight of each new batch statistic. */
-export interface RunningStats {
+/** A BatchNorm layer's running statistics (variables) and the weight of each new batch statistic. */
+export interface RunningStats extends BatchNormRunning {
   /** Running mean [C]. */
   mean: tf.Variable;
   /** Running (unbiased) variance [C]. */
   variance: tf.Variable;
-  /** PyTorch's BN momentum. */
-  momentum: number;
 }
 
 /** running = (1 - m) running + m batch_stat (unbiased variance), off the tape. */
