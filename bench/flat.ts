@@ -20,6 +20,7 @@ import { getMethodEntry } from "../src/methods/registry.ts";
 import { resolveConfig } from "../src/resolve/resolve_config.ts";
 import { train } from "../src/train/trainer.ts";
 import { methodContext } from "../src/methods/context.ts";
+import { median } from "./median.ts";
 
 /** What the flatness check reports. */
 export interface FlatResult {
@@ -51,12 +52,6 @@ export interface FlatResult {
   wasm_heap_mib: [number, number];
   /** Whether the run stayed flat. */
   pass: boolean;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 async function main(): Promise<void> {

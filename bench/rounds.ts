@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { median } from "./median.ts";
 
 /** The timing fields of one round's measurement. */
 export interface Timed {
@@ -31,14 +32,6 @@ export interface Timed {
   peak_rss_mib?: number;
   /** Steps timed in the round. */
   steps?: number;
-}
-
-/** The median of `xs` (the mean of the middle two for an even count); NaN when empty. */
-export function median(xs: number[]): number {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 /**

@@ -18,6 +18,7 @@ import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { type BackendRequest, selectBackend } from "../src/backend/mod.ts";
 import { caseByName, microBatchOf } from "./cases.ts";
+import { median } from "./median.ts";
 
 /** What one measurement reports (one JSON line). */
 export interface WorkerResult {
@@ -66,12 +67,6 @@ function peakRssMib(sampled: number): number {
     if (m) return Number(m[1]) / 1024;
   } catch { /* not Linux */ }
   return sampled / 2 ** 20;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 async function main(): Promise<void> {

@@ -1,11 +1,5 @@
 import { assertAlmostEquals, assertEquals } from "../assert.ts";
-import { joinRounds, median, pairedRatio } from "../../bench/rounds.ts";
-
-Deno.test("bench rounds: median of odd, even and empty lists", () => {
-  assertEquals(median([3, 1, 2]), 2);
-  assertEquals(median([4, 1, 3, 2]), 2.5);
-  assertEquals(Number.isNaN(median([])), true);
-});
+import { joinRounds, pairedRatio } from "../../bench/rounds.ts";
 
 Deno.test("bench rounds: joinRounds takes the median of the round medians, the fastest step, the largest RSS, the summed steps", () => {
   const joined = joinRounds([
