@@ -241,12 +241,21 @@ async function measure(model: string, backend: string, o: Options): Promise<Work
   };
 }
 
+/** Which per-round step time a ratio is taken over: each round's median or its fastest step. */
+type StepStat = "median_ms" | "min_ms";
+
 /**
  * The native engine's thread scaling: per model, each `--native-threads` count's median
  * beside the default run's (TensorFlow's default, every core), and default / 1 thread, taken
- * within each round (the range over rounds in brackets when there are several).
+ * within each round (the range over rounds in brackets when there are several), over the
+ * rounds' medians and over their fastest steps. With `torch`, PyTorch's own scaling on the
+ * same machine beside it.
  */
-function threadScaling(results: Row[], ratio: (m: string) => RoundRatio | undefined): string {
+function threadScaling(
+  results: Row[],
+  ratio: (m: string, stat: StepStat) => RoundRatio | undefined,
+  torch?: { threads: number; ratio: (m: string, stat: StepStat) => RoundRatio | undefined },
+): string {
   const cores = navigator.hardwareConcurrency ?? 1;
   const native = results.filter((r) => r.backend === "tensorflow" && r.status === "ok");
   const counts = [...new Set(native.flatMap((r) => r.tf_threads ?? []))].sort((a, b) => a - b);
@@ -256,12 +265,25 @@ function threadScaling(results: Row[], ratio: (m: string) => RoundRatio | undefi
     m,
     ...counts.map((t) => fmt(of(m, t)?.median_ms)),
     fmt(of(m)?.median_ms),
-    fmtRatio(ratio(m)),
+    fmtRatio(ratio(m, "median_ms")),
+    fmtRatio(ratio(m, "min_ms")),
+    ...(torch ? [fmtRatio(torch.ratio(m, "median_ms")), fmtRatio(torch.ratio(m, "min_ms"))] : []),
   ]);
+  const pt = torch ? `PyTorch ${torch.threads}T/1T` : "";
   return "\nnative engine thread scaling (median ms/step)\n" + table(
-    ["model", ...counts.map((t) => `${t}T`), `default (${cores} cores)`, "default/1T"],
+    [
+      "model",
+      ...counts.map((t) => `${t}T`),
+      `default (${cores} cores)`,
+      "default/1T",
+      "default/1T fastest",
+      ...(torch ? [pt, `${pt} fastest`] : []),
+    ],
     rows,
-  );
+  ) +
+    "\ndefault/1T: the ratio of the round medians, taken within each round; fastest: the same " +
+    "over each round's fastest step (what interference from other processes cannot slow)" +
+    (torch ? `; ${pt}: the same machine's scaling of the same step in PyTorch` : "");
 }
 
 /** A ratio, with its range over rounds in brackets when there were several. */
@@ -517,8 +539,10 @@ async function main(): Promise<number> {
     const xs = torch.filter((t) => t.model === model && t.peak_rss_mib).map((t) => t.peak_rss_mib!);
     return xs.length ? Math.max(...xs) : undefined;
   };
-  const roundMs = (rs: ({ median_ms?: number } | undefined)[] | undefined) =>
-    Array.from({ length: rounds }, (_, i) => rs?.[i]?.median_ms);
+  const roundMs = (
+    rs: ({ median_ms?: number; min_ms?: number } | undefined)[] | undefined,
+    stat: StepStat = "median_ms",
+  ) => Array.from({ length: rounds }, (_, i) => rs?.[i]?.[stat]);
   // ours / the better PyTorch thread count, round by round.
   const torchRatio = (r: Row) => {
     const best = Array.from({ length: rounds }, (_, i) => {
@@ -528,10 +552,10 @@ async function main(): Promise<number> {
     });
     return pairedRatio(roundMs(ours.get(ourKey(r.model, r.backend, r.tf_threads))), best);
   };
-  const scaling = (model: string) =>
+  const scaling = (model: string, stat: StepStat) =>
     pairedRatio(
-      roundMs(ours.get(ourKey(model, "tensorflow"))),
-      roundMs(ours.get(ourKey(model, "tensorflow", 1))),
+      roundMs(ours.get(ourKey(model, "tensorflow")), stat),
+      roundMs(ours.get(ourKey(model, "tensorflow", 1)), stat),
     );
   const header = [
     "model",
@@ -577,7 +601,20 @@ async function main(): Promise<number> {
     ];
   });
   console.log(table(header, rows));
-  if (nativeThreads.length) console.log(threadScaling(results, scaling));
+  // PyTorch's own scaling on this machine (its most threads / one thread), as the reference
+  // for the native engine's default/1T.
+  const torchMost = Math.max(...threads);
+  const torchScaling = threads.includes(1) && torchMost > 1
+    ? {
+      threads: torchMost,
+      ratio: (model: string, stat: StepStat) =>
+        pairedRatio(
+          roundMs(torchRuns.get(`${model}|${torchMost}`), stat),
+          roundMs(torchRuns.get(`${model}|1`), stat),
+        ),
+    }
+    : undefined;
+  if (nativeThreads.length) console.log(threadScaling(results, scaling, torchScaling));
   if (threads.length) {
     console.log(
       "ours/torch = our median / the better (lower) of PyTorch's medians over the thread counts shown " +

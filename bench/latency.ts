@@ -1,0 +1,171 @@
+/**
+ * Op latency by thread count (a benchmark, not a unit test): the time of one small or medium
+ * op (matmul, add, a 3x3 convolution), called in a loop, with TensorFlow's thread pools at each
+ * count. It shows what a step of many such ops pays for a second thread: handing an op to the
+ * pool and waiting for it costs tens of microseconds on some machines, more than the op.
+ *
+ * `deno run -A bench/latency.ts [--backend tensorflow] [--threads 1,2] [--repeats 7]`: one
+ * process per thread count (`TF_NUM_INTRAOP_THREADS` and `TF_NUM_INTEROP_THREADS` set), then a
+ * table of microseconds per op (the median over the repeats) and the ratio of the last count to
+ * the first.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { parseArgs } from "node:util";
+import { type BackendRequest, selectBackend } from "../src/backend/mod.ts";
+import { median } from "./median.ts";
+
+/**
+ * Microseconds per call of `op` (its output disposed), the median over `repeats` loops of
+ * `calls` calls each, after one untimed loop.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { opLatencyUs } from "./latency.ts";
+ * await tf.setBackend("cpu");
+ * const a = tf.scalar(1);
+ * const us = opLatencyUs(() => tf.add(a, a), 20, 3);
+ * console.log(`${us.toFixed(1)} us per add`);
+ * a.dispose();
+ * ```
+ */
+export function opLatencyUs(op: () => tf.Tensor, calls: number, repeats: number): number {
+  const loop = () => {
+    const t = performance.now();
+    for (let i = 0; i < calls; i++) op().dispose();
+    return (performance.now() - t) * 1000 / calls;
+  };
+  loop();
+  return median(Array.from({ length: repeats }, loop));
+}
+
+/** One measured op: its name, the calls per loop, and how to build its inputs. */
+interface LatencyCase {
+  name: string;
+  calls: number;
+  build: () => { op: () => tf.Tensor; inputs: tf.Tensor[] };
+}
+
+const square = (s: number, calls: number): LatencyCase => ({
+  name: `matmul ${s}x${s}`,
+  calls,
+  build: () => {
+    const x = tf.randomNormal([s, s]), w = tf.randomNormal([s, s]);
+    return { op: () => tf.matMul(x, w), inputs: [x, w] };
+  },
+});
+
+const vector = (n: number, calls: number): LatencyCase => ({
+  name: `add ${n}`,
+  calls,
+  build: () => {
+    const x = tf.randomNormal([n]), y = tf.randomNormal([n]);
+    return { op: () => tf.add(x, y), inputs: [x, y] };
+  },
+});
+
+/** The ops measured, smallest first. */
+export const LATENCY_CASES: LatencyCase[] = [
+  square(32, 2000),
+  square(64, 1000),
+  square(128, 500),
+  square(256, 250),
+  vector(4096, 2000),
+  vector(65536, 1000),
+  vector(262144, 500),
+  vector(1048576, 200),
+  {
+    name: "conv3x3 8x15x15x64",
+    calls: 100,
+    build: () => {
+      const x = tf.randomNormal([8, 15, 15, 64]) as tf.Tensor4D;
+      const k = tf.randomNormal([3, 3, 64, 64]) as tf.Tensor4D;
+      return { op: () => tf.conv2d(x, k, 1, "same"), inputs: [x, k] };
+    },
+  },
+];
+
+/** Every case's microseconds per op on the current backend. */
+export function measureAll(repeats: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of LATENCY_CASES) {
+    const { op, inputs } = c.build();
+    out[c.name] = opLatencyUs(op, c.calls, repeats);
+    tf.dispose(inputs);
+  }
+  return out;
+}
+
+async function child(backend: string, repeats: number): Promise<void> {
+  const choice = await selectBackend(backend as BackendRequest);
+  console.log(`LATENCY ${JSON.stringify({ backend: choice.name, us: measureAll(repeats) })}`);
+}
+
+async function parent(backend: string, threads: number[], repeats: number): Promise<number> {
+  const runs: Record<string, number>[] = [];
+  for (const t of threads) {
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL(import.meta.url).pathname,
+        "--child",
+        "--backend",
+        backend,
+        "--repeats",
+        String(repeats),
+      ],
+      env: { TF_NUM_INTRAOP_THREADS: String(t), TF_NUM_INTEROP_THREADS: String(t) },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const line = new TextDecoder().decode(r.stdout).split("\n").find((l) =>
+      l.startsWith("LATENCY ")
+    );
+    if (!r.success || !line) {
+      console.error(
+        `bench/latency.ts: the ${t}-thread run failed: ${
+          new TextDecoder().decode(r.stderr).trim().slice(-400)
+        }`,
+      );
+      return 1;
+    }
+    runs.push(JSON.parse(line.slice(8)).us);
+    console.error(`  ${t} thread(s) measured`);
+  }
+  const last = threads.length - 1;
+  const head = ["op", ...threads.map((t) => `${t}T us/op`), `${threads[last]}T/${threads[0]}T`];
+  const rows = LATENCY_CASES.map((c) => [
+    c.name,
+    ...runs.map((r) => r[c.name].toFixed(1)),
+    (runs[last][c.name] / runs[0][c.name]).toFixed(2),
+  ]);
+  console.log(`| ${head.join(" | ")} |\n|${head.map(() => "---").join("|")}|`);
+  for (const row of rows) console.log(`| ${row.join(" | ")} |`);
+  return 0;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      backend: { type: "string", default: "tensorflow" },
+      threads: { type: "string", default: "1,2" },
+      repeats: { type: "string", default: "7" },
+      child: { type: "boolean", default: false },
+    },
+  });
+  const repeats = Number(values.repeats);
+  const threads = values.threads.split(",").map(Number);
+  if (!Number.isInteger(repeats) || repeats < 1 || threads.some((t) => !(t >= 1))) {
+    console.error(
+      `usage: deno run -A bench/latency.ts [--backend tensorflow] [--threads 1,2] [--repeats 7] ` +
+        `(got --threads '${values.threads}' --repeats '${values.repeats}')`,
+    );
+    Deno.exit(2);
+  }
+  if (values.child) await child(values.backend, repeats);
+  else Deno.exit(await parent(values.backend, threads, repeats));
+}
