@@ -14,7 +14,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { type BackendRequest, selectBackend } from "../src/backend/mod.ts";
+import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
 import { median } from "./median.ts";
+import { run } from "./run.ts";
+import { table } from "./table.ts";
+
+/** How long one thread count's process may take (the cases take seconds). */
+const CHILD_TIMEOUT_S = 600;
 
 /**
  * Microseconds per call of `op` (its output disposed), the median over `repeats` loops of
@@ -106,10 +112,12 @@ async function child(backend: string, repeats: number): Promise<void> {
 async function parent(backend: string, threads: number[], repeats: number): Promise<number> {
   const runs: Record<string, number>[] = [];
   for (const t of threads) {
-    const r = await new Deno.Command(Deno.execPath(), {
-      args: [
+    const r = await run(
+      Deno.execPath(),
+      [
         "run",
         "-A",
+        V8_FLAGS_ARG,
         new URL(import.meta.url).pathname,
         "--child",
         "--backend",
@@ -117,19 +125,13 @@ async function parent(backend: string, threads: number[], repeats: number): Prom
         "--repeats",
         String(repeats),
       ],
-      env: { TF_NUM_INTRAOP_THREADS: String(t), TF_NUM_INTEROP_THREADS: String(t) },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const line = new TextDecoder().decode(r.stdout).split("\n").find((l) =>
-      l.startsWith("LATENCY ")
+      CHILD_TIMEOUT_S,
+      { TF_NUM_INTRAOP_THREADS: String(t), TF_NUM_INTEROP_THREADS: String(t) },
     );
-    if (!r.success || !line) {
-      console.error(
-        `bench/latency.ts: the ${t}-thread run failed: ${
-          new TextDecoder().decode(r.stderr).trim().slice(-400)
-        }`,
-      );
+    const line = r.stdout.split("\n").find((l) => l.startsWith("LATENCY "));
+    if (r.code !== 0 || !line) {
+      const why = r.timedOut ? `no result after ${CHILD_TIMEOUT_S} s` : r.stderr.trim().slice(-400);
+      console.error(`bench/latency.ts: the ${t}-thread run failed: ${why}`);
       return 1;
     }
     runs.push(JSON.parse(line.slice(8)).us);
@@ -142,8 +144,7 @@ async function parent(backend: string, threads: number[], repeats: number): Prom
     ...runs.map((r) => r[c.name].toFixed(1)),
     (runs[last][c.name] / runs[0][c.name]).toFixed(2),
   ]);
-  console.log(`| ${head.join(" | ")} |\n|${head.map(() => "---").join("|")}|`);
-  for (const row of rows) console.log(`| ${row.join(" | ")} |`);
+  console.log(table(head, rows));
   return 0;
 }
 

@@ -28,6 +28,8 @@ import { memorySweep, sweepReport } from "./memory.ts";
 import { joinRounds, pairedRatio, type RoundRatio } from "./rounds.ts";
 import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
 import { readNativeManifest } from "../src/backend/native.ts";
+import { fmt, table } from "./table.ts";
+import { run } from "./run.ts";
 
 const USAGE = `usage: deno task bench [--models ${CASES.map((c) => c.name).join(",")}]
   [--backends tensorflow,wasm,cpu,webgpu] [--steps N] [--warmup N] [--cap-s S] [--max-s S] [--profile K]
@@ -36,7 +38,6 @@ const USAGE = `usage: deno task bench [--models ${CASES.map((c) => c.name).join(
        deno task bench --memory [--datasets a,b] [--sizes 2,4,8,16,32,64]`;
 
 const HERE = new URL(".", import.meta.url).pathname;
-const ROOT = new URL("..", import.meta.url).pathname;
 /** Interpreters tried for `--compare`, first with PyTorch wins; `IBML_TORCH_PYTHON` overrides. */
 const PYTHONS = ["python3", "/usr/bin/python3"];
 const TORCH_INSTALL =
@@ -77,86 +78,9 @@ interface TorchResult {
 /** A bench failure that ends the run with exit code 1 after printing what was measured. */
 class BenchError extends Error {}
 
-function fmt(x: number | undefined, digits = 1): string {
-  if (x === undefined || !Number.isFinite(x)) return "-";
-  return x >= 100 ? x.toFixed(0) : x.toFixed(digits);
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)]
-    .join("\n");
-}
-
 function csvCell(v: unknown): string {
   const s = v === undefined || v === null ? "" : String(v);
   return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-/** What a finished (or killed) child process left. */
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** Killed by the overall time limit. */
-  timedOut: boolean;
-  /** Killed because its first step ran past the per-step cap. */
-  capped: boolean;
-}
-
-/**
- * Runs a command; kills it after `timeoutS`, or `capS` seconds after it prints a line
- * `STARTED` without having printed `FIRST` (bench/worker.ts: the first training step ran
- * over the cap; a synchronous wasm/cpu step cannot be interrupted from inside).
- */
-async function run(
-  cmd: string,
-  args: string[],
-  timeoutS: number,
-  env: Record<string, string> = {},
-  capS = Infinity,
-): Promise<RunResult> {
-  const child = new Deno.Command(cmd, {
-    args,
-    cwd: ROOT,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let timedOut = false, capped = false;
-  const kill = () => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-  };
-  const timer = setTimeout(() => {
-    timedOut = true;
-    kill();
-  }, timeoutS * 1000);
-  let capTimer: ReturnType<typeof setTimeout> | undefined;
-  const dec = new TextDecoder();
-  let stdout = "";
-  const readOut = (async () => {
-    for await (const chunk of child.stdout) {
-      stdout += dec.decode(chunk, { stream: true });
-      if (capTimer === undefined && Number.isFinite(capS) && /^STARTED/m.test(stdout)) {
-        capTimer = setTimeout(() => {
-          if (!/^FIRST/m.test(stdout)) {
-            capped = true;
-            kill();
-          }
-        }, capS * 1000);
-      }
-    }
-  })();
-  const readErr = new Response(child.stderr).text();
-  const [status, stderr] = await Promise.all([child.status, readErr, readOut]).then((
-    [st, err],
-  ) => [st, err] as const);
-  clearTimeout(timer);
-  if (capTimer !== undefined) clearTimeout(capTimer);
-  return { code: status.code, stdout, stderr, timedOut, capped };
 }
 
 /** Whether `navigator.gpu` offers an adapter in this runtime. */

@@ -61,6 +61,7 @@ import { stepContext } from "../src/train/trainer.ts";
 import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
 import { methodContext } from "../src/methods/context.ts";
 import { trainStep } from "../src/train/step.ts";
+import { table } from "./table.ts";
 
 /** Largest heap (MiB) a recommended slice size may reach: 4 GiB less room for fragmentation. */
 export const HEAP_LIMIT_MIB = 3584;
@@ -462,10 +463,7 @@ export function memoryTable(results: MemoryResult[]): string {
       ? (peakOf(r) > HEAP_LIMIT_MIB ? `over ${HEAP_LIMIT_MIB} MiB` : "")
       : `${r.phase ?? ""}: ${(r.error ?? "").replaceAll("|", "/").replaceAll("\n", " ")}`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)]
-    .join("\n");
+  return table(header, rows);
 }
 
 /** Runs one measurement in a child process; a crash or timeout becomes `ok: false`. */
