@@ -28,6 +28,7 @@ import { memorySweep, sweepReport } from "./memory.ts";
 import { joinRounds, pairedRatio, type RoundRatio } from "./rounds.ts";
 import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
 import { readNativeManifest } from "../src/backend/native.ts";
+import { hugePagesEnv } from "../src/backend/huge_pages.ts";
 import { fmt, table } from "./table.ts";
 import { run } from "./run.ts";
 
@@ -140,7 +141,10 @@ async function measure(model: string, backend: string, o: Options): Promise<Work
     String(o.profile),
   ];
   const limit = o.capS * (o.warmup + 2) + o.maxS + 180;
-  const r = await run(Deno.execPath(), args, limit, o.env, o.capS + 5);
+  // Our engine runs as the project runs it, with the huge-page tunable; PyTorch as its users
+  // run it, without (bench/README.md, "Huge pages").
+  const env = { ...hugePagesEnv(), ...o.env };
+  const r = await run(Deno.execPath(), args, limit, env, o.capS + 5);
   const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH "));
   const c = CASES.find((k) => k.name === model)!;
   const base = { model, backend, batch: c.batch, params: 0 };
@@ -613,6 +617,7 @@ async function main(): Promise<number> {
     "steps",
     "ops_per_step",
     "peak_rss_mib",
+    "huge_mib",
     "step_peak_mib",
     "tf_threads",
     "tensor_mib",

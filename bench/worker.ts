@@ -46,6 +46,8 @@ export interface WorkerResult {
   first_ms?: number;
   /** Peak resident set size of the process (MiB). */
   peak_rss_mib?: number;
+  /** Memory in transparent huge pages after the steps (MiB; src/backend/huge_pages.ts). */
+  huge_mib?: number;
   /** tf.memory().numBytes after the timed steps (MiB). */
   tensor_mib?: number;
   /** Peak tensor bytes inside one profiled step (MiB). */
@@ -58,6 +60,15 @@ export interface WorkerResult {
   top_kernels?: [string, number, number][];
   /** Extra backend details (e.g. the BLAS state). */
   extras?: Record<string, string>;
+}
+
+function hugeMib(): number | undefined {
+  try {
+    const m = /AnonHugePages:\s+(\d+)\s+kB/.exec(Deno.readTextFileSync("/proc/self/smaps_rollup"));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined; // not Linux
+  }
 }
 
 function peakRssMib(sampled: number): number {
@@ -157,6 +168,7 @@ async function main(): Promise<void> {
     }
   }
   result.peak_rss_mib = peakRssMib(rssMax);
+  result.huge_mib = hugeMib();
   if (extras) result.extras = extras();
   runner.dispose();
   console.log(`BENCH ${JSON.stringify(result)}`);

@@ -42,8 +42,13 @@ Deno.test("slurm_script: each array task runs its run, logs it and records its e
       sbatch: ["#SBATCH --time=00:10:00"],
       header: "test",
       arrayLimit: 2,
+      env: { GLIBC_TUNABLES: "glibc.malloc.hugetlb=1" },
       tasks: [
-        { runId: "a__d__s0", command: ["/bin/sh", "-c", "echo ok a"], log: `${dir}/logs/a.log` },
+        {
+          runId: "a__d__s0",
+          command: ["/bin/sh", "-c", 'echo ok a "$GLIBC_TUNABLES"'],
+          log: `${dir}/logs/a.log`,
+        },
         {
           runId: "b__d__s0",
           command: ["/bin/sh", "-c", "echo 'it''s b'; echo bad >&2; exit 3"],
@@ -57,7 +62,7 @@ Deno.test("slurm_script: each array task runs its run, logs it and records its e
     const env = { SLURM_ARRAY_JOB_ID: "77", PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
     const a = await bash(script, { ...env, SLURM_ARRAY_TASK_ID: "0" });
     assert.equal(a.code, 0, a.out);
-    assert.equal(await Deno.readTextFile(`${dir}/logs/a.log`), "ok a\n");
+    assert.equal(await Deno.readTextFile(`${dir}/logs/a.log`), "ok a glibc.malloc.hugetlb=1\n");
     const b = await bash(script, { ...env, SLURM_ARRAY_TASK_ID: "1" });
     assert.equal(b.code, 3, b.out);
     assert.match(b.out, /exit code 3; last lines of .*b\.log:\nits b\nbad/);

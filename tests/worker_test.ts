@@ -79,3 +79,18 @@ Deno.test("worker: output goes to the log, exit code and tail come back", async 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("worker: a worker gets the huge-page tunable, and env may override it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const show = { command: "bash", prefix: ["-c", 'echo "tunables=$GLIBC_TUNABLES"', "bash"] };
+    const a = startWorker(show, [], `${dir}/a.log`);
+    assert.equal((await a.done).code, 0);
+    assert.match(await Deno.readTextFile(`${dir}/a.log`), /^tunables=.*glibc\.malloc\.hugetlb=/m);
+    const b = startWorker(show, [], `${dir}/b.log`, { GLIBC_TUNABLES: "glibc.malloc.hugetlb=0" });
+    assert.equal((await b.done).code, 0);
+    assert.equal(await Deno.readTextFile(`${dir}/b.log`), "tunables=glibc.malloc.hugetlb=0\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

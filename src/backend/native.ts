@@ -9,6 +9,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { hugePagesNote, thpMode } from "./huge_pages.ts";
 import { installNodeUtilShim } from "./node_util_shim.ts";
 
 /** The exact version of every @tensorflow package this project uses. */
@@ -93,6 +94,8 @@ export function readNativeManifest(): NativeManifest | undefined {
  *   lines of TensorFlow 2.21 go through absl's logging, which ignores it: "WARNING: All log
  *   messages before absl::InitializeLog() ..." and the oneDNN notice (port.cc) are printed
  *   on stderr once, whatever the setting.
+ * - `GLIBC_TUNABLES`: read, not set (glibc reads it when the process starts); the line says
+ *   whether TensorFlow's blocks get huge pages (./huge_pages.ts).
  *
  * Sets the defaults in this process's environment (TensorFlow reads them once, when the
  * binding starts) and returns a short description for the backend reason line.
@@ -102,8 +105,8 @@ export function readNativeManifest(): NativeManifest | undefined {
  * import assert from "node:assert/strict";
  * import { configureNativeEnv } from "./native.ts";
  * const line = configureNativeEnv(); // sets TensorFlow's defaults in this process's environment
- * console.log(line); // "deterministic ops, threads: TF default, oneDNN on"
- * assert.match(line, /oneDNN (on|off)$/);
+ * console.log(line); // "deterministic ops, threads: TF default, oneDNN on, huge pages requested"
+ * assert.match(line, /oneDNN (on|off)/);
  * ```
  */
 export function configureNativeEnv(): string {
@@ -128,6 +131,8 @@ export function configureNativeEnv(): string {
       : "threads: TF default",
   );
   parts.push(`oneDNN ${env.get("TF_ENABLE_ONEDNN_OPTS") === "0" ? "off" : "on"}`);
+  const pages = hugePagesNote(thpMode(), env.get("GLIBC_TUNABLES"));
+  if (pages) parts.push(pages);
   return parts.join(", ");
 }
 

@@ -31,6 +31,7 @@ import { logPath, type SweepResult, sweepResultOf } from "./sweep.ts";
 import { defaultWorker, runArgs, type WorkerFlags } from "./worker.ts";
 import { currentHolder, describeOwner } from "./claim.ts";
 import { UsageError } from "./usage_error.ts";
+import { hugePagesEnv } from "../backend/huge_pages.ts";
 import { PROJECT_ROOT } from "./permissions.ts";
 
 /** Options of {@linkcode launchSlurm}. */
@@ -207,6 +208,7 @@ export async function launchSlurm(
     chdir,
     sbatch: sweepOptions,
     header,
+    env: hugePagesEnv(),
   });
   if (opts.dryRun) {
     print(`# ${stateDir}/<time>-array.sbatch (${tasks.length} tasks), submitted with: sbatch FILE`);

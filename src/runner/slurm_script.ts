@@ -48,6 +48,8 @@ export interface ArrayScriptOptions {
   sbatch: string[];
   /** First comment line (what wrote the script). */
   header: string;
+  /** Environment variables every task exports before its command (for example the huge-page tunable). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -89,6 +91,7 @@ export function arrayScript(o: ArrayScriptOptions): string {
     "set -u",
     "# Not this task's: a sweep's claim token and parent pid (see claim.ts, parent_watch.ts).",
     "unset IBML_RUN_CLAIM IBML_PARENT_PID",
+    ...Object.entries(o.env ?? {}).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
     `STATE_DIR=${shellQuote(o.stateDir)}`,
     'case "${SLURM_ARRAY_TASK_ID:-}" in',
     ...cases,

@@ -6,6 +6,7 @@
  */
 import type { PlannedRun } from "./plan.ts";
 import { V8_FLAGS_ARG } from "../v8_flags.ts";
+import { hugePagesEnv } from "../backend/huge_pages.ts";
 import { childPermissionFlags } from "./permissions.ts";
 
 /** Flags every worker of a sweep gets. */
@@ -114,7 +115,8 @@ export interface WorkerHandle {
 
 /**
  * Starts a worker with its output written to `logPath` (and `env` added to its
- * environment).
+ * environment, after the huge-page tunable of ../backend/huge_pages.ts, which `env` may
+ * override).
  *
  * @example
  * ```ts ignore
@@ -137,7 +139,7 @@ export function startWorker(
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env,
+    env: { ...hugePagesEnv(), ...env },
   }).spawn();
   let tail = "";
   const enc = new TextDecoder();
