@@ -6,8 +6,9 @@
  * (Debian's and Ubuntu's default), glibc 2.35 and later ask for 2 MiB pages when started with
  * `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`: the first training step, which faults in
  * gigabytes of fresh blocks, gets faster (paper CREMA-D pair 27-31 s -> 17-22 s, DGCNN
- * 26 s -> 6-8 s); later steps stay the same within noise (bench/README.md, "Huge pages"). glibc reads the variable when a process
- * starts, so a running process cannot switch it on for itself: the project sets it for the
+ * 26 s -> 6-8 s); later steps stay the same within noise (bench/README.md, "Huge pages").
+ * glibc reads the variable when a process starts, so a running process cannot switch it on
+ * for itself: the project sets it for the
  * processes it starts (sweep workers, Slurm tasks, bench children, the native test task), and
  * {@link hugePagesNote} tells a process started without it. Other C libraries and older glibc
  * ignore the variable. glibc 2.35-2.36 (Debian 12's) compare the system's mode with a read
@@ -34,7 +35,8 @@ const THP_MODE_FILE = "/sys/kernel/mm/transparent_hugepage/enabled";
  * import assert from "node:assert/strict";
  * import { withHugePages } from "./huge_pages.ts";
  * assert.equal(withHugePages(undefined), "glibc.malloc.hugetlb=1");
- * assert.equal(withHugePages("glibc.malloc.arena_max=2"), "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=2");
+ * const both = withHugePages("glibc.malloc.arena_max=2");
+ * assert.equal(both, "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=2");
  * assert.equal(withHugePages("glibc.malloc.hugetlb=0"), "glibc.malloc.hugetlb=0");
  * ```
  */
@@ -112,7 +114,7 @@ export function thpMode(): string | undefined {
  * import assert from "node:assert/strict";
  * import { hugePagesNote } from "./huge_pages.ts";
  * assert.equal(hugePagesNote("madvise", "glibc.malloc.hugetlb=1"), "huge pages requested");
- * assert.match(hugePagesNote("madvise", undefined), /^huge pages off \(start with GLIBC_TUNABLES=/);
+ * assert.match(hugePagesNote("madvise", undefined), /^huge pages off \(start with GLIBC_/);
  * assert.equal(hugePagesNote("always", undefined), "huge pages on");
  * assert.equal(hugePagesNote(undefined, undefined), "");
  * ```

@@ -48,7 +48,7 @@ export interface ArrayScriptOptions {
   sbatch: string[];
   /** First comment line (what wrote the script). */
   header: string;
-  /** Environment variables every task exports before its command (for example the huge-page tunable). */
+  /** Variables every task exports before its command (for example the huge-page tunable). */
   env?: Record<string, string>;
 }
 
