@@ -28,9 +28,9 @@ export interface RunResult {
 }
 
 /**
- * Runs a command in the project root; kills it after `timeoutS`, or `capS` seconds after it prints a line
- * `STARTED` without having printed `FIRST` (bench/worker.ts: the first training step ran
- * over the cap; a synchronous wasm/cpu step cannot be interrupted from inside).
+ * Runs a command in the project root; kills it after `timeoutS`, or `capS` seconds after it
+ * prints a line `STARTED` without having printed `FIRST` (bench/worker.ts: the first training
+ * step ran over the cap; a synchronous wasm/cpu step cannot be interrupted from inside).
  */
 export async function run(
   cmd: string,

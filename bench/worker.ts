@@ -17,6 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { type BackendRequest, selectBackend } from "../src/backend/mod.ts";
+import { hugePagesMib } from "../src/backend/huge_pages.ts";
 import { caseByName, microBatchOf } from "./cases.ts";
 import { median } from "./median.ts";
 
@@ -60,15 +61,6 @@ export interface WorkerResult {
   top_kernels?: [string, number, number][];
   /** Extra backend details (e.g. the BLAS state). */
   extras?: Record<string, string>;
-}
-
-function hugeMib(): number | undefined {
-  try {
-    const m = /AnonHugePages:\s+(\d+)\s+kB/.exec(Deno.readTextFileSync("/proc/self/smaps_rollup"));
-    return m ? Number(m[1]) / 1024 : undefined;
-  } catch {
-    return undefined; // not Linux
-  }
 }
 
 function peakRssMib(sampled: number): number {
@@ -168,7 +160,7 @@ async function main(): Promise<void> {
     }
   }
   result.peak_rss_mib = peakRssMib(rssMax);
-  result.huge_mib = hugeMib();
+  result.huge_mib = hugePagesMib();
   if (extras) result.extras = extras();
   runner.dispose();
   console.log(`BENCH ${JSON.stringify(result)}`);

@@ -102,6 +102,26 @@ export function thpMode(): string | undefined {
 }
 
 /**
+ * Memory of this process in transparent huge pages (MiB: `AnonHugePages` of
+ * /proc/self/smaps_rollup), or undefined where that file cannot be read (not Linux).
+ *
+ * @example
+ * ```ts
+ * import { hugePagesMib } from "./huge_pages.ts";
+ * console.log(`${hugePagesMib() ?? "unknown"} MiB in huge pages`);
+ * ```
+ */
+export function hugePagesMib(): number | undefined {
+  try {
+    const rollup = Deno.readTextFileSync("/proc/self/smaps_rollup");
+    const m = /AnonHugePages:\s+(\d+)\s+kB/.exec(rollup);
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * A few words for the backend reason line (`mode`: {@link thpMode}, `tunables`: this process's
  * `GLIBC_TUNABLES`): whether its large blocks get huge pages, and how to get them when not:
  * "on" when the system mode is `always`, "requested" when `GLIBC_TUNABLES` asks for them
