@@ -13,7 +13,8 @@
  * {@link hugePagesNote} tells a process started without it. Other C libraries and older glibc
  * ignore the variable. glibc 2.35-2.36 (Debian 12's) compare the system's mode with a read
  * buffer they do not terminate, so in some processes the tunable is silently ignored (here:
- * about one native process in ten, and about half of small scripts). The setting changes no
+ * about one native process in ten, about half of small scripts, and
+ * every try in one CI run). The setting changes no
  * number (tests/native_test.ts).
  *
  * @module
