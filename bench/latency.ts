@@ -14,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { type BackendRequest, selectBackend } from "../src/backend/mod.ts";
+import { maxPool2d } from "../src/models/conv.ts";
 import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
 import { median } from "./median.ts";
 import { run } from "./run.ts";
@@ -72,6 +73,30 @@ const vector = (n: number, calls: number): LatencyCase => ({
   },
 });
 
+/**
+ * A max pool and its gradient (size x size windows, stride 2, no padding) on [B, H, W, C]: with
+ * `stock`, tfjs's `tf.maxPool` and TensorFlow's `MaxPoolGrad` (which searches every window
+ * again); else the project's `maxPool2d` (src/models/conv.ts; on the native engine's CPU,
+ * oneDNN's pool and the gradient that reads where each maximum was).
+ */
+const pool = (
+  shape: [number, number, number, number],
+  size: number,
+  stock: boolean,
+  calls: number,
+): LatencyCase => ({
+  name: `maxpool ${size}x${size} + grad ${shape.join("x")}${stock ? " (MaxPoolGrad)" : ""}`,
+  calls,
+  build: () => {
+    const x = tf.relu(tf.randomNormal(shape)) as tf.Tensor4D;
+    const f = stock
+      ? (v: tf.Tensor) => tf.maxPool(v as tf.Tensor4D, size, 2, "valid")
+      : (v: tf.Tensor) => maxPool2d(v as tf.Tensor4D, size, 2);
+    const dy = tf.tidy(() => tf.onesLike(f(x)));
+    return { op: () => tf.grad(f)(x, dy), inputs: [x, dy] };
+  },
+});
+
 /** The ops measured, smallest first. */
 export const LATENCY_CASES: LatencyCase[] = [
   square(32, 2000),
@@ -91,6 +116,10 @@ export const LATENCY_CASES: LatencyCase[] = [
       return { op: () => tf.conv2d(x, k, 1, "same"), inputs: [x, k] };
     },
   },
+  pool([32, 30, 30, 96], 2, true, 20), // Img_FC's first pool
+  pool([32, 30, 30, 96], 2, false, 20),
+  pool([4, 114, 114, 64], 3, true, 20), // a ResNet18 stem (batch 4), padded (112 + 2)
+  pool([4, 114, 114, 64], 3, false, 20),
 ];
 
 /** Every case's microseconds per op on the current backend. */

@@ -13,6 +13,7 @@
  * | {@linkcode nativeBatchNormGrad} | `FusedBatchNormGradV3` | about 9 ops, 5 activation-sized temporaries |
  * | {@linkcode nativeActivationGrad} (tanh) | `TanhGrad` | Square + Sub + Multiply |
  * | {@linkcode nativeActivationGrad} (sigmoid) | `SigmoidGrad` | Sub + Multiply + Multiply |
+ * | {@linkcode nativeMaxPool}, {@linkcode nativeMaxPoolGrad} | oneDNN's `_MklNativeMaxPool` and its gradient | `MaxPool` + `MaxPoolGrad` |
  *
  * The kernels are registered for the backend name "tensorflow" (before tfjs-node registers
  * the backend itself) and compared with the stock gradients by tests/kernels_test.ts on the
@@ -20,7 +21,9 @@
  * called by src/models/batchnorm.ts and compared with the composed op and gradient by
  * tests/models/batchnorm_test.ts; {@linkcode nativeActivationGrad} is called by the Bi-GRU's
  * hand-written gradient (src/models/bigru.ts), compared with autodiff by
- * tests/models/bigru_test.ts.
+ * tests/models/bigru_test.ts; {@linkcode nativeMaxPool} and {@linkcode nativeMaxPoolGrad} are
+ * called by src/models/conv.ts and compared with TensorFlow's `MaxPoolGrad` by
+ * tests/models/conv_test.ts.
  *
  * @module
  */
@@ -33,6 +36,7 @@ interface NodeBackendLike {
     TF_ATTR_FLOAT: number;
     TF_ATTR_STRING: number;
     TF_ATTR_BOOL: number;
+    TF_ATTR_INT: number;
     TF_FLOAT: number;
   };
   executeMultipleOutputs(
@@ -46,6 +50,8 @@ interface NodeBackendLike {
     attrs: { name: string; type: number; value: unknown }[],
     inputs: tf.TensorInfo[],
   ): tf.Tensor;
+  /** Whether TensorFlow runs ops on a GPU (tfjs-node-gpu with a visible device). */
+  isUsingGpuDevice?: boolean;
 }
 
 /**
@@ -240,4 +246,106 @@ export function nativeActivationGrad(
   const be = tf.backend() as unknown as NodeBackendLike;
   const t = { name: "T", type: be.binding.TF_ATTR_TYPE, value: be.binding.TF_FLOAT };
   return be.executeSingleOutput(kind === "tanh" ? "TanhGrad" : "SigmoidGrad", [t], [y, dy]);
+}
+
+/** TensorFlow's attributes of the oneDNN max pool and its gradient ("VALID" padding, NHWC). */
+function maxPoolAttrs(b: NodeBackendLike["binding"], size: number, stride: number) {
+  return [
+    { name: "T", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
+    { name: "ksize", type: b.TF_ATTR_INT, value: [1, size, size, 1] },
+    { name: "strides", type: b.TF_ATTR_INT, value: [1, stride, stride, 1] },
+    { name: "padding", type: b.TF_ATTR_STRING, value: "VALID" },
+    { name: "workspace_enabled", type: b.TF_ATTR_BOOL, value: true },
+    // The op's kernel is registered under this label (TensorFlow's oneDNN ops are normally
+    // reached by graph rewrites, which eager execution does not run for pooling).
+    { name: "_kernel", type: b.TF_ATTR_STRING, value: "MklNameChangeOp" },
+  ];
+}
+
+/** The native engine's backend when it runs on the CPU (where oneDNN's pooling applies). */
+function nativeCpuBackend(): NodeBackendLike | null {
+  if (tf.getBackend() !== "tensorflow") return null;
+  const be = tf.backend() as unknown as NodeBackendLike;
+  return be.isUsingGpuDevice ? null : be;
+}
+
+/**
+ * Whether {@linkcode nativeMaxPool} runs here: the native engine on a CPU.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { nativeMaxPoolAvailable } from "./native_ops.ts";
+ * await tf.setBackend("wasm");
+ * assert.equal(nativeMaxPoolAvailable(), false);
+ * ```
+ */
+export function nativeMaxPoolAvailable(): boolean {
+  return nativeCpuBackend() !== null;
+}
+
+/**
+ * A "valid" max pool (size x size windows, `stride`, NHWC) on the native engine's CPU as
+ * oneDNN's `_MklNativeMaxPool`, which also returns a workspace (where each window's maximum
+ * was) for {@linkcode nativeMaxPoolGrad}; `null` on any other backend and on a GPU (the caller
+ * then runs `tf.maxPool` and its stock gradient).
+ *
+ * Why: TensorFlow's CPU `MaxPoolGrad` recomputes the pool to find each window's maximum, and
+ * that search is slow: 12 ms for Img_FC's first pool (32 x 30 x 30 x 96, 2x2) and 209 ms for
+ * a ResNet18 stem at batch 32 (3x3, stride 2), against 0.6 and 9 ms for the workspace
+ * gradient (bench/README.md, "MaxPoolGrad"). The maxima are the same (the first in the
+ * window, row by row, as in TensorFlow's and PyTorch's CPU kernels), so the gradient is too;
+ * where windows overlap, an input cell that is the maximum of several windows sums their
+ * gradients in another order (last bits).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { nativeMaxPool } from "./native_ops.ts";
+ * await tf.setBackend("wasm");
+ * // [y, workspace] on the native engine's CPU; null elsewhere
+ * assert.equal(nativeMaxPool(tf.ones([1, 4, 4, 1]) as tf.Tensor4D, 2, 2), null);
+ * ```
+ */
+export function nativeMaxPool(
+  x: tf.Tensor4D,
+  size: number,
+  stride: number,
+): [tf.Tensor4D, tf.Tensor] | null {
+  const be = nativeCpuBackend();
+  if (!be || x.dtype !== "float32") return null;
+  const [y, workspace] = be.executeMultipleOutputs(
+    "_MklNativeMaxPool",
+    maxPoolAttrs(be.binding, size, stride),
+    [x],
+    2,
+  );
+  return [y as tf.Tensor4D, workspace];
+}
+
+/**
+ * The gradient of {@linkcode nativeMaxPool} with respect to its input `x`, from the pool's
+ * output `y`, the output's gradient `dy` and the workspace: each window's gradient goes to
+ * the cell that was its maximum. Only `x`'s shape is read. Call it only where
+ * {@linkcode nativeMaxPool} ran.
+ */
+export function nativeMaxPoolGrad(
+  x: tf.Tensor4D,
+  y: tf.Tensor4D,
+  dy: tf.Tensor,
+  workspace: tf.Tensor,
+  size: number,
+  stride: number,
+): tf.Tensor4D {
+  const be = nativeCpuBackend();
+  if (!be) throw new Error("nativeMaxPoolGrad: the native engine on a CPU is not active");
+  return be.executeSingleOutput(
+    "_MklNativeMaxPoolGrad",
+    maxPoolAttrs(be.binding, size, stride),
+    [x, y, dy, workspace],
+  ) as tf.Tensor4D;
 }

@@ -21,6 +21,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { kaimingNormalFanOut, makeParam, type Param, xavierNormal } from "./params.ts";
 import { Rng, seedFor } from "../rng.ts";
+import { nativeMaxPool, nativeMaxPoolAvailable, nativeMaxPoolGrad } from "../kernels/native_ops.ts";
 
 /** How a layer's weights are initialised (see the module documentation). */
 export type LayerInit = "kaiming-fan-out" | "torch-default" | "xavier";
@@ -217,13 +218,48 @@ export class Dense {
  * ```
  */
 export function maxPool2d(x: tf.Tensor4D, size: number, stride: number, pad = 0): tf.Tensor4D {
+  if (nativeMaxPoolAvailable()) return oneDnnMaxPool(x, size, stride, pad);
   if (pad === 0) return tf.maxPool(x, size, stride, "valid");
   if (explicitPaddingSupported()) return tf.maxPool(x, size, stride, pad);
   return paddedMaxPool(x, size, stride, pad);
 }
 
 /**
- * `tf.pad` with -inf, then a "valid" MaxPool, for engines without explicit padding, with
+ * Max pooling on the native engine's CPU with oneDNN's pool, which records where each
+ * window's maximum was, and a gradient that reads that record (src/kernels/native_ops.ts:
+ * TensorFlow's own `MaxPoolGrad` searches every window again, 20 times the pool's cost).
+ * With padding, the input is padded with -inf first (oneDNN's pool takes no explicit
+ * padding); as in {@link paddedMaxPool}, the backward pass keeps the unpadded input and
+ * rebuilds the padded one only for its shape.
+ */
+function oneDnnMaxPool(x: tf.Tensor4D, size: number, stride: number, pad: number): tf.Tensor4D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
+    const padded = pad > 0 ? padHW(input, pad, -Infinity) : input;
+    const [value, workspace] = nativeMaxPool(padded, size, stride)!;
+    save([input, value, workspace]);
+    workspace.dispose(); // the saved reference stays
+    if (pad > 0) padded.dispose();
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sy, sw] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor];
+        if (pad === 0) return nativeMaxPoolGrad(sx, sy, dy, sw, size, stride);
+        const padded = padHW(sx, pad, -Infinity);
+        const dPadded = nativeMaxPoolGrad(padded, sy, dy, sw, size, stride);
+        padded.dispose();
+        const dx = unpadHW(dPadded, pad, sx.shape);
+        dPadded.dispose();
+        return dx;
+      },
+    };
+  });
+  return op(x) as tf.Tensor4D;
+}
+
+/**
+ * `tf.pad` with -inf, then a "valid" MaxPool, for engines without explicit padding (the
+ * native engine on a GPU, where oneDNN's pool does not run), with
  * the gradient of that pair (MaxPoolGrad on the padded input, then the slice that is the
  * pad's gradient), the same ops and values bit for bit. What differs is what waits for the
  * backward pass: the unpadded input (usually shared with the ReLU before it, which keeps its
