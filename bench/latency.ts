@@ -14,7 +14,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { type BackendRequest, selectBackend } from "../src/backend/mod.ts";
-import { maxPool2d } from "../src/models/conv.ts";
+import { Conv2d, maxPool2d } from "../src/models/conv.ts";
+import { makeParam } from "../src/models/params.ts";
+import { Sgd } from "../src/optim/sgd.ts";
+import { Rng } from "../src/rng.ts";
 import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
 import { median } from "./median.ts";
 import { run } from "./run.ts";
@@ -97,6 +100,56 @@ const pool = (
   },
 });
 
+/**
+ * Img_FC's first layer, a 3x3 convolution 3 -> 96 with a bias on [32, 30, 30, 3]: with `stock`,
+ * `tf.conv2d` + `tf.add`; else the project's `Conv2d` (src/models/conv.ts; on the native
+ * engine's CPU, oneDNN's convolution with the bias as one op).
+ */
+const convBias = (stock: boolean, calls: number): LatencyCase => ({
+  name: `conv3x3 3-96 + bias 32x30x30x3${stock ? " (Conv2D + Add)" : ""}`,
+  calls,
+  build: () => {
+    const conv = new Conv2d("c", "g", new Rng(1), {
+      inChannels: 3,
+      outChannels: 96,
+      size: 3,
+      pad: 1,
+      bias: true,
+      init: "torch-default",
+    });
+    const [k, b] = conv.params().map((p) => p.variable);
+    const x = tf.randomNormal([32, 30, 30, 3]) as tf.Tensor4D;
+    const op = stock
+      ? () => tf.tidy(() => tf.add(tf.conv2d(x, k as tf.Tensor4D, 1, "same"), b))
+      : () => conv.apply(x);
+    return { op, inputs: [x, k, b] };
+  },
+});
+
+/**
+ * One SGD step (momentum 0.9, weight decay 1e-4) of Img_FC's fc1 weights, 3136 x 512: with
+ * `stock`, the op-by-op update (6 ops); else the project's default (src/optim/sgd.ts; on the
+ * native engine's CPU, TensorFlow's `ResourceApplyMomentum` in place after the decay's 2 ops).
+ * The op's output is a one-element tensor (the update itself returns nothing).
+ */
+const sgd = (stock: boolean, calls: number): LatencyCase => ({
+  name: `sgd step 3136x512${stock ? " (op by op)" : ""}`,
+  calls,
+  build: () => {
+    const n = 3136 * 512;
+    const values = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 0.01);
+    const p = makeParam("fc1", "g", "kernel", values, [3136, 512]);
+    const opt = new Sgd([p], { momentum: 0.9, weightDecay: 1e-4, fused: !stock });
+    const g = tf.randomNormal([3136, 512], 0, 0.01);
+    const grads = new Map([[p.name, g]]);
+    const op = () => {
+      opt.step(grads, 0.01);
+      return tf.ones([1]);
+    };
+    return { op, inputs: [p.variable, g, ...opt.state().values()] };
+  },
+});
+
 /** The ops measured, smallest first. */
 export const LATENCY_CASES: LatencyCase[] = [
   square(32, 2000),
@@ -120,6 +173,10 @@ export const LATENCY_CASES: LatencyCase[] = [
   pool([32, 30, 30, 96], 2, false, 20),
   pool([4, 114, 114, 64], 3, true, 20), // a ResNet18 stem (batch 4), padded (112 + 2)
   pool([4, 114, 114, 64], 3, false, 20),
+  convBias(true, 20),
+  convBias(false, 20),
+  sgd(true, 50),
+  sgd(false, 50),
 ];
 
 /** Every case's microseconds per op on the current backend. */

@@ -16,7 +16,12 @@ import { blasStatus, loadBlas } from "./blas.ts";
 import { blasConvKernels, conv2dGradient, maxPoolGradKernel } from "./conv.ts";
 import { blasBatchMatMul, untransposedBatchMatMul } from "./matmul.ts";
 import { installEagerBackprop, installSharedSaves } from "./engine.ts";
-import { nativeReluGradKernel } from "./native_ops.ts";
+import {
+  nativeReluGradKernel,
+  nativeSoftmaxCrossEntropyGradKernel,
+  nativeSoftmaxCrossEntropyKernel,
+} from "./native_ops.ts";
+import { CONV_BIAS, convBiasGradient, nativeConvBiasKernel } from "./conv_bias.ts";
 import {
   SOFTMAX_CE,
   SOFTMAX_CE_GRAD,
@@ -141,6 +146,14 @@ export function installFastKernels(): FastKernelStatus {
     kernelFunc: nativeReluGradKernel,
   });
   note("tensorflow", "Relu/LeakyRelu grad (TF ReluGrad)");
+  // The native engine: a biased convolution as oneDNN's one op (src/kernels/conv_bias.ts).
+  tf.registerKernel({
+    kernelName: CONV_BIAS,
+    backendName: "tensorflow",
+    kernelFunc: nativeConvBiasKernel,
+  });
+  tf.registerGradient(convBiasGradient);
+  note("tensorflow", "Conv2D + bias (oneDNN Conv2DWithBias)");
   const reluBackends = [...jsBackends, "tensorflow"];
   for (const k of ["Relu", "LeakyRelu"] as const) {
     tf.registerGradient(
@@ -176,6 +189,18 @@ export function installFastKernels(): FastKernelStatus {
       });
       note(be, "softmax cross-entropy (fused)");
     }
+    // The native engine: TensorFlow's SparseSoftmaxCrossEntropyWithLogits (last bits differ).
+    tf.registerKernel({
+      kernelName: SOFTMAX_CE,
+      backendName: "tensorflow",
+      kernelFunc: nativeSoftmaxCrossEntropyKernel,
+    });
+    tf.registerKernel({
+      kernelName: SOFTMAX_CE_GRAD,
+      backendName: "tensorflow",
+      kernelFunc: nativeSoftmaxCrossEntropyGradKernel,
+    });
+    note("tensorflow", "softmax cross-entropy (TF SparseSoftmaxCrossEntropyWithLogits)");
     tf.registerGradient(softmaxCrossEntropyGradient);
   }
 

@@ -14,6 +14,8 @@
  * | {@linkcode nativeActivationGrad} (tanh) | `TanhGrad` | Square + Sub + Multiply |
  * | {@linkcode nativeActivationGrad} (sigmoid) | `SigmoidGrad` | Sub + Multiply + Multiply |
  * | {@linkcode nativeMaxPool}, {@linkcode nativeMaxPoolGrad} | oneDNN's `_MklNativeMaxPool` and its gradient | `MaxPool` + `MaxPoolGrad` |
+ * | `IbmlSoftmaxCrossEntropy` and its gradient ({@linkcode nativeSoftmaxCrossEntropyKernel}) | `SparseSoftmaxCrossEntropyWithLogits` + `Mean` | about 15 ops forward and 15 backward |
+ * | `IbmlConv2DBias` (./conv_bias.ts) | oneDNN's `_MklNativeConv2DWithBias` | `Conv2D` + `Add` |
  *
  * The kernels are registered for the backend name "tensorflow" (before tfjs-node registers
  * the backend itself) and compared with the stock gradients by tests/kernels_test.ts on the
@@ -29,8 +31,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** The part of tfjs-node's NodeJSKernelBackend used here. */
-interface NodeBackendLike {
+/** The part of tfjs-node's NodeJSKernelBackend used by the project's native kernels. */
+export interface NodeBackendLike {
   binding: {
     TF_ATTR_TYPE: number;
     TF_ATTR_FLOAT: number;
@@ -38,6 +40,7 @@ interface NodeBackendLike {
     TF_ATTR_BOOL: number;
     TF_ATTR_INT: number;
     TF_FLOAT: number;
+    TF_INT32: number;
   };
   executeMultipleOutputs(
     name: string,
@@ -349,3 +352,97 @@ export function nativeMaxPoolGrad(
     [x, y, dy, workspace],
   ) as tf.Tensor4D;
 }
+
+/** `SparseSoftmaxCrossEntropyWithLogits`: per-row loss [B] and its gradient [B, C]. */
+function sparseSoftmaxCrossEntropy(
+  be: NodeBackendLike,
+  logits: tf.TensorInfo,
+  labels: tf.TensorInfo,
+): [tf.Tensor, tf.Tensor] {
+  const b = be.binding;
+  const [rows, c] = logits.shape;
+  try {
+    const [loss, backprop] = be.executeMultipleOutputs(
+      "SparseSoftmaxCrossEntropyWithLogits",
+      [
+        { name: "T", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
+        { name: "Tlabels", type: b.TF_ATTR_TYPE, value: b.TF_INT32 },
+      ],
+      [logits, labels],
+      2,
+    );
+    return [loss, backprop];
+  } catch (err) {
+    // TensorFlow's CPU kernel rejects a label outside [0, C); the other engines' kernels give
+    // NaN, which the trainer reports as a non-finite loss with its hint. Do the same here.
+    if (!String((err as Error)?.message ?? err).includes("outside the valid range")) throw err;
+    return [tf.fill([rows], NaN), tf.fill([rows, c], NaN)];
+  }
+}
+
+/**
+ * Kernel for `IbmlSoftmaxCrossEntropy` (src/kernels/cross_entropy.ts; inputs `logits`
+ * [B, C] float32, `labels` [B] int32) on the native engine: TensorFlow's
+ * `SparseSoftmaxCrossEntropyWithLogits` (the row losses, with the row maximum subtracted),
+ * then their mean. Two ops instead of tfjs's composed `logSoftmax` + `oneHot` + `mul` +
+ * `sum` + `mean` + `neg` (about 15 on native, each one N-API call). Float32 throughout, in
+ * TensorFlow's order: the last bits differ from the composed loss (tests/models/conv_test.ts
+ * compares them on the native suite).
+ *
+ * @example
+ * ```ts ignore
+ * // not run: needs the native engine (tfjs-node)
+ * import * as tf from "@tensorflow/tfjs";
+ * import { nativeSoftmaxCrossEntropyKernel } from "./native_ops.ts";
+ * import { SOFTMAX_CE } from "./cross_entropy.ts";
+ * tf.registerKernel({
+ *   kernelName: SOFTMAX_CE,
+ *   backendName: "tensorflow",
+ *   kernelFunc: nativeSoftmaxCrossEntropyKernel,
+ * });
+ * ```
+ */
+export const nativeSoftmaxCrossEntropyKernel: tf.KernelFunc = ({ inputs, backend }) => {
+  const { logits, labels } = inputs as { logits: tf.TensorInfo; labels: tf.TensorInfo };
+  const [loss, backprop] = sparseSoftmaxCrossEntropy(
+    backend as unknown as NodeBackendLike,
+    logits,
+    labels,
+  );
+  backprop.dispose();
+  const mean = tf.mean(loss);
+  loss.dispose();
+  return mean;
+};
+
+/**
+ * Kernel for `IbmlSoftmaxCrossEntropyGrad` (inputs `dy`, `logits`, `labels`) on the native
+ * engine: `SparseSoftmaxCrossEntropyWithLogits`'s gradient output (softmax - onehot, recomputed
+ * from the saved logits, as the JS kernel does) times dy / B.
+ *
+ * @example
+ * ```ts ignore
+ * // not run: needs the native engine (tfjs-node)
+ * import * as tf from "@tensorflow/tfjs";
+ * import { nativeSoftmaxCrossEntropyGradKernel } from "./native_ops.ts";
+ * import { SOFTMAX_CE_GRAD } from "./cross_entropy.ts";
+ * tf.registerKernel({
+ *   kernelName: SOFTMAX_CE_GRAD,
+ *   backendName: "tensorflow",
+ *   kernelFunc: nativeSoftmaxCrossEntropyGradKernel,
+ * });
+ * ```
+ */
+export const nativeSoftmaxCrossEntropyGradKernel: tf.KernelFunc = ({ inputs, backend }) => {
+  const { dy, logits, labels } = inputs as Record<"dy" | "logits" | "labels", tf.TensorInfo>;
+  const [loss, backprop] = sparseSoftmaxCrossEntropy(
+    backend as unknown as NodeBackendLike,
+    logits,
+    labels,
+  );
+  loss.dispose();
+  const scale = tf.div(dy as tf.Tensor, logits.shape[0]);
+  const dx = tf.mul(backprop, scale);
+  tf.dispose([backprop, scale]);
+  return dx;
+};

@@ -22,6 +22,7 @@ import * as tf from "@tensorflow/tfjs";
 import { kaimingNormalFanOut, makeParam, type Param, xavierNormal } from "./params.ts";
 import { Rng, seedFor } from "../rng.ts";
 import { nativeMaxPool, nativeMaxPoolAvailable, nativeMaxPoolGrad } from "../kernels/native_ops.ts";
+import { conv2dWithBias } from "../kernels/conv_bias.ts";
 
 /** How a layer's weights are initialised (see the module documentation). */
 export type LayerInit = "kaiming-fan-out" | "torch-default" | "xavier";
@@ -121,7 +122,13 @@ export class Conv2d {
   /** The convolution (plus bias). */
   apply(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      const y = conv2dSymmetric(x, this.kernel.variable as tf.Tensor4D, this.stride, this.pad);
+      const kernel = this.kernel.variable as tf.Tensor4D;
+      if (this.bias) {
+        // One oneDNN op on the native engine's CPU, the same numbers (src/kernels/conv_bias.ts).
+        const fused = conv2dWithBias(x, kernel, this.bias.variable, this.stride, this.pad);
+        if (fused) return fused;
+      }
+      const y = conv2dSymmetric(x, kernel, this.stride, this.pad);
       return this.bias ? tf.add(y, this.bias.variable) : y;
     });
   }

@@ -13,6 +13,13 @@
  * `weight_init`). The flatten runs in NHWC order (h, w, c) instead of PyTorch's (c, h, w):
  * a fixed permutation of fc1's rows, equivalent under the i.i.d. init.
  *
+ * Each ReLU runs after its max pool instead of before: max and ReLU commute (ReLU does not
+ * decrease), so the pooled values are the same bit for bit, and so are the gradients (a
+ * window whose maximum is positive sends its gradient to the same cell either way; one whose
+ * maximum is not positive sends none either way). The ReLU and its gradient then touch a
+ * quarter of the cells (bench/README.md, "ReLU after the pool"; tests/models/img_fc_test.ts
+ * compares both orders).
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -79,8 +86,9 @@ export class ImgFcEncoder implements Encoder {
   forward(x: tf.Tensor, _training: boolean): tf.Tensor2D {
     return tf.tidy(() => {
       if (x.rank !== 4) throw new Error(`Img_FC: expected [B, H, W, C], got [${x.shape}]`);
-      let h = maxPool2d(tf.relu(this.#conv1.apply(x as tf.Tensor4D)), 2, 2);
-      h = maxPool2d(tf.relu(this.#conv2.apply(h)), 2, 2);
+      // relu(pool(.)) is pool(relu(.)) exactly (see the module note), on a quarter of the cells.
+      let h = tf.relu(maxPool2d(this.#conv1.apply(x as tf.Tensor4D), 2, 2));
+      h = tf.relu(maxPool2d(this.#conv2.apply(h), 2, 2));
       const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
       return tf.relu(this.#fc1.apply(flat));
     });

@@ -45,7 +45,9 @@ export function makeParam(
   values: Float32Array,
   shape: number[],
 ): Param {
-  const variable = tf.variable(tf.tensor(values, shape, "float32"), true, `${name}#${counter++}`);
+  const init = tf.tensor(values, shape, "float32");
+  const variable = tf.variable(init, true, `${name}#${counter++}`);
+  init.dispose(); // the variable holds the data alone (updates may then write it in place)
   return { name, group, kind, variable };
 }
 

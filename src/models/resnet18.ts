@@ -148,8 +148,10 @@ export class ResNet18Trunk {
         `ResNet18: expected ${this.inChannels} input channel(s), got shape [${x.shape}]`,
       );
     }
-    let h = tf.relu(this.#bn1.apply(this.#conv1.apply(x), training));
-    h = maxPool2d(h, 3, 2, 1);
+    // relu(pool(.)) equals pool(relu(.)) bit for bit (src/models/img_fc.ts says why), and the
+    // ReLU and its gradient then run on a quarter of the stem's cells.
+    let h = maxPool2d(this.#bn1.apply(this.#conv1.apply(x), training), 3, 2, 1);
+    h = tf.relu(h);
     // One scope per block: intermediates the gradient tape does not keep are freed block
     // by block instead of at the end of the forward pass (the peak of an eval batch).
     for (const block of this.#blocks) {

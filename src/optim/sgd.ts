@@ -13,6 +13,7 @@ import type { Grads } from "./grads.ts";
 import type { StepOptimizer } from "./micro_batch.ts";
 import { fastKernelsEnabled } from "../kernels/switches.ts";
 import { fusedSgdStep, type SgdEntry } from "./fused_sgd.ts";
+import { NativeSgd } from "./native_sgd.ts";
 
 /** Options of {@linkcode Sgd}. */
 export interface SgdOptions {
@@ -21,8 +22,10 @@ export interface SgdOptions {
   /** L2 weight decay added to the gradient (1e-4). */
   weightDecay: number;
   /**
-   * Fuse the update into one in-place pass per parameter on wasm/cpu (src/optim/fused_sgd.ts;
-   * bitwise identical to the op-by-op update). Default true, unless `IBML_FAST_KERNELS=0`.
+   * Fuse the update into one in-place pass per parameter: on wasm/cpu in JS
+   * (src/optim/fused_sgd.ts), on the native engine's CPU as TensorFlow's `ResourceApplyMomentum`
+   * (src/optim/native_sgd.ts); both bitwise identical to the op-by-op update. Default true,
+   * unless `IBML_FAST_KERNELS=0`.
    */
   fused?: boolean;
 }
@@ -48,37 +51,41 @@ export interface SgdOptions {
 export class Sgd implements StepOptimizer {
   #params = new Map<string, Param>();
   #velocity = new Map<string, tf.Variable>();
+  /** The native engine's in-place update, made on the first fused step there (null elsewhere). */
+  #native: NativeSgd | null | undefined;
 
   /** Creates zero velocity buffers for every parameter. */
   constructor(params: Param[], readonly options: SgdOptions) {
     for (const p of params) {
       if (this.#params.has(p.name)) throw new Error(`duplicate parameter name '${p.name}'`);
       this.#params.set(p.name, p);
-      this.#velocity.set(p.name, tf.variable(tf.zerosLike(p.variable), false));
+      const zeros = tf.zerosLike(p.variable);
+      this.#velocity.set(p.name, tf.variable(zeros, false));
+      zeros.dispose(); // the variable holds the data alone (updated in place where fused)
     }
   }
 
   /** Applies one update with learning rate `lr` to every parameter present in `grads`. */
   step(grads: Grads, lr: number): void {
     const { momentum, weightDecay } = this.options;
+    let entries: SgdEntry[] = [];
+    for (const [name, grad] of grads) {
+      const p = this.#params.get(name);
+      if (!p) throw new Error(`gradient for unknown parameter '${name}'`);
+      entries.push({ param: p.variable, velocity: this.#velocity.get(name)!, grad });
+    }
     if (this.options.fused ?? fastKernelsEnabled()) {
-      const entries: SgdEntry[] = [];
-      for (const [name, grad] of grads) {
-        const p = this.#params.get(name);
-        if (!p) throw new Error(`gradient for unknown parameter '${name}'`);
-        entries.push({ param: p.variable, velocity: this.#velocity.get(name)!, grad });
-      }
-      if (fusedSgdStep(entries, { lr, momentum, weightDecay })) return;
+      const c = { lr, momentum, weightDecay };
+      if (fusedSgdStep(entries, c)) return;
+      if (this.#native === undefined) this.#native = NativeSgd.create();
+      if (this.#native) entries = this.#native.step(entries, c);
     }
     tf.tidy(() => {
-      for (const [name, g] of grads) {
-        const p = this.#params.get(name);
-        if (!p) throw new Error(`gradient for unknown parameter '${name}'`);
-        const v = this.#velocity.get(name)!;
-        const gd = weightDecay !== 0 ? tf.add(g, tf.mul(p.variable, weightDecay)) : g;
+      for (const { param, velocity: v, grad: g } of entries) {
+        const gd = weightDecay !== 0 ? tf.add(g, tf.mul(param, weightDecay)) : g;
         const vNew = momentum !== 0 ? tf.add(tf.mul(v, momentum), gd) : gd;
         v.assign(vNew);
-        p.variable.assign(tf.sub(p.variable, tf.mul(vNew, lr)));
+        param.assign(tf.sub(param, tf.mul(vNew, lr)));
       }
     });
   }
@@ -90,6 +97,7 @@ export class Sgd implements StepOptimizer {
 
   /** Frees the velocity buffers. */
   dispose(): void {
+    this.#native?.dispose();
     for (const v of this.#velocity.values()) v.dispose();
   }
 }

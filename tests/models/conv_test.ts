@@ -225,3 +225,72 @@ Deno.test("conv2dSymmetric: a padded stride-2 conv keeps the unpadded input for 
   }
   tf.dispose([x, k, w, ...got, ...want]);
 });
+
+Deno.test("Conv2d with bias: on native one oneDNN conv-with-bias op, the output and all three gradients bit for bit those of conv + add", async () => {
+  await useTestEngine();
+  // Stride 1 "same" (Img_FC's layers) and a valid stride-2 conv; a padded stride-2 conv
+  // has no TensorFlow padding mode and keeps conv + add.
+  for (const [stride, pad, fused] of [[1, 1, true], [2, 0, true], [2, 1, false]] as const) {
+    const conv = new Conv2d("c", "g", new Rng(5), {
+      inChannels: 3,
+      outChannels: 8,
+      size: 3,
+      stride,
+      pad,
+      bias: true,
+      init: "torch-default",
+    });
+    const [kernel, bias] = conv.params().map((p) => p.variable);
+    const x = tf.randomNormal([4, 9, 9, 3], 0, 1, "float32", 41) as tf.Tensor4D;
+    const w = tf.randomNormal(conv.apply(x).shape, 0, 1, "float32", 42);
+    const loss = (f: (a: tf.Tensor4D, k: tf.Tensor4D, b: tf.Tensor) => tf.Tensor) =>
+      tf.grads((a: tf.Tensor, k: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(f(a as tf.Tensor4D, k as tf.Tensor4D, b), w))
+      )([x, kernel, bias]);
+    const prof = await tf.profile(() => conv.apply(x));
+    const got = [conv.apply(x), ...loss((a) => conv.apply(a))];
+    const want = [
+      tf.add(conv2dSymmetric(x, kernel as tf.Tensor4D, stride, pad), bias),
+      ...loss((a, k, b) => tf.add(conv2dSymmetric(a, k, stride, pad), b)),
+    ];
+    for (let i = 0; i < got.length; i++) {
+      assertEquals(Array.from(await got[i].data()), Array.from(await want[i].data()), `#${i}`);
+    }
+    const kernels = prof.kernels.map((k) => k.name);
+    const native = tf.getBackend() === "tensorflow";
+    assertEquals(kernels.includes("IbmlConv2DBias"), native && fused, kernels.join(", "));
+    assertEquals(kernels.includes("Add"), !(native && fused), kernels.join(", "));
+    tf.dispose([x, w, ...got, ...want]);
+    for (const p of conv.params()) p.variable.dispose();
+  }
+});
+
+/** Whether two arrays hold the same numbers (a zero's sign aside), with the first difference. */
+async function sameValues(a: tf.Tensor, b: tf.Tensor): Promise<string | null> {
+  const [u, v] = [await a.data(), await b.data()];
+  if (u.length !== v.length) return `lengths ${u.length} and ${v.length}`;
+  const i = u.findIndex((x, j) => !(x === v[j] || (Number.isNaN(x) && Number.isNaN(v[j]))));
+  return i < 0 ? null : `at ${i}: ${u[i]} vs ${v[i]}`;
+}
+
+Deno.test("maxPool2d and ReLU commute: relu(pool(x)) and pool(relu(x)) give the same values and gradients (2x2, and 3x3 stride 2 pad 1)", async () => {
+  await useTestEngine();
+  // Whole windows of negative values, ties at zero and among positive values.
+  const values = Array.from(
+    { length: 2 * 9 * 8 * 3 },
+    (_, i) => Math.round(Math.sin(i * 0.7) * 3) / 2 - (i % 11 === 0 ? 5 : 0),
+  );
+  const x = tf.tensor4d(values, [2, 9, 8, 3]);
+  for (const [size, stride, pad] of [[2, 2, 0], [3, 2, 1]] as const) {
+    const after = (v: tf.Tensor) => tf.relu(maxPool2d(v as tf.Tensor4D, size, stride, pad));
+    const before = (v: tf.Tensor) => maxPool2d(tf.relu(v) as tf.Tensor4D, size, stride, pad);
+    const w = tf.randomNormal(after(x).shape, 0, 1, "float32", 7);
+    const grad = (f: (v: tf.Tensor) => tf.Tensor) => tf.grad((v) => tf.sum(tf.mul(f(v), w)))(x);
+    const [ya, yb, ga, gb] = [after(x), before(x), grad(after), grad(before)];
+    assertEquals(await sameValues(ya, yb), null, `values, pool ${size}/${stride}/${pad}`);
+    assertEquals(await sameValues(ga, gb), null, `gradients, pool ${size}/${stride}/${pad}`);
+    assert((await ga.data()).some((v) => v !== 0));
+    tf.dispose([w, ya, yb, ga, gb]);
+  }
+  x.dispose();
+});

@@ -1,0 +1,274 @@
+/**
+ * The SGD update of src/optim/sgd.ts on the native engine's CPU as TensorFlow's own fused
+ * `ResourceApplyMomentum`, in place, instead of six elementwise ops per parameter.
+ *
+ * The op-by-op update reads and writes a parameter-sized buffer 15 times (6 ops); these ops
+ * are bound by memory bandwidth, so a second thread barely helps them (for Img_FC's fc1,
+ * 1.6 M weights, about 3 ms of a 25 ms two-thread step). `ResourceApplyMomentum` computes
+ * accum = accum * momentum + grad, var -= accum * lr in one pass over the variable, its
+ * velocity and the gradient, in the same order and roundings as the ops (so the numbers are
+ * the same bit for bit: tests/native_sgd_test.ts); the weight decay is added to the gradient
+ * first, as before (`g + p * wd`, two ops).
+ *
+ * TensorFlow updates only resource variables in place, and tfjs-node has none. So each
+ * parameter and its velocity get one TensorFlow variable (`VarHandleOp`), and the tfjs
+ * variable's tensor handle is made an alias of that variable's buffer (`ReadVariableOp`).
+ * Before an update the aliases are released, so that the buffer has no other reader and
+ * TensorFlow updates it in place rather than copying it first; after it, fresh aliases are
+ * read. The tfjs variables keep their data ids, shapes and values as any reader sees them.
+ * When a tfjs variable was assigned in between (a checkpoint restored, another optimizer's
+ * step), its new value is copied into the TensorFlow variable first; when another tfjs tensor
+ * shares its data (a clone kept by a method), that parameter takes the op-by-op update.
+ *
+ * Used where the engine is tfjs-node on a CPU (a GPU keeps the op-by-op update: untested
+ * there), with momentum (without it there is no velocity to keep), unless
+ * `IBML_FAST_KERNELS=0`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { NativeSgd } from "./native_sgd.ts";
+ * await tf.setBackend("wasm");
+ * assert.equal(NativeSgd.create(), null); // only on the native engine's CPU
+ * ```
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { NodeBackendLike } from "../kernels/native_ops.ts";
+import type { SgdConstants, SgdEntry } from "./fused_sgd.ts";
+
+/** tfjs-node's record of one tensor's data (its `tensorMap` entry). */
+interface NodeTensorData {
+  /** The TensorFlow tensor handle's id in the binding (-1 while values wait in JS). */
+  id: number;
+  /** How many tfjs tensors share this data id. */
+  refCount: number;
+}
+
+/** The parts of tfjs-node's backend and binding used here, beyond {@linkcode NodeBackendLike}. */
+interface NodeInternals extends NodeBackendLike {
+  tensorMap: { get(dataId: object): NodeTensorData | undefined };
+  getInputTensorIds(tensors: tf.TensorInfo[]): number[];
+  binding: NodeBackendLike["binding"] & {
+    TF_ATTR_SHAPE: number;
+    executeOp(
+      name: string,
+      attrs: { name: string; type: number; value: unknown }[],
+      inputIds: number[],
+      numOutputs: number,
+    ): { id: number }[];
+    deleteTensor(id: number): void;
+  };
+}
+
+/** One TensorFlow variable and the tfjs variable whose data aliases it. */
+interface Alias {
+  /** Binding id of the TensorFlow variable's resource handle. */
+  handle: number;
+  /** The tfjs variable's data id when the alias was made. */
+  dataId: object | null;
+  /** Binding id of the alias (the tfjs variable's tensor handle). */
+  id: number;
+}
+
+/** A parameter's TensorFlow variables. */
+interface Slot {
+  param: tf.Variable;
+  velocity: tf.Variable;
+  p: Alias;
+  v: Alias;
+}
+
+let names = 0;
+
+/**
+ * In-place SGD on the native engine's CPU, one TensorFlow variable pair per parameter.
+ * Create one per {@linkcode Sgd} (src/optim/sgd.ts) and dispose it with the optimizer.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { NativeSgd } from "./native_sgd.ts";
+ * await tf.setBackend("wasm");
+ * const native = NativeSgd.create(); // null here; on native:
+ * const param = tf.variable(tf.tensor1d([1, 2])), velocity = tf.variable(tf.zeros([2]));
+ * const grad = tf.tensor1d([0.5, -0.5]);
+ * const left = native?.step([{ param, velocity, grad }], { lr: 0.1, momentum: 0.9, weightDecay: 0 });
+ * // left: the entries it did not update (the caller runs the op-by-op update on them)
+ * native?.dispose();
+ * ```
+ */
+export class NativeSgd {
+  #slots = new Map<tf.Variable, Slot>();
+
+  private constructor(readonly backend: NodeInternals) {}
+
+  /** An updater for the active backend, or null unless it is the native engine on a CPU. */
+  static create(): NativeSgd | null {
+    if (tf.getBackend() !== "tensorflow") return null;
+    const be = tf.backend() as unknown as Partial<NodeInternals>;
+    if (be.isUsingGpuDevice || !be.tensorMap || !be.getInputTensorIds) return null;
+    if (typeof be.binding?.executeOp !== "function") return null;
+    return new NativeSgd(be as NodeInternals);
+  }
+
+  /**
+   * Updates every entry it can in place and returns the others (with their order kept) for
+   * the caller's op-by-op update: all of them when momentum is 0, the backend changed, or an
+   * entry is not float32 of one shape; an entry whose parameter or velocity data is shared
+   * with another tfjs tensor.
+   */
+  step(entries: SgdEntry[], c: SgdConstants): SgdEntry[] {
+    if (c.momentum === 0 || tf.backend() !== (this.backend as unknown)) return entries;
+    const left: SgdEntry[] = [];
+    const mine: SgdEntry[] = [];
+    for (const e of entries) (this.#fits(e) ? mine : left).push(e);
+    if (!mine.length) return left;
+    const [lr, momentum] = [tf.scalar(c.lr), tf.scalar(c.momentum)];
+    try {
+      const [lrId, mId] = this.backend.getInputTensorIds([lr, momentum]);
+      for (const e of mine) this.#update(e, c.weightDecay, lrId, mId);
+    } finally {
+      tf.dispose([lr, momentum]);
+    }
+    return left;
+  }
+
+  /** Frees the TensorFlow variables (the tfjs variables keep their values). */
+  dispose(): void {
+    for (const slot of [...this.#slots.values()]) this.#forget(slot);
+  }
+
+  /** Whether this entry can be updated in place now. */
+  #fits({ param, velocity, grad }: SgdEntry): boolean {
+    if (param.dtype !== "float32" || velocity.dtype !== "float32" || grad.dtype !== "float32") {
+      return false;
+    }
+    const same = (a: readonly number[], b: readonly number[]) =>
+      a.length === b.length && a.every((d, i) => d === b[i]);
+    if (!same(param.shape, grad.shape) || !same(param.shape, velocity.shape)) return false;
+    const map = this.backend.tensorMap;
+    return map.get(param.dataId)?.refCount === 1 && map.get(velocity.dataId)?.refCount === 1;
+  }
+
+  /** One parameter's update: sync, release the aliases, apply, alias again. */
+  #update({ param, velocity, grad }: SgdEntry, wd: number, lrId: number, mId: number): void {
+    const b = this.backend.binding;
+    const slot = this.#slot(param, velocity);
+    this.#sync(slot.p, param);
+    this.#sync(slot.v, velocity);
+    const decayed = wd !== 0 ? tf.tidy(() => tf.add(grad, tf.mul(param, wd))) : grad;
+    try {
+      const gradId = this.backend.getInputTensorIds([decayed])[0];
+      const pData = this.backend.tensorMap.get(param.dataId)!;
+      const vData = this.backend.tensorMap.get(velocity.dataId)!;
+      b.deleteTensor(pData.id);
+      b.deleteTensor(vData.id);
+      try {
+        b.executeOp(
+          "ResourceApplyMomentum",
+          [
+            { name: "T", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
+            { name: "use_locking", type: b.TF_ATTR_BOOL, value: false },
+            { name: "use_nesterov", type: b.TF_ATTR_BOOL, value: false },
+          ],
+          [slot.p.handle, slot.v.handle, lrId, gradId, mId],
+          0,
+        );
+      } finally {
+        // Alias again even when the update failed: the tfjs variables must stay readable.
+        pData.id = slot.p.id = this.#read(slot.p.handle);
+        vData.id = slot.v.id = this.#read(slot.v.handle);
+      }
+    } finally {
+      if (decayed !== grad) decayed.dispose();
+    }
+  }
+
+  /** The slot of this parameter, created on first use. */
+  #slot(param: tf.Variable, velocity: tf.Variable): Slot {
+    const had = this.#slots.get(param);
+    if (had && had.velocity === velocity) return had;
+    if (had) this.#forget(had);
+    const slot: Slot = {
+      param,
+      velocity,
+      p: { handle: this.#variable(param.shape), dataId: null, id: -1 },
+      v: { handle: this.#variable(velocity.shape), dataId: null, id: -1 },
+    };
+    this.#slots.set(param, slot);
+    return slot;
+  }
+
+  /** Destroys one slot's TensorFlow variables. */
+  #forget(slot: Slot): void {
+    const b = this.backend.binding;
+    for (const a of [slot.p, slot.v]) {
+      b.executeOp(
+        "DestroyResourceOp",
+        [
+          { name: "ignore_lookup_error", type: b.TF_ATTR_BOOL, value: true },
+        ],
+        [a.handle],
+        0,
+      );
+      b.deleteTensor(a.handle);
+    }
+    this.#slots.delete(slot.param);
+  }
+
+  /** A new TensorFlow float32 variable of this shape (uninitialised until assigned). */
+  #variable(shape: number[]): number {
+    const b = this.backend.binding;
+    return b.executeOp(
+      "VarHandleOp",
+      [
+        { name: "dtype", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
+        { name: "shape", type: b.TF_ATTR_SHAPE, value: shape },
+        { name: "container", type: b.TF_ATTR_STRING, value: "" },
+        { name: "shared_name", type: b.TF_ATTR_STRING, value: `ibml_sgd_${names++}` },
+      ],
+      [],
+      1,
+    )[0].id;
+  }
+
+  /** A tensor handle that aliases the TensorFlow variable's buffer. */
+  #read(handle: number): number {
+    const b = this.backend.binding;
+    return b.executeOp(
+      "ReadVariableOp",
+      [
+        { name: "dtype", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
+      ],
+      [handle],
+      1,
+    )[0].id;
+  }
+
+  /**
+   * Makes `variable`'s data an alias of the TensorFlow variable, copying its value in first
+   * when it is not one already (first use, or assigned since the last update).
+   */
+  #sync(alias: Alias, variable: tf.Variable): void {
+    const data = this.backend.tensorMap.get(variable.dataId)!;
+    if (alias.dataId === variable.dataId && alias.id === data.id) return;
+    const b = this.backend.binding;
+    const id = this.backend.getInputTensorIds([variable])[0];
+    b.executeOp(
+      "AssignVariableOp",
+      [
+        { name: "dtype", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
+      ],
+      [alias.handle, id],
+      0,
+    );
+    b.deleteTensor(id);
+    data.id = alias.id = this.#read(alias.handle);
+    alias.dataId = variable.dataId;
+  }
+}
