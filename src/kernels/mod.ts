@@ -19,6 +19,8 @@
  * | `Add`, `Sub`, `Multiply`, `RealDiv` of at most 4096 float32 outputs | wasm | one JS loop instead of an XNNPACK operator per call (src/kernels/tensor_ops.ts) |
  * | Relu, LeakyRelu gradients | wasm, cpu | one branch-free pass (kernel `IbmlReluGrad`) instead of 3 kernels |
  * | Relu, LeakyRelu gradients | tensorflow | TensorFlow's `ReluGrad` / `LeakyReluGrad` op (src/kernels/native_ops.ts) |
+ * | Conv2D + bias (`Conv2d` with a bias) | tensorflow (CPU) | oneDNN's `_MklNativeConv2DWithBias`, one op (src/kernels/conv_bias.ts) |
+ * | SGD update | tensorflow (CPU) | TensorFlow's `ResourceApplyMomentum`, in place (src/optim/native_sgd.ts) |
  *
  * **wasm** (deterministic, machine-independent; summation order differs from stock, so the
  * last bits of a run's numbers do):
@@ -29,6 +31,7 @@
  * | `MaxPoolGrad` | wasm | one pass over the windows, first maximum wins |
  * | `Sum`, `Mean` over non-innermost axes | wasm | float32 adds in row order, no transposed copy |
  * | softmax cross-entropy (`crossEntropy` in src/optim/grads.ts) + gradient | wasm, cpu | one JS kernel each instead of ~12 composed ones (src/kernels/cross_entropy.ts) |
+ * | softmax cross-entropy + gradient | tensorflow | TensorFlow's `SparseSoftmaxCrossEntropyWithLogits` (src/kernels/native_ops.ts) |
  *
  * **OpenBLAS** (when `libopenblas.so.0` loads): deterministic on one machine, last bits
  * depend on the library build and CPU.
