@@ -67,6 +67,16 @@ const square = (s: number, calls: number): LatencyCase => ({
   },
 });
 
+/** A classifier head's product, [32, 512] by [512, 10] (small: TensorFlow's `MatMul` on native). */
+const head: LatencyCase = {
+  name: "matmul 32x512 by 512x10",
+  calls: 1000,
+  build: () => {
+    const x = tf.randomNormal([32, 512]), w = tf.randomNormal([512, 10]);
+    return { op: () => tf.matMul(x, w), inputs: [x, w] };
+  },
+};
+
 const vector = (n: number, calls: number): LatencyCase => ({
   name: `add ${n}`,
   calls,
@@ -156,6 +166,7 @@ export const LATENCY_CASES: LatencyCase[] = [
   square(64, 1000),
   square(128, 500),
   square(256, 250),
+  head,
   vector(4096, 2000),
   vector(65536, 1000),
   vector(262144, 500),

@@ -16,7 +16,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { installFastKernels } from "../kernels/mod.ts";
+import { installFastKernels, installNativeKernels } from "../kernels/mod.ts";
 import { autoEngine } from "./auto_engine.ts";
 import { activate, activateWasm, activateWebGpu, quietCpuBanner } from "./engines.ts";
 import { describeNative, loadNative, nativeSetUp, SETUP_COMMAND } from "./native.ts";
@@ -94,6 +94,7 @@ export async function selectBackend(
       }
       const native = await loadNative();
       if (native.package) {
+        installNativeKernels();
         await activate("tensorflow");
         reason = `tensorflow (auto, ${policy.why}; native engine ${describeNative(native)})`;
       } else {
@@ -113,6 +114,7 @@ export async function selectBackend(
           }); run \`${SETUP_COMMAND}\` (add --gpu for CUDA), or use --backend wasm`,
         );
       }
+      installNativeKernels();
       await activate("tensorflow");
       reason = `tensorflow (requested; native engine ${describeNative(native)})`;
       break;

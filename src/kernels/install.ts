@@ -17,6 +17,7 @@ import { blasConvKernels, conv2dGradient, maxPoolGradKernel } from "./conv.ts";
 import { blasBatchMatMul, untransposedBatchMatMul } from "./matmul.ts";
 import { installEagerBackprop, installSharedSaves } from "./engine.ts";
 import {
+  nativeMatMulKernel,
   nativeReluGradKernel,
   nativeSoftmaxCrossEntropyGradKernel,
   nativeSoftmaxCrossEntropyKernel,
@@ -244,6 +245,34 @@ export function installFastKernels(): FastKernelStatus {
     }${eager ? ", eager backprop frees on native" : ""}; BLAS: ${blasStatus()})`,
   };
   return status;
+}
+
+let nativeInstalled = false;
+
+/**
+ * Replaces tfjs-node's own kernels where the project has a faster one, once tfjs-node is
+ * imported (its import registers its kernels, over any registered before it): small 2D
+ * products as TensorFlow's `MatMul` (src/kernels/native_ops.ts, `nativeMatMulKernel`). Part of
+ * the fast set: nothing with `IBML_FAST_KERNELS=0` or `exact`. Idempotent; returns whether the
+ * replacements are in place.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { installNativeKernels } from "./install.ts";
+ * assert.equal(installNativeKernels(), false); // tfjs-node is not imported here
+ * ```
+ */
+export function installNativeKernels(): boolean {
+  if (nativeInstalled) return true;
+  const s = installFastKernels();
+  if (s.mode !== "fast" || !tf.getKernel("BatchMatMul", "tensorflow")) return false;
+  const previous = current("BatchMatMul", "tensorflow").kernelFunc;
+  replace("BatchMatMul", "tensorflow", nativeMatMulKernel(previous));
+  (s.kernels.tensorflow ??= []).push("small 2D MatMul (TF MatMul)");
+  nativeInstalled = true;
+  return true;
 }
 
 /**

@@ -32,6 +32,7 @@
  * | `Sum`, `Mean` over non-innermost axes | wasm | float32 adds in row order, no transposed copy |
  * | softmax cross-entropy (`crossEntropy` in src/optim/grads.ts) + gradient | wasm, cpu | one JS kernel each instead of ~12 composed ones (src/kernels/cross_entropy.ts) |
  * | softmax cross-entropy + gradient | tensorflow | TensorFlow's `SparseSoftmaxCrossEntropyWithLogits` (src/kernels/native_ops.ts) |
+ * | 2D `BatchMatMul` of at most 2^20 multiply-adds | tensorflow (CPU) | TensorFlow's `MatMul` op instead of oneDNN's batched product, whose thread hand-off costs more than a small product (`installNativeKernels`, after tfjs-node is imported) |
  *
  * **OpenBLAS** (when `libopenblas.so.0` loads): deterministic on one machine, last bits
  * depend on the library build and CPU.
@@ -56,5 +57,10 @@
  *
  * @module
  */
-export { type FastKernelStatus, fastKernelStatus, installFastKernels } from "./install.ts";
+export {
+  type FastKernelStatus,
+  fastKernelStatus,
+  installFastKernels,
+  installNativeKernels,
+} from "./install.ts";
 export { BLAS_MIN_MACS, fastKernelsEnabled, type KernelMode } from "./switches.ts";

@@ -446,3 +446,56 @@ export const nativeSoftmaxCrossEntropyGradKernel: tf.KernelFunc = ({ inputs, bac
   tf.dispose([backprop, scale]);
   return dx;
 };
+
+/**
+ * The most multiply-adds (m k n) of a 2D product that {@linkcode nativeMatMulKernel} sends to
+ * TensorFlow's `MatMul` op (2^20).
+ */
+export const NATIVE_SMALL_MATMUL_MACS = 2 ** 20;
+
+/**
+ * A `BatchMatMul` kernel for the native engine's CPU that runs small 2D products (at most
+ * {@linkcode NATIVE_SMALL_MATMUL_MACS} multiply-adds: classifier heads, the quick profile's
+ * MLPs, their gradients) as TensorFlow's `MatMul` op, and everything else as before
+ * (`previous`, tfjs-node's `BatchMatMulV2`, which TensorFlow hands to oneDNN).
+ *
+ * Why: oneDNN's batched product splits even a 32 x 512 x 10 product over TensorFlow's thread
+ * pool, and the hand-off costs more than the product: about 110 us a call with two threads
+ * against 30 with one, where `MatMul` takes about 19 us either way (bench/README.md, "Small
+ * products"). The sums run in another order, so the last bits differ (the fast kernel set).
+ *
+ * @example
+ * ```ts ignore
+ * // not run: needs the native engine (tfjs-node), imported first (its own kernels)
+ * import * as tf from "@tensorflow/tfjs";
+ * import { nativeMatMulKernel } from "./native_ops.ts";
+ * const stock = tf.getKernel("BatchMatMul", "tensorflow")!;
+ * tf.unregisterKernel("BatchMatMul", "tensorflow");
+ * tf.registerKernel({ ...stock, kernelFunc: nativeMatMulKernel(stock.kernelFunc) });
+ * ```
+ */
+export function nativeMatMulKernel(previous: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = args.attrs as unknown as {
+      transposeA: boolean;
+      transposeB: boolean;
+    };
+    const be = args.backend as unknown as NodeBackendLike;
+    if (
+      a.shape.length !== 2 || b.shape.length !== 2 || a.dtype !== "float32" ||
+      b.dtype !== "float32" || be.isUsingGpuDevice
+    ) {
+      return previous(args);
+    }
+    const [m, k] = transposeA ? [a.shape[1], a.shape[0]] : a.shape;
+    const n = transposeB ? b.shape[0] : b.shape[1];
+    if (m * k * n > NATIVE_SMALL_MATMUL_MACS) return previous(args);
+    const bind = be.binding;
+    return be.executeSingleOutput("MatMul", [
+      { name: "T", type: bind.TF_ATTR_TYPE, value: bind.TF_FLOAT },
+      { name: "transpose_a", type: bind.TF_ATTR_BOOL, value: !!transposeA },
+      { name: "transpose_b", type: bind.TF_ATTR_BOOL, value: !!transposeB },
+    ], [a, b]);
+  };
+}
