@@ -2,7 +2,8 @@
  * A convolution with its bias as one op on the native engine's CPU: oneDNN's
  * `_MklNativeConv2DWithBias` (kernel `IbmlConv2DBias`), instead of TensorFlow's `Conv2D` and
  * a broadcast `Add` over the whole output (at Img_FC's first layer, 32 x 30 x 30 x 96, the
- * add cost about as much as a third of the convolution: bench/README.md, "Conv bias").
+ * add cost about as much as a third of the convolution: bench/README.md, "Fewer passes for
+ * Img_FC").
  *
  * oneDNN adds the bias to each finished output value, as the separate `Add` does, so the
  * outputs are the same bit for bit (tests/models/conv_test.ts checks it on the native
@@ -95,10 +96,33 @@ export const convBiasGradient: tf.GradConfig = {
 };
 
 /**
+ * TensorFlow's padding mode equal to PyTorch's symmetric zero padding `pad` for a filter of
+ * shape [kh, kw, ...] at this stride: "valid" for no padding, "same" for stride 1 with pad
+ * (k - 1) / 2 on a square kernel; `null` when no mode is equal (the caller pads first).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tensorflowPadding } from "./conv_bias.ts";
+ * assert.equal(tensorflowPadding([3, 3, 96, 64], 1, 1), "same"); // Img_FC's layers
+ * assert.equal(tensorflowPadding([7, 7, 3, 64], 2, 3), null); // the ResNet stem
+ * ```
+ */
+export function tensorflowPadding(
+  filterShape: readonly number[],
+  stride: number,
+  pad: number,
+): "same" | "valid" | null {
+  if (pad === 0) return "valid";
+  const [kh, kw] = filterShape;
+  return stride === 1 && kh === kw && 2 * pad === kh - 1 ? "same" : null;
+}
+
+/**
  * `x` convolved with `filter` (stride, symmetric zero padding `pad` as PyTorch's) plus
  * `bias`, as one {@linkcode CONV_BIAS} op where it runs: the kernel is registered (the native
  * engine with the fast kernels on), TensorFlow runs on the CPU, and the padding is one of
- * TensorFlow's modes (none, or stride 1 with pad (k - 1) / 2 on a square kernel). `null`
+ * TensorFlow's modes ({@linkcode tensorflowPadding}). `null`
  * otherwise: the caller then convolves and adds.
  *
  * @example
@@ -125,12 +149,7 @@ export function conv2dWithBias(
   if (x.dtype !== "float32" || filter.dtype !== "float32" || bias.dtype !== "float32") {
     return null;
   }
-  const [kh, kw] = filter.shape;
-  const mode = pad === 0
-    ? "valid"
-    : stride === 1 && kh === kw && 2 * pad === kh - 1
-    ? "same"
-    : null;
+  const mode = tensorflowPadding(filter.shape, stride, pad);
   if (!mode) return null;
   const attrs: ConvBiasAttrs = { strides: stride, pad: mode };
   return tf.engine().runKernel(

@@ -386,8 +386,8 @@ function sparseSoftmaxCrossEntropy(
  * `SparseSoftmaxCrossEntropyWithLogits` (the row losses, with the row maximum subtracted),
  * then their mean. Two ops instead of tfjs's composed `logSoftmax` + `oneHot` + `mul` +
  * `sum` + `mean` + `neg` (about 15 on native, each one N-API call). Float32 throughout, in
- * TensorFlow's order: the last bits differ from the composed loss (tests/models/conv_test.ts
- * compares them on the native suite).
+ * TensorFlow's order: the last bits differ from the composed loss (tests/grads_test.ts
+ * compares it with a double-precision loss on the native suite).
  *
  * @example
  * ```ts ignore
@@ -459,10 +459,9 @@ export const NATIVE_SMALL_MATMUL_MACS = 2 ** 20;
  * MLPs, their gradients) as TensorFlow's `MatMul` op, and everything else as before
  * (`previous`, tfjs-node's `BatchMatMulV2`, which TensorFlow hands to oneDNN).
  *
- * Why: oneDNN's batched product splits even a 32 x 512 x 10 product over TensorFlow's thread
- * pool, and the hand-off costs more than the product: about 110 us a call with two threads
- * against 30 with one, where `MatMul` takes about 19 us either way (bench/README.md, "Small
- * products"). The sums run in another order, so the last bits differ (the fast kernel set).
+ * Why: oneDNN's batched product splits even a 32 x 32 product over TensorFlow's thread pool,
+ * and the hand-off costs more than the product: 90 us a call with two threads against 19 with
+ * one, where `MatMul` takes about 15 us either way (bench/README.md, "Small products"). The sums run in another order, so the last bits differ (the fast kernel set).
  *
  * @example
  * ```ts ignore

@@ -22,7 +22,7 @@ import * as tf from "@tensorflow/tfjs";
 import { kaimingNormalFanOut, makeParam, type Param, xavierNormal } from "./params.ts";
 import { Rng, seedFor } from "../rng.ts";
 import { nativeMaxPool, nativeMaxPoolAvailable, nativeMaxPoolGrad } from "../kernels/native_ops.ts";
-import { conv2dWithBias } from "../kernels/conv_bias.ts";
+import { conv2dWithBias, tensorflowPadding } from "../kernels/conv_bias.ts";
 
 /** How a layer's weights are initialised (see the module documentation). */
 export type LayerInit = "kaiming-fan-out" | "torch-default" | "xavier";
@@ -345,12 +345,9 @@ export function conv2dSymmetric(
   pad: number,
 ): tf.Tensor4D {
   if (explicitPaddingSupported()) return tf.conv2d(x, kernel, stride, pad);
-  if (pad === 0) return tf.conv2d(x, kernel, stride, "valid");
-  const k = kernel.shape[0];
-  // Stride 1 with pad (k - 1) / 2 is exactly TensorFlow's "same": no pad op needed.
-  if (stride === 1 && kernel.shape[1] === k && 2 * pad === k - 1) {
-    return tf.conv2d(x, kernel, 1, "same");
-  }
+  // No padding is "valid"; stride 1 with pad (k - 1) / 2 is exactly "same": no pad op needed.
+  const mode = tensorflowPadding(kernel.shape, stride, pad);
+  if (mode) return tf.conv2d(x, kernel, stride, mode);
   return paddedConv2d(x, kernel, stride, pad);
 }
 

@@ -17,7 +17,7 @@
  * decrease), so the pooled values are the same bit for bit, and so are the gradients (a
  * window whose maximum is positive sends its gradient to the same cell either way; one whose
  * maximum is not positive sends none either way). The ReLU and its gradient then touch a
- * quarter of the cells (bench/README.md, "ReLU after the pool"; tests/models/img_fc_test.ts
+ * quarter of the cells (bench/README.md, "Fewer passes for Img_FC"; tests/models/img_fc_test.ts
  * compares both orders).
  *
  * @module

@@ -42,7 +42,17 @@ export interface SgdConstants {
   weightDecay: number;
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
+/**
+ * Whether two shapes are equal.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sameShape } from "./fused_sgd.ts";
+ * assert.ok(sameShape([2, 3], [2, 3]) && !sameShape([2, 3], [3, 2]));
+ * ```
+ */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 

@@ -38,7 +38,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NodeBackendLike } from "../kernels/native_ops.ts";
-import type { SgdConstants, SgdEntry } from "./fused_sgd.ts";
+import { sameShape, type SgdConstants, type SgdEntry } from "./fused_sgd.ts";
 
 /** tfjs-node's record of one tensor's data (its `tensorMap` entry). */
 interface NodeTensorData {
@@ -148,9 +148,9 @@ export class NativeSgd {
     if (param.dtype !== "float32" || velocity.dtype !== "float32" || grad.dtype !== "float32") {
       return false;
     }
-    const same = (a: readonly number[], b: readonly number[]) =>
-      a.length === b.length && a.every((d, i) => d === b[i]);
-    if (!same(param.shape, grad.shape) || !same(param.shape, velocity.shape)) return false;
+    if (!sameShape(param.shape, grad.shape) || !sameShape(param.shape, velocity.shape)) {
+      return false;
+    }
     const map = this.backend.tensorMap;
     return map.get(param.dataId)?.refCount === 1 && map.get(velocity.dataId)?.refCount === 1;
   }
