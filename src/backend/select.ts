@@ -16,7 +16,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { installFastKernels, installNativeKernels } from "../kernels/mod.ts";
+import { installFastKernels, installNativeKernels, nativeKernelSummary } from "../kernels/mod.ts";
 import { autoEngine } from "./auto_engine.ts";
 import { activate, activateWasm, activateWebGpu, quietCpuBanner } from "./engines.ts";
 import { describeNative, loadNative, nativeSetUp, SETUP_COMMAND } from "./native.ts";
@@ -96,7 +96,9 @@ export async function selectBackend(
       if (native.package) {
         installNativeKernels();
         await activate("tensorflow");
-        reason = `tensorflow (auto, ${policy.why}; native engine ${describeNative(native)})`;
+        reason = `tensorflow (auto, ${policy.why}; native engine ${
+          describeNative(native)
+        }; ${nativeKernels()})`;
       } else {
         const wasm = await activateWasm(kernels);
         reason = `wasm (auto: no native engine: ${
@@ -116,7 +118,9 @@ export async function selectBackend(
       }
       installNativeKernels();
       await activate("tensorflow");
-      reason = `tensorflow (requested; native engine ${describeNative(native)})`;
+      reason = `tensorflow (requested; native engine ${
+        describeNative(native)
+      }; ${nativeKernels()})`;
       break;
     }
     case "wasm":
@@ -131,4 +135,10 @@ export async function selectBackend(
       break;
   }
   return { name: tf.getBackend(), requested: request, reason };
+}
+
+/** The kernel part of a native reason line, once the `tensorflow` backend is active. */
+function nativeKernels(): string {
+  const gpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
+  return nativeKernelSummary(gpu === true);
 }

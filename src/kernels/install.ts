@@ -276,6 +276,39 @@ export function installNativeKernels(): boolean {
 }
 
 /**
+ * The kernel part of the native engine's reason line: the set in force, what it replaces on
+ * the `tensorflow` backend (its entries of {@linkcode installFastKernels}, the small products
+ * of {@linkcode installNativeKernels}, the in-place SGD of src/optim/native_sgd.ts), and the
+ * TensorFlow ops the models call there whatever the set (oneDNN's max pool, `FusedBatchNormV3`).
+ * On a GPU only the ops that run there are named. Since these kernels decide the last bits of
+ * a native run's numbers, every native run logs them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { nativeKernelSummary } from "./install.ts";
+ * const line = nativeKernelSummary(false);
+ * assert.match(line, /^(fast|exact|stock) kernels/);
+ * assert.match(line, /FusedBatchNormV3/);
+ * ```
+ */
+export function nativeKernelSummary(gpu: boolean): string {
+  const s = installFastKernels();
+  const always = gpu ? "TF FusedBatchNormV3" : "oneDNN max pool, TF FusedBatchNormV3";
+  if (!s.enabled) return `${s.summary}; always: ${always}`;
+  // The CPU-only ones (src/kernels/conv_bias.ts, native_ops.ts, src/optim/native_sgd.ts) step
+  // aside on a GPU.
+  const cpuOnly = /oneDNN|small 2D MatMul/;
+  const replaced = (s.kernels.tensorflow ?? []).filter((k) => !gpu || !cpuOnly.test(k));
+  if (!gpu) replaced.push("SGD in place (TF ResourceApplyMomentum)");
+  const numerics = s.mode === "exact"
+    ? "bitwise identical to the stock kernels"
+    : "last bits differ from the stock kernels";
+  return `${s.mode} kernels, ${numerics} (${replaced.join(", ")}; always: ${always})`;
+}
+
+/**
  * What {@linkcode installFastKernels} installed (installs them if not yet done).
  *
  * @example

@@ -62,5 +62,6 @@ export {
   fastKernelStatus,
   installFastKernels,
   installNativeKernels,
+  nativeKernelSummary,
 } from "./install.ts";
 export { BLAS_MIN_MACS, fastKernelsEnabled, type KernelMode } from "./switches.ts";

@@ -56,6 +56,28 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/**
+ * The weight-decayed gradient `g + p * wd` as tfjs ops, the first line of the op-by-op update
+ * (src/optim/sgd.ts; src/optim/native_sgd.ts feeds it to TensorFlow's momentum op); `g`
+ * itself when `wd` is 0. Call it inside `tf.tidy` (the product is an intermediate).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { decayedGradient } from "./fused_sgd.ts";
+ * await tf.setBackend("wasm");
+ * const g = tf.tensor1d([1, 2]), p = tf.tensor1d([10, 20]);
+ * const gd = tf.tidy(() => decayedGradient(g, p, 0.5));
+ * assert.deepEqual(Array.from(gd.dataSync()), [6, 12]);
+ * assert.equal(decayedGradient(g, p, 0), g);
+ * ```
+ */
+export function decayedGradient(g: tf.Tensor, p: tf.Tensor, wd: number): tf.Tensor {
+  return wd !== 0 ? tf.add(g, tf.mul(p, wd)) : g;
+}
+
 /** Whether every tensor of every entry can be read and written directly. */
 function supported(entries: SgdEntry[]): boolean {
   for (const { param, velocity, grad } of entries) {

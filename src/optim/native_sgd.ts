@@ -38,7 +38,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NodeBackendLike } from "../kernels/native_ops.ts";
-import { sameShape, type SgdConstants, type SgdEntry } from "./fused_sgd.ts";
+import { decayedGradient, sameShape, type SgdConstants, type SgdEntry } from "./fused_sgd.ts";
 
 /** tfjs-node's record of one tensor's data (its `tensorMap` entry). */
 interface NodeTensorData {
@@ -161,7 +161,7 @@ export class NativeSgd {
     const slot = this.#slot(param, velocity);
     this.#sync(slot.p, param);
     this.#sync(slot.v, velocity);
-    const decayed = wd !== 0 ? tf.tidy(() => tf.add(grad, tf.mul(param, wd))) : grad;
+    const decayed = tf.tidy(() => decayedGradient(grad, param, wd));
     try {
       const gradId = this.backend.getInputTensorIds([decayed])[0];
       const pData = this.backend.tensorMap.get(param.dataId)!;

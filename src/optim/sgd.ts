@@ -12,7 +12,7 @@ import type { Param } from "../models/params.ts";
 import type { Grads } from "./grads.ts";
 import type { StepOptimizer } from "./micro_batch.ts";
 import { fastKernelsEnabled } from "../kernels/switches.ts";
-import { fusedSgdStep, type SgdEntry } from "./fused_sgd.ts";
+import { decayedGradient, fusedSgdStep, type SgdEntry } from "./fused_sgd.ts";
 import { NativeSgd } from "./native_sgd.ts";
 
 /** Options of {@linkcode Sgd}. */
@@ -82,7 +82,7 @@ export class Sgd implements StepOptimizer {
     }
     tf.tidy(() => {
       for (const { param, velocity: v, grad: g } of entries) {
-        const gd = weightDecay !== 0 ? tf.add(g, tf.mul(param, weightDecay)) : g;
+        const gd = decayedGradient(g, param, weightDecay);
         const vNew = momentum !== 0 ? tf.add(tf.mul(v, momentum), gd) : gd;
         v.assign(vNew);
         param.assign(tf.sub(param, tf.mul(vNew, lr)));

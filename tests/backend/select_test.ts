@@ -37,6 +37,12 @@ Deno.test("selectBackend: auto picks per profile, tensorflow names the setup whe
       requested.reason,
       /^tensorflow \(requested; native engine .*wheel sha256 [0-9a-f]{12}/,
     );
+    // The kernels that decide a native run's last bits are named (fast set by default).
+    assert.match(
+      requested.reason,
+      /; fast kernels, last bits differ .*small 2D MatMul.*SGD in place.*always: oneDNN max pool/,
+    );
+    assert.match(paper.reason, /; fast kernels, .*FusedBatchNormV3\)\)$/);
   } else {
     assert.match(
       auto.reason,
