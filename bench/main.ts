@@ -29,6 +29,7 @@ import { joinRounds, pairedRatio, type RoundRatio } from "./rounds.ts";
 import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
 import { readNativeManifest } from "../src/backend/native.ts";
 import { hugePagesEnv } from "../src/backend/huge_pages.ts";
+import { idleNote } from "./idle.ts";
 import { fmt, table } from "./table.ts";
 import { run } from "./run.ts";
 
@@ -377,10 +378,12 @@ async function main(): Promise<number> {
       return "?";
     }
   })();
+  // On a VM, how idle CPUs sleep decides much of the thread scaling (bench/idle.ts).
+  const idle = idleNote();
   console.error(
     `bench: ${models.length} models x ${backends.join(", ")}${
       values.stock ? " (stock kernels: IBML_FAST_KERNELS=0)" : `; OpenBLAS threads ${blasThreads}`
-    }; load average ${load}${gpu ? `; webgpu adapter "${gpu}"` : ""}`,
+    }; load average ${load}${idle ? `; ${idle}` : ""}${gpu ? `; webgpu adapter "${gpu}"` : ""}`,
   );
 
   // --native-threads: the native engine again with TensorFlow's thread pools at each count
