@@ -7,23 +7,15 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { selectBackend } from "../src/backend/mod.ts";
-import { makeParam, type Param } from "../src/models/params.ts";
+import type { Param } from "../src/models/params.ts";
 import { Sgd, type SgdOptions } from "../src/optim/sgd.ts";
 import { fusedSgdStep } from "../src/optim/fused_sgd.ts";
-import { seeded } from "./numeric.ts";
+import { seeded, seededParams } from "./numeric.ts";
 
 const SHAPES: number[][] = [[5, 7], [7], [3, 3, 2, 4], [1]];
 
 function makeParams(tag: string): Param[] {
-  return SHAPES.map((shape, i) =>
-    makeParam(
-      `${tag}.${i}`,
-      "head",
-      "kernel",
-      seeded(shape.reduce((a, b) => a * b, 1), 10 + i),
-      shape,
-    )
-  );
+  return seededParams(tag, SHAPES, 10);
 }
 
 /** Runs `steps` SGD steps with deterministic gradients; returns params and velocities. */

@@ -10,23 +10,14 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals } from "./assert.ts";
 import { TEST_ENGINE, useTestEngine } from "./helpers.ts";
-import { seeded } from "./numeric.ts";
-import { makeParam, type Param } from "../src/models/params.ts";
+import { seeded, seededParams } from "./numeric.ts";
+import type { Param } from "../src/models/params.ts";
 import { NativeSgd } from "../src/optim/native_sgd.ts";
 import { Sgd } from "../src/optim/sgd.ts";
 
 const SHAPES = [[64, 33], [33], [3, 3, 4, 5]];
 
-const params = (tag: string): Param[] =>
-  SHAPES.map((shape, i) =>
-    makeParam(
-      `${tag}.${i}`,
-      "head",
-      "kernel",
-      seeded(shape.reduce((a, b) => a * b, 1), 3 + i),
-      shape,
-    )
-  );
+const params = (tag: string): Param[] => seededParams(tag, SHAPES, 3);
 
 Deno.test({
   name:

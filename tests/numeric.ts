@@ -1,11 +1,13 @@
 /**
  * Numeric helpers shared by the kernel and gradient tests: seeded values that are the same
- * on every backend, read-back with a leak check, and a relative difference.
+ * on every backend (and parameters made of them), read-back with a leak check, and a relative
+ * difference.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
+import { makeParam, type Param } from "../src/models/params.ts";
 
 /** Deterministic values in [-1, 1) (a small LCG), identical on every backend. */
 export function seeded(n: number, seed: number): Float32Array {
@@ -44,4 +46,17 @@ export function relDiff(a: Float32Array, ref: Float32Array): number {
     scale = Math.max(scale, Math.abs(ref[i]));
   }
   return diff / (scale || 1);
+}
+
+/** Parameters `${tag}.i` of these shapes (group "head", kind "kernel"), seeded from `seed + i`. */
+export function seededParams(tag: string, shapes: number[][], seed: number): Param[] {
+  return shapes.map((shape, i) =>
+    makeParam(
+      `${tag}.${i}`,
+      "head",
+      "kernel",
+      seeded(shape.reduce((a, b) => a * b, 1), seed + i),
+      shape,
+    )
+  );
 }

@@ -19,7 +19,13 @@ import * as tf from "@tensorflow/tfjs";
 import { installFastKernels, installNativeKernels, nativeKernelSummary } from "../kernels/mod.ts";
 import { autoEngine } from "./auto_engine.ts";
 import { activate, activateWasm, activateWebGpu, quietCpuBanner } from "./engines.ts";
-import { describeNative, loadNative, nativeSetUp, SETUP_COMMAND } from "./native.ts";
+import {
+  describeNative,
+  loadNative,
+  type NativeLoad,
+  nativeSetUp,
+  SETUP_COMMAND,
+} from "./native.ts";
 import { installGradPatches } from "./patches/mod.ts";
 import { BACKEND_REQUESTS, type BackendRequest } from "./requests.ts";
 
@@ -94,11 +100,7 @@ export async function selectBackend(
       }
       const native = await loadNative();
       if (native.package) {
-        installNativeKernels();
-        await activate("tensorflow");
-        reason = `tensorflow (auto, ${policy.why}; native engine ${
-          describeNative(native)
-        }; ${nativeKernels()})`;
+        reason = `tensorflow (auto, ${policy.why}; ${await activateNative(native)})`;
       } else {
         const wasm = await activateWasm(kernels);
         reason = `wasm (auto: no native engine: ${
@@ -116,11 +118,7 @@ export async function selectBackend(
           }); run \`${SETUP_COMMAND}\` (add --gpu for CUDA), or use --backend wasm`,
         );
       }
-      installNativeKernels();
-      await activate("tensorflow");
-      reason = `tensorflow (requested; native engine ${
-        describeNative(native)
-      }; ${nativeKernels()})`;
+      reason = `tensorflow (requested; ${await activateNative(native)})`;
       break;
     }
     case "wasm":
@@ -137,8 +135,13 @@ export async function selectBackend(
   return { name: tf.getBackend(), requested: request, reason };
 }
 
-/** The kernel part of a native reason line, once the `tensorflow` backend is active. */
-function nativeKernels(): string {
+/**
+ * Activates the loaded native engine with the project's kernels over tfjs-node's own, and
+ * describes it for the reason line: the engine, its library and settings, and its kernels.
+ */
+async function activateNative(native: NativeLoad): Promise<string> {
+  installNativeKernels();
+  await activate("tensorflow");
   const gpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
-  return nativeKernelSummary(gpu === true);
+  return `native engine ${describeNative(native)}; ${nativeKernelSummary(gpu === true)}`;
 }

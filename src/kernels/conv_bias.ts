@@ -27,7 +27,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { NodeBackendLike } from "./native_ops.ts";
+import { nativeCpuBackend, type NodeBackendLike } from "./native_ops.ts";
 
 /** Kernel name of the fused convolution + bias (inputs `x`, `filter`, `bias`). */
 export const CONV_BIAS = "IbmlConv2DBias";
@@ -143,9 +143,7 @@ export function conv2dWithBias(
   stride: number,
   pad: number,
 ): tf.Tensor4D | null {
-  const backend = tf.getBackend();
-  if (backend !== "tensorflow" || !tf.getKernel(CONV_BIAS, backend)) return null;
-  if ((tf.backend() as unknown as NodeBackendLike).isUsingGpuDevice) return null;
+  if (!nativeCpuBackend() || !tf.getKernel(CONV_BIAS, "tensorflow")) return null;
   if (x.dtype !== "float32" || filter.dtype !== "float32" || bias.dtype !== "float32") {
     return null;
   }

@@ -74,6 +74,19 @@ export interface FastKernelStatus {
 
 let status: FastKernelStatus | undefined;
 
+/** The native kernels' entries in the status that run on the CPU only. */
+const CONV_BIAS_NOTE = "Conv2D + bias (oneDNN Conv2DWithBias)";
+const SMALL_MATMUL_NOTE = "small 2D MatMul (TF MatMul)";
+const NATIVE_CPU_ONLY = new Set([CONV_BIAS_NOTE, SMALL_MATMUL_NOTE]);
+
+/** How a kernel set's numbers relate to the stock kernels'. */
+function numericsOf(mode: KernelMode, blas: boolean): string {
+  if (mode !== "fast") return "bitwise identical to the stock kernels";
+  return blas
+    ? "last bits differ from the stock kernels and depend on OpenBLAS"
+    : "last bits differ from the stock kernels";
+}
+
 /**
  * Registers the fast kernels (idempotent; call after `installGradPatches` (src/backend/patches/), whose
  * Conv2D gradient and kernels they wrap). Returns what was installed.
@@ -154,7 +167,7 @@ export function installFastKernels(): FastKernelStatus {
     kernelFunc: nativeConvBiasKernel,
   });
   tf.registerGradient(convBiasGradient);
-  note("tensorflow", "Conv2D + bias (oneDNN Conv2DWithBias)");
+  note("tensorflow", CONV_BIAS_NOTE);
   const reluBackends = [...jsBackends, "tensorflow"];
   for (const k of ["Relu", "LeakyRelu"] as const) {
     tf.registerGradient(
@@ -230,11 +243,7 @@ export function installFastKernels(): FastKernelStatus {
   }
   const mode: KernelMode = fast ? "fast" : "exact";
   const where = Object.entries(kernels).map(([be, ks]) => `${be}: ${ks.join(", ")}`).join("; ");
-  const numerics = !fast
-    ? "bitwise identical to the stock kernels"
-    : blas
-    ? "last bits differ from the stock kernels and depend on OpenBLAS"
-    : "last bits differ from the stock kernels";
+  const numerics = numericsOf(mode, !!blas);
   status = {
     enabled: true,
     mode,
@@ -270,7 +279,7 @@ export function installNativeKernels(): boolean {
   if (s.mode !== "fast" || !tf.getKernel("BatchMatMul", "tensorflow")) return false;
   const previous = current("BatchMatMul", "tensorflow").kernelFunc;
   replace("BatchMatMul", "tensorflow", nativeMatMulKernel(previous));
-  (s.kernels.tensorflow ??= []).push("small 2D MatMul (TF MatMul)");
+  (s.kernels.tensorflow ??= []).push(SMALL_MATMUL_NOTE);
   nativeInstalled = true;
   return true;
 }
@@ -299,12 +308,9 @@ export function nativeKernelSummary(gpu: boolean): string {
   if (!s.enabled) return `${s.summary}; always: ${always}`;
   // The CPU-only ones (src/kernels/conv_bias.ts, native_ops.ts, src/optim/native_sgd.ts) step
   // aside on a GPU.
-  const cpuOnly = /oneDNN|small 2D MatMul/;
-  const replaced = (s.kernels.tensorflow ?? []).filter((k) => !gpu || !cpuOnly.test(k));
+  const replaced = (s.kernels.tensorflow ?? []).filter((k) => !gpu || !NATIVE_CPU_ONLY.has(k));
   if (!gpu) replaced.push("SGD in place (TF ResourceApplyMomentum)");
-  const numerics = s.mode === "exact"
-    ? "bitwise identical to the stock kernels"
-    : "last bits differ from the stock kernels";
+  const numerics = numericsOf(s.mode, false); // OpenBLAS does not run on native
   return `${s.mode} kernels, ${numerics} (${replaced.join(", ")}; always: ${always})`;
 }
 

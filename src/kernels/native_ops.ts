@@ -265,8 +265,21 @@ function maxPoolAttrs(b: NodeBackendLike["binding"], size: number, stride: numbe
   ];
 }
 
-/** The native engine's backend when it runs on the CPU (where oneDNN's pooling applies). */
-function nativeCpuBackend(): NodeBackendLike | null {
+/**
+ * The native engine's backend when it is active and runs on the CPU (where oneDNN's ops, such
+ * as its pooling and biased convolution, apply); `null` on any other backend and on a GPU.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { nativeCpuBackend } from "./native_ops.ts";
+ * await tf.setBackend("wasm");
+ * assert.equal(nativeCpuBackend(), null);
+ * ```
+ */
+export function nativeCpuBackend(): NodeBackendLike | null {
   if (tf.getBackend() !== "tensorflow") return null;
   const be = tf.backend() as unknown as NodeBackendLike;
   return be.isUsingGpuDevice ? null : be;

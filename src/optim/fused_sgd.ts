@@ -42,17 +42,8 @@ export interface SgdConstants {
   weightDecay: number;
 }
 
-/**
- * Whether two shapes are equal.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { sameShape } from "./fused_sgd.ts";
- * assert.ok(sameShape([2, 3], [2, 3]) && !sameShape([2, 3], [3, 2]));
- * ```
- */
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+/** Whether two shapes are equal. */
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
@@ -78,16 +69,34 @@ export function decayedGradient(g: tf.Tensor, p: tf.Tensor, wd: number): tf.Tens
   return wd !== 0 ? tf.add(g, tf.mul(p, wd)) : g;
 }
 
+/**
+ * Whether an entry's parameter, velocity and gradient are all float32 of one shape, as both
+ * fused updates (this one and src/optim/native_sgd.ts) need.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { floatOfOneShape } from "./fused_sgd.ts";
+ * await tf.setBackend("wasm");
+ * const param = tf.variable(tf.zeros([2])), velocity = tf.variable(tf.zeros([2]));
+ * assert.ok(floatOfOneShape({ param, velocity, grad: tf.ones([2]) }));
+ * assert.ok(!floatOfOneShape({ param, velocity, grad: tf.ones([1, 2]) }));
+ * ```
+ */
+export function floatOfOneShape({ param, velocity, grad }: SgdEntry): boolean {
+  if (param.dtype !== "float32" || velocity.dtype !== "float32" || grad.dtype !== "float32") {
+    return false;
+  }
+  return sameShape(param.shape, grad.shape) && sameShape(param.shape, velocity.shape);
+}
+
 /** Whether every tensor of every entry can be read and written directly. */
 function supported(entries: SgdEntry[]): boolean {
-  for (const { param, velocity, grad } of entries) {
-    if (param.dtype !== "float32" || velocity.dtype !== "float32" || grad.dtype !== "float32") {
-      return false;
-    }
-    if (param.isDisposed || velocity.isDisposed || grad.isDisposed) return false;
-    if (!sameShape(param.shape, grad.shape) || !sameShape(param.shape, velocity.shape)) {
-      return false;
-    }
+  for (const e of entries) {
+    if (e.param.isDisposed || e.velocity.isDisposed || e.grad.isDisposed) return false;
+    if (!floatOfOneShape(e)) return false;
   }
   return true;
 }

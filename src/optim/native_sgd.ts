@@ -38,7 +38,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NodeBackendLike } from "../kernels/native_ops.ts";
-import { decayedGradient, sameShape, type SgdConstants, type SgdEntry } from "./fused_sgd.ts";
+import { decayedGradient, floatOfOneShape, type SgdConstants, type SgdEntry } from "./fused_sgd.ts";
 
 /** tfjs-node's record of one tensor's data (its `tensorMap` entry). */
 interface NodeTensorData {
@@ -144,13 +144,9 @@ export class NativeSgd {
   }
 
   /** Whether this entry can be updated in place now. */
-  #fits({ param, velocity, grad }: SgdEntry): boolean {
-    if (param.dtype !== "float32" || velocity.dtype !== "float32" || grad.dtype !== "float32") {
-      return false;
-    }
-    if (!sameShape(param.shape, grad.shape) || !sameShape(param.shape, velocity.shape)) {
-      return false;
-    }
+  #fits(e: SgdEntry): boolean {
+    if (!floatOfOneShape(e)) return false;
+    const { param, velocity } = e;
     const map = this.backend.tensorMap;
     return map.get(param.dataId)?.refCount === 1 && map.get(velocity.dataId)?.refCount === 1;
   }
