@@ -12,7 +12,7 @@
  *
  * Every (model, backend) runs in its own process (bench/worker.ts), so its peak RSS is its
  * own and a crash or a timeout stays contained. Results: a table on stdout and a CSV in
- * `results/bench/` (`bench-<time>.csv` and `latest.csv`). `--rounds N` repeats every
+ * `results/bench/` (`bench-<time>.csv`, merged into `latest.csv`: bench/latest.ts). `--rounds N` repeats every
  * measurement N times, each round one model at a time (bench/rounds.ts: medians over the
  * rounds, ratios taken within each round). `--memory` instead runs the wasm
  * heap sweep of the paper backbones (bench/memory.ts: the largest micro-batch per dataset).
@@ -30,6 +30,7 @@ import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
 import { readNativeManifest } from "../src/backend/native.ts";
 import { hugePagesEnv } from "../src/backend/huge_pages.ts";
 import { idleNote } from "./idle.ts";
+import { mergeLatest } from "./latest.ts";
 import { fmt, table } from "./table.ts";
 import { run } from "./run.ts";
 
@@ -678,9 +679,17 @@ async function main(): Promise<number> {
     );
   }
   const text = lines.join("\n") + "\n";
-  await Deno.writeTextFile(`${values.out}/bench-${stamp}.csv`, text);
-  await Deno.writeTextFile(`${values.out}/latest.csv`, text);
-  console.error(`wrote ${values.out}/bench-${stamp}.csv`);
+  const runFile = `bench-${stamp}.csv`;
+  await Deno.writeTextFile(`${values.out}/${runFile}`, text);
+  let previous: string | null = null;
+  try {
+    previous = await Deno.readTextFile(`${values.out}/latest.csv`);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  // Merged, not replaced: `--backend auto` keeps the rows this run did not measure.
+  await Deno.writeTextFile(`${values.out}/latest.csv`, mergeLatest(previous, text, runFile));
+  console.error(`wrote ${values.out}/${runFile} (merged into ${values.out}/latest.csv)`);
   if (errors.length) {
     for (const e of errors) console.error(`ERROR: ${e}`);
     return 1;

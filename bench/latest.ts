@@ -1,0 +1,80 @@
+/**
+ * `results/bench/latest.csv`: the newest measurement of every (model, engine, thread count)
+ * the bench has measured here, which `--backend auto` reads (src/backend/auto_engine.ts).
+ *
+ * Each bench run writes its own `bench-<time>.csv`; `latest.csv` merges that run into the
+ * previous `latest.csv` instead of replacing it, so that benching one model on one engine
+ * (say, `--models cnn --backends tensorflow --native-threads 1`) updates that model's rows
+ * and keeps every other row, and `auto` keeps its basis. The `from` column names the run file
+ * each row came from. A row is keyed by `model`, `backend` and `tf_threads`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mergeLatest } from "./latest.ts";
+ * const before = "model,backend,status,median_ms\ncnn,wasm,ok,90\ncnn,tensorflow,ok,30\n";
+ * const run = "model,backend,status,median_ms\ncnn,tensorflow,ok,25\n";
+ * const merged = mergeLatest(before, run, "bench-2.csv");
+ * assert.equal(
+ *   merged,
+ *   "model,backend,status,median_ms,from\ncnn,tensorflow,ok,25,bench-2.csv\ncnn,wasm,ok,90,\n",
+ * );
+ * ```
+ *
+ * @module
+ */
+import { parse } from "csv-parse/sync";
+import { stringify } from "csv-stringify/sync";
+
+type Row = Record<string, string>;
+
+/** The columns that identify a measurement: one row per key in `latest.csv`. */
+export const LATEST_KEY: readonly string[] = Object.freeze(["model", "backend", "tf_threads"]);
+
+function keyOf(row: Row): string {
+  return LATEST_KEY.map((c) => row[c] ?? "").join("\u0000");
+}
+
+function rowsOf(text: string): { columns: string[]; rows: Row[] } {
+  const rows = parse(text, {
+    columns: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+  }) as Row[];
+  const header = parse(text, { to_line: 1, skip_empty_lines: true }) as string[][];
+  return { columns: header[0] ?? [], rows };
+}
+
+/**
+ * The new `latest.csv`: the rows of `current` (this run's CSV, each with `from` set to
+ * `runFile`), then the rows of `previous` whose key this run did not measure. The columns are
+ * this run's, then `previous`'s others, then `from`. A `previous` that is null (first run) or
+ * not a CSV with a `model` column is dropped.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mergeLatest } from "./latest.ts";
+ * const run = "model,backend,median_ms\nmlp,wasm,1.5\n";
+ * assert.equal(mergeLatest(null, run, "bench-1.csv"), "model,backend,median_ms,from\nmlp,wasm,1.5,bench-1.csv\n");
+ * ```
+ */
+export function mergeLatest(previous: string | null, current: string, runFile: string): string {
+  const now = rowsOf(current);
+  const fresh = now.rows.map((r) => ({ ...r, from: runFile }));
+  const measured = new Set(fresh.map(keyOf));
+  let old: { columns: string[]; rows: Row[] } = { columns: [], rows: [] };
+  if (previous !== null) {
+    try {
+      old = rowsOf(previous);
+    } catch {
+      old = { columns: [], rows: [] };
+    }
+    if (!old.columns.includes("model")) old = { columns: [], rows: [] };
+  }
+  const kept = old.rows.filter((r) => !measured.has(keyOf(r)));
+  const columns = [...now.columns.filter((c) => c !== "from")];
+  for (const c of old.columns) if (c !== "from" && !columns.includes(c)) columns.push(c);
+  columns.push("from");
+  return stringify([...fresh, ...kept], { header: true, columns });
+}
