@@ -16,7 +16,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { installFastKernels, installNativeKernels, nativeKernelSummary } from "../kernels/mod.ts";
+import {
+  installFastKernels,
+  installNativeKernels,
+  jsKernelSummary,
+  nativeKernelSummary,
+} from "../kernels/mod.ts";
 import { autoEngine } from "./auto_engine.ts";
 import { activate, activateWasm, activateWebGpu, quietCpuBanner } from "./engines.ts";
 import {
@@ -82,7 +87,7 @@ export async function selectBackend(
   }
   installGradPatches();
   // Faster kernels (OpenBLAS via FFI when present) and the fused SGD: src/kernels/mod.ts.
-  const kernels = installFastKernels().summary;
+  installFastKernels();
   quietCpuBanner();
   let reason: string;
   switch (request) {
@@ -95,14 +100,14 @@ export async function selectBackend(
           built
             ? `native engine set up (TensorFlow ${built.tensorflow}), not used here`
             : `no native engine, \`${SETUP_COMMAND}\` sets it up`
-        }; ${await activateWasm(kernels)})`;
+        }; ${await activateWasm(jsKernelSummary("wasm"))})`;
         break;
       }
       const native = await loadNative();
       if (native.package) {
         reason = `tensorflow (auto, ${policy.why}; ${await activateNative(native)})`;
       } else {
-        const wasm = await activateWasm(kernels);
+        const wasm = await activateWasm(jsKernelSummary("wasm"));
         reason = `wasm (auto: no native engine: ${
           native.notes.join(", ")
         }, \`${SETUP_COMMAND}\` sets it up; ${wasm})`;
@@ -122,14 +127,16 @@ export async function selectBackend(
       break;
     }
     case "wasm":
-      reason = `wasm (requested; ${await activateWasm(kernels)})`;
+      reason = `wasm (requested; ${await activateWasm(jsKernelSummary("wasm"))})`;
       break;
     case "webgpu":
       reason = `webgpu (requested; ${await activateWebGpu()})`;
       break;
     case "cpu":
       await activate("cpu");
-      reason = `cpu (requested; plain JavaScript kernels: correct but slow; ${kernels})`;
+      reason = `cpu (requested; plain JavaScript kernels: correct but slow; ${
+        jsKernelSummary("cpu")
+      })`;
       break;
   }
   return { name: tf.getBackend(), requested: request, reason };

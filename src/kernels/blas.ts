@@ -118,7 +118,9 @@ function open(): { blas: Blas | null; why: string } {
       if (/permission|NotCapable|--allow-ffi/i.test(msg)) {
         return { blas: null, why: "no FFI permission (--allow-ffi)" };
       }
-      errors.push(`${library}: ${msg}`);
+      // Deno repeats "Could not open library: " and the name in front of dlopen's own reason.
+      const reason = msg.split("Could not open library: ").pop()!.replace(`${library}: `, "");
+      errors.push(`${library}: ${reason}`);
       continue;
     }
     const wanted = Number(env("IBML_BLAS_THREADS") ?? "1");
@@ -160,7 +162,12 @@ function open(): { blas: Blas | null; why: string } {
     };
     return { blas, why: `${config.trim().split(" ").slice(0, 2).join(" ")} (${library})` };
   }
-  return { blas: null, why: `OpenBLAS not found (${errors.join("; ")})` };
+  return {
+    blas: null,
+    why: `OpenBLAS not found (${
+      errors.join("; ")
+    }; \`apt-get install libopenblas0-pthread\` or IBML_BLAS_LIB=<path> adds it)`,
+  };
 }
 
 /**

@@ -244,6 +244,7 @@ export function installFastKernels(): FastKernelStatus {
   const mode: KernelMode = fast ? "fast" : "exact";
   const where = Object.entries(kernels).map(([be, ks]) => `${be}: ${ks.join(", ")}`).join("; ");
   const numerics = numericsOf(mode, !!blas);
+  jsTail = `fused SGD${saves ? ", shared gradient saves" : ""}; BLAS: ${blasStatus()}`;
   status = {
     enabled: true,
     mode,
@@ -254,6 +255,32 @@ export function installFastKernels(): FastKernelStatus {
     }${eager ? ", eager backprop frees on native" : ""}; BLAS: ${blasStatus()})`,
   };
   return status;
+}
+
+/** The JS engines' part of the summary after their kernels (SGD, saves, BLAS). */
+let jsTail = "";
+
+/**
+ * The kernel part of a JS engine's reason line (`wasm` or `cpu`): the set in force and what
+ * it replaces on that backend only, then the fused SGD and the BLAS status. (The native
+ * engine's is {@linkcode nativeKernelSummary}.)
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { jsKernelSummary } from "./install.ts";
+ * const line = jsKernelSummary("wasm"); // e.g. "fast kernels, ... (wasm: Identity, Max, ...; fused SGD, ...)"
+ * assert.ok(!line.includes("tensorflow:"));
+ * ```
+ */
+export function jsKernelSummary(backend: "wasm" | "cpu"): string {
+  const s = installFastKernels();
+  if (!s.enabled) return s.summary;
+  const ks = s.kernels[backend] ?? [];
+  return `${s.mode} kernels, ${numericsOf(s.mode, s.blas)} (${
+    ks.length ? `${backend}: ${ks.join(", ")}; ` : ""
+  }${jsTail})`;
 }
 
 let nativeInstalled = false;

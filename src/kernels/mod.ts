@@ -62,6 +62,7 @@ export {
   fastKernelStatus,
   installFastKernels,
   installNativeKernels,
+  jsKernelSummary,
   nativeKernelSummary,
 } from "./install.ts";
 export { BLAS_MIN_MACS, fastKernelsEnabled, type KernelMode } from "./switches.ts";

@@ -56,6 +56,11 @@ Deno.test("selectBackend: auto picks per profile, tensorflow names the setup whe
 
   const cpu = await selectBackend("cpu");
   assert.deepEqual([cpu.name, cpu.requested, tf.getBackend()], ["cpu", "cpu", "cpu"]);
+  // A JS engine's line names its own replaced kernels, not the other engines'.
+  assert.match(cpu.reason, /fast kernels, .*\(cpu: .*Relu\/LeakyRelu grad/);
+  assert.doesNotMatch(cpu.reason, /wasm: |tensorflow: |TF ReluGrad/);
+  assert.match(auto.reason, /\(wasm: Identity, .*fused SGD/);
+  assert.doesNotMatch(auto.reason, /cpu: |tensorflow: |TF ReluGrad/);
   const sum = tf.sum(tf.tensor1d([1, 2, 3]));
   assert.equal((await sum.data())[0], 6);
   sum.dispose();
