@@ -6,7 +6,8 @@
  * previous `latest.csv` instead of replacing it, so that benching one model on one engine
  * (say, `--models cnn --backends tensorflow --native-threads 1`) updates that model's rows
  * and keeps every other row, and `auto` keeps its basis. The `from` column names the run file
- * each row came from. A row is keyed by `model`, `backend` and `tf_threads`.
+ * each row came from. A row is keyed by `model`, `backend` and `tf_threads`. (A `--stock` run
+ * is not merged: runs use the fast kernels.)
  *
  * @example
  * ```ts
@@ -77,4 +78,37 @@ export function mergeLatest(previous: string | null, current: string, runFile: s
   for (const c of old.columns) if (c !== "from" && !columns.includes(c)) columns.push(c);
   columns.push("from");
   return stringify([...fresh, ...kept], { header: true, columns });
+}
+
+/**
+ * Merges this run's CSV text into `<dir>/latest.csv` with {@linkcode mergeLatest} (creating it
+ * on the first run), unless `stock` (a `--stock` run: stock kernels are not what a run gets, so
+ * `--backend auto` keeps deciding on the fast ones). Returns what it did, for the bench's log.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { updateLatest } from "./latest.ts";
+ * const dir = await Deno.makeTempDir();
+ * const said = await updateLatest(dir, "model,backend\ncnn,wasm\n", "bench-1.csv", false);
+ * assert.equal(said, `merged into ${dir}/latest.csv`);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function updateLatest(
+  dir: string,
+  runCsv: string,
+  runFile: string,
+  stock: boolean,
+): Promise<string> {
+  if (stock) return "--stock: latest.csv left as it was";
+  const path = `${dir}/latest.csv`;
+  let previous: string | null = null;
+  try {
+    previous = await Deno.readTextFile(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  await Deno.writeTextFile(path, mergeLatest(previous, runCsv, runFile));
+  return `merged into ${path}`;
 }

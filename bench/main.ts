@@ -30,7 +30,7 @@ import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
 import { readNativeManifest } from "../src/backend/native.ts";
 import { hugePagesEnv } from "../src/backend/huge_pages.ts";
 import { idleNote } from "./idle.ts";
-import { mergeLatest } from "./latest.ts";
+import { updateLatest } from "./latest.ts";
 import { fmt, table } from "./table.ts";
 import { run } from "./run.ts";
 
@@ -681,15 +681,8 @@ async function main(): Promise<number> {
   const text = lines.join("\n") + "\n";
   const runFile = `bench-${stamp}.csv`;
   await Deno.writeTextFile(`${values.out}/${runFile}`, text);
-  let previous: string | null = null;
-  try {
-    previous = await Deno.readTextFile(`${values.out}/latest.csv`);
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
-  // Merged, not replaced: `--backend auto` keeps the rows this run did not measure.
-  await Deno.writeTextFile(`${values.out}/latest.csv`, mergeLatest(previous, text, runFile));
-  console.error(`wrote ${values.out}/${runFile} (merged into ${values.out}/latest.csv)`);
+  const latest = await updateLatest(values.out!, text, runFile, values.stock);
+  console.error(`wrote ${values.out}/${runFile} (${latest})`);
   if (errors.length) {
     for (const e of errors) console.error(`ERROR: ${e}`);
     return 1;

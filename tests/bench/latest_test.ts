@@ -1,6 +1,6 @@
 import { parse } from "csv-parse/sync";
 import { assertEquals } from "../assert.ts";
-import { mergeLatest } from "../../bench/latest.ts";
+import { mergeLatest, updateLatest } from "../../bench/latest.ts";
 import { decideFromBench } from "../../src/backend/auto_engine.ts";
 
 const rows = (text: string) => parse(text, { columns: true }) as Record<string, string>[];
@@ -43,4 +43,26 @@ Deno.test("mergeLatest: columns of either run are kept; a broken or foreign prev
       "model,backend,median_ms,torch_1t_ms,from\ncnn,tensorflow,30,50,b.csv\n",
     );
   }
+});
+
+Deno.test("updateLatest: creates, then merges; a --stock run leaves latest.csv alone", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/latest.csv`;
+  const head = "model,backend,status,median_ms\n";
+  assertEquals(
+    await updateLatest(dir, head + "cnn,wasm,ok,90\n", "bench-1.csv", false),
+    `merged into ${path}`,
+  );
+  await updateLatest(dir, head + "cnn,tensorflow,ok,30\n", "bench-2.csv", false);
+  const before = await Deno.readTextFile(path);
+  assertEquals(rows(before).map((r) => [r.backend, r.from]), [
+    ["tensorflow", "bench-2.csv"],
+    ["wasm", "bench-1.csv"],
+  ]);
+  assertEquals(
+    await updateLatest(dir, head + "cnn,tensorflow,ok,80\n", "bench-3.csv", true),
+    "--stock: latest.csv left as it was",
+  );
+  assertEquals(await Deno.readTextFile(path), before);
+  await Deno.remove(dir, { recursive: true });
 });
