@@ -5,7 +5,9 @@
  * @example
  * ```ts
  * import "@tensorflow/tfjs-backend-wasm";
+ * import { installGradPatches } from "../backend/patches/mod.ts";
  * import { installFastKernels } from "./install.ts";
+ * installGradPatches(); // first: the fast kernels wrap its kernels
  * console.log(installFastKernels().summary);
  * ```
  *
@@ -51,7 +53,9 @@ import { BLAS_MIN_MACS, envFlag, fastKernelsEnabled, type KernelMode } from "./s
  * @example
  * ```ts
  * import "@tensorflow/tfjs-backend-wasm";
+ * import { installGradPatches } from "../backend/patches/mod.ts";
  * import { type FastKernelStatus, fastKernelStatus } from "./install.ts";
+ * installGradPatches(); // first: the fast kernels wrap its kernels
  * const s: FastKernelStatus = fastKernelStatus();
  * console.log(s.mode, s.blas, s.kernels.wasm); // e.g. fast true ["Identity", "Max", ...]
  * ```
@@ -267,9 +271,11 @@ let jsTail = "";
  *
  * @example
  * ```ts
+ * import { installGradPatches } from "../backend/patches/mod.ts";
  * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-wasm";
  * import { jsKernelSummary } from "./install.ts";
+ * installGradPatches(); // first: the fast kernels wrap its kernels
  * const line = jsKernelSummary("wasm"); // e.g. "fast kernels, ... (wasm: Identity, Max, ...; fused SGD, ...)"
  * assert.ok(!line.includes("tensorflow:"));
  * ```
@@ -294,9 +300,11 @@ let nativeInstalled = false;
  *
  * @example
  * ```ts
+ * import { installGradPatches } from "../backend/patches/mod.ts";
  * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-wasm";
  * import { installNativeKernels } from "./install.ts";
+ * installGradPatches(); // first: the fast kernels wrap its kernels
  * assert.equal(installNativeKernels(), false); // tfjs-node is not imported here
  * ```
  */
@@ -321,9 +329,11 @@ export function installNativeKernels(): boolean {
  *
  * @example
  * ```ts
+ * import { installGradPatches } from "../backend/patches/mod.ts";
  * import assert from "node:assert/strict";
  * import "@tensorflow/tfjs-backend-wasm";
  * import { nativeKernelSummary } from "./install.ts";
+ * installGradPatches(); // first: the fast kernels wrap its kernels
  * const line = nativeKernelSummary(false);
  * assert.match(line, /^(fast|exact|stock) kernels/);
  * assert.match(line, /FusedBatchNormV3/);
@@ -347,7 +357,9 @@ export function nativeKernelSummary(gpu: boolean): string {
  * @example
  * ```ts
  * import "@tensorflow/tfjs-backend-wasm";
+ * import { installGradPatches } from "../backend/patches/mod.ts";
  * import { fastKernelStatus } from "./install.ts";
+ * installGradPatches(); // first: the fast kernels wrap its kernels
  * console.log(fastKernelStatus().blas); // true when OpenBLAS kernels run
  * ```
  */

@@ -51,7 +51,9 @@
  * @example
  * ```ts
  * import "@tensorflow/tfjs-backend-wasm";
+ * import { installGradPatches } from "../backend/patches/mod.ts";
  * import { installFastKernels } from "./mod.ts";
+ * installGradPatches(); // first: the fast kernels wrap its kernels
  * console.log(installFastKernels().summary);
  * ```
  *
