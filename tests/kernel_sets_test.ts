@@ -50,6 +50,10 @@ async function runWith(env: Record<string, string>): Promise<{
 
 Deno.test("kernel sets: with and without OpenBLAS, deterministic and close", async () => {
   const a = await runWith({});
+  // In CI both paths must run (.ci/run installs OpenBLAS); elsewhere the library is optional.
+  if (Deno.env.get("CI") === "true") {
+    assert(/BLAS: OpenBLAS \d/.test(a.backend), `OpenBLAS did not load: ${a.backend}`);
+  }
   const b = await runWith({});
   assertEquals(a.rows, b.rows);
   const without = await runWith({ IBML_BLAS: "0" });
