@@ -36,14 +36,34 @@ function keyOf(row: Row): string {
   return LATEST_KEY.map((c) => row[c] ?? "").join("\u0000");
 }
 
-function rowsOf(text: string): { columns: string[]; rows: Row[] } {
+/** A parsed CSV: its header's columns and its rows. */
+interface Table {
+  columns: string[];
+  rows: Row[];
+}
+
+const EMPTY: Table = { columns: [], rows: [] };
+
+/** Parses a CSV with a header line (throws on malformed text). */
+function tableOf(text: string): Table {
+  let columns: string[] = [];
   const rows = parse(text, {
-    columns: true,
+    columns: (header: string[]) => (columns = header),
     skip_empty_lines: true,
     relax_column_count: true,
   }) as Row[];
-  const header = parse(text, { to_line: 1, skip_empty_lines: true }) as string[][];
-  return { columns: header[0] ?? [], rows };
+  return { columns, rows };
+}
+
+/** The previous `latest.csv` as a table; empty when absent, malformed or without `model`. */
+function previousTable(text: string | null): Table {
+  if (text === null) return EMPTY;
+  try {
+    const t = tableOf(text);
+    return t.columns.includes("model") ? t : EMPTY;
+  } catch {
+    return EMPTY;
+  }
 }
 
 /**
@@ -57,22 +77,17 @@ function rowsOf(text: string): { columns: string[]; rows: Row[] } {
  * import assert from "node:assert/strict";
  * import { mergeLatest } from "./latest.ts";
  * const run = "model,backend,median_ms\nmlp,wasm,1.5\n";
- * assert.equal(mergeLatest(null, run, "bench-1.csv"), "model,backend,median_ms,from\nmlp,wasm,1.5,bench-1.csv\n");
+ * assert.equal(
+ *   mergeLatest(null, run, "bench-1.csv"),
+ *   "model,backend,median_ms,from\nmlp,wasm,1.5,bench-1.csv\n",
+ * );
  * ```
  */
 export function mergeLatest(previous: string | null, current: string, runFile: string): string {
-  const now = rowsOf(current);
+  const now = tableOf(current);
   const fresh = now.rows.map((r) => ({ ...r, from: runFile }));
   const measured = new Set(fresh.map(keyOf));
-  let old: { columns: string[]; rows: Row[] } = { columns: [], rows: [] };
-  if (previous !== null) {
-    try {
-      old = rowsOf(previous);
-    } catch {
-      old = { columns: [], rows: [] };
-    }
-    if (!old.columns.includes("model")) old = { columns: [], rows: [] };
-  }
+  const old = previousTable(previous);
   const kept = old.rows.filter((r) => !measured.has(keyOf(r)));
   const columns = [...now.columns.filter((c) => c !== "from")];
   for (const c of old.columns) if (c !== "from" && !columns.includes(c)) columns.push(c);

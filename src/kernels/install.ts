@@ -92,8 +92,9 @@ function numericsOf(mode: KernelMode, blas: boolean): string {
 }
 
 /**
- * Registers the fast kernels (idempotent; call after `installGradPatches` (src/backend/patches/), whose
- * Conv2D gradient and kernels they wrap). Returns what was installed.
+ * Registers the fast kernels (idempotent; call after `installGradPatches`
+ * (src/backend/patches/), whose Conv2D gradient and kernels they wrap). Returns what was
+ * installed.
  *
  * @example
  * ```ts
@@ -248,15 +249,17 @@ export function installFastKernels(): FastKernelStatus {
   const mode: KernelMode = fast ? "fast" : "exact";
   const where = Object.entries(kernels).map(([be, ks]) => `${be}: ${ks.join(", ")}`).join("; ");
   const numerics = numericsOf(mode, !!blas);
-  jsTail = `fused SGD${saves ? ", shared gradient saves" : ""}; BLAS: ${blasStatus()}`;
+  const sgd = `fused SGD${saves ? ", shared gradient saves" : ""}`;
+  const blasLine = `BLAS: ${blasStatus()}`;
+  jsTail = `${sgd}; ${blasLine}`;
   status = {
     enabled: true,
     mode,
     blas: !!blas,
     kernels,
-    summary: `${mode} kernels, ${numerics} (${where}; fused SGD${
-      saves ? ", shared gradient saves" : ""
-    }${eager ? ", eager backprop frees on native" : ""}; BLAS: ${blasStatus()})`,
+    summary: `${mode} kernels, ${numerics} (${where}; ${sgd}${
+      eager ? ", eager backprop frees on native" : ""
+    }; ${blasLine})`,
   };
   return status;
 }
@@ -276,7 +279,7 @@ let jsTail = "";
  * import "@tensorflow/tfjs-backend-wasm";
  * import { jsKernelSummary } from "./install.ts";
  * installGradPatches(); // first: the fast kernels wrap its kernels
- * const line = jsKernelSummary("wasm"); // e.g. "fast kernels, ... (wasm: Identity, Max, ...; fused SGD, ...)"
+ * const line = jsKernelSummary("wasm"); // "fast kernels, ... (wasm: Identity, ...; fused SGD ...)"
  * assert.ok(!line.includes("tensorflow:"));
  * ```
  */

@@ -474,7 +474,8 @@ export const NATIVE_SMALL_MATMUL_MACS = 2 ** 20;
  *
  * Why: oneDNN's batched product splits even a 32 x 32 product over TensorFlow's thread pool,
  * and the hand-off costs more than the product: 90 us a call with two threads against 19 with
- * one, where `MatMul` takes about 15 us either way (bench/README.md, "Small products"). The sums run in another order, so the last bits differ (the fast kernel set).
+ * one, where `MatMul` takes about 15 us either way (bench/README.md, "Small products"). The
+ * sums run in another order, so the last bits differ (the fast kernel set).
  *
  * @example
  * ```ts ignore
