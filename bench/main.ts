@@ -29,6 +29,7 @@ import { joinRounds, pairedRatio, type RoundRatio } from "./rounds.ts";
 import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
 import { readNativeManifest } from "../src/backend/native.ts";
 import { hugePagesEnv } from "../src/backend/huge_pages.ts";
+import { stepCaps } from "./caps.ts";
 import { idleNote } from "./idle.ts";
 import { updateLatest } from "./latest.ts";
 import { fmt, table } from "./table.ts";
@@ -252,6 +253,14 @@ async function torchProcess(models: string[], threads: number, o: Options) {
       }`,
     );
   }
+  if (r.timedOut) {
+    // One slow PyTorch measurement does not cost the rest of the table.
+    console.error(
+      `  ${models.join(",")} in PyTorch, ${threads} thread(s): killed after the time limit ` +
+        `(raise --cap-s/--max-s); no PyTorch column for it`,
+    );
+    return [];
+  }
   if (r.code !== 0) {
     const hint = /No module named 'torch'/.test(r.stderr) ? ` (install: ${TORCH_INSTALL})` : "";
     throw new BenchError(
@@ -310,8 +319,8 @@ async function main(): Promise<number> {
       backends: { type: "string" },
       steps: { type: "string", default: "20" },
       warmup: { type: "string", default: "2" },
-      "cap-s": { type: "string", default: "15" },
-      "max-s": { type: "string", default: "15" },
+      "cap-s": { type: "string" },
+      "max-s": { type: "string" },
       profile: { type: "string", default: "0" },
       stock: { type: "boolean", default: false },
       "blas-threads": { type: "string" },
@@ -367,8 +376,7 @@ async function main(): Promise<number> {
     backends,
     steps: Number(values.steps),
     warmup: Number(values.warmup),
-    capS: Number(values["cap-s"]),
-    maxS: Number(values["max-s"]),
+    ...stepCaps({ compare: values.compare!, capS: values["cap-s"], maxS: values["max-s"] }),
     profile: Number(values.profile),
     env,
   };
@@ -445,8 +453,9 @@ async function main(): Promise<number> {
       }
       for (const t of torchThreads) {
         const [tr] = await torchProcess([model], t, o);
-        if (tr) keep(torchRuns, `${model}|${t}`, round, tr);
-        console.error(`  ${model} in PyTorch, ${t} thread(s): ${fmt(tr?.median_ms)} ms/step`);
+        if (!tr) continue;
+        keep(torchRuns, `${model}|${t}`, round, tr);
+        console.error(`  ${model} in PyTorch, ${t} thread(s): ${fmt(tr.median_ms)} ms/step`);
       }
     }
   }
