@@ -22,8 +22,9 @@
  * recurrence is one op with a hand-written backward pass (`biGruRecurrence`): autodiff of
  * the step-by-step cell took 4555 kernel calls per training step of the bench's `bigru`
  * case (batch 64, 32 tokens), each one N-API call into TensorFlow on the native engine;
- * this takes about 890 (tests/models/bigru_test.ts compares output and gradients with
- * autodiff of the step-by-step cell).
+ * this takes about 770 (`ops_per_step` of `deno task bench --models bigru --backends
+ * tensorflow`; tests/models/bigru_test.ts compares output and gradients with autodiff of the
+ * step-by-step cell).
  *
  * @module
  */
@@ -147,14 +148,21 @@ export class BiGruEncoder implements Encoder {
       // time), so that one op per step serves both directions.
       const xt = tf.transpose(x, [1, 0, 2]); // [L, B, in]
       const x2 = tf.reshape(tf.stack([xt, tf.reverse(xt, 0)]), [2, l * b, this.inDim]);
-      const wIh = tf.stack([f.wIh.variable, r.wIh.variable]); // [2, in, 3H]
-      const bIh = tf.reshape(tf.stack([f.bIh.variable, r.bIh.variable]), [2, 1, 3 * this.outDim]);
-      const xp = tf.add(perDirection(x2, wIh), bIh) as tf.Tensor3D; // [2, L*B, 3H]
+      // The z columns enter with their sign flipped (see biGruRecurrence): flipping the
+      // small input kernel and bias flips the projection's z columns exactly, with no pass
+      // over the [2, L*B, 3H] projection and none over its gradient.
+      const sgn = gateSigns(this.outDim);
+      const wIh = tf.mul(tf.stack([f.wIh.variable, r.wIh.variable]), sgn); // [2, in, 3H]
+      const bIh = tf.reshape(
+        tf.mul(tf.stack([f.bIh.variable, r.bIh.variable]), sgn),
+        [2, 1, 3 * this.outDim],
+      );
+      const xq = tf.add(perDirection(x2, wIh), bIh) as tf.Tensor3D; // [2, L*B, 3H]
       const mt = tf.transpose(m); // [L, B]
       const m2 = tf.reshape(tf.stack([mt, tf.reverse(mt, 0)]), [2, l, b, 1]) as tf.Tensor4D;
       const wHh = tf.stack([f.wHh.variable, r.wHh.variable]) as tf.Tensor3D; // [2, H, 3H]
       const bHh = tf.stack([f.bHh.variable, r.bHh.variable]) as tf.Tensor2D; // [2, 3H]
-      const states = biGruRecurrence(xp, m2, wHh, bHh); // [2, L, B, H]
+      const states = biGruRecurrence(xq, m2, wHh, bHh); // [2, L, B, H]
       // Mean over valid steps of (forward + backward) / 2.
       const sum = tf.sum(tf.mul(states, m2), [0, 1]);
       const len = tf.maximum(tf.sum(m, 1, true), 1);
@@ -183,8 +191,6 @@ const SHUT = -1e30;
 interface StepSaved {
   /** State before the step [2, B, H]. */
   h: tf.Tensor3D;
-  /** Sigmoid output [2, B, 2H]: (r | 1 - z). */
-  s: tf.Tensor3D;
   /** Reset gate r [2, B, H]. */
   r: tf.Tensor3D;
   /** Update weight v = 1 - z (0 on padded steps) [2, B, H]. */
@@ -200,65 +206,68 @@ interface StepSaved {
 /**
  * Both GRU directions over all steps as one op with a hand-written gradient
  * (backpropagation through time), so that a training step runs a few ops per time step
- * instead of autodiff's dozens. Shapes: `xp` [2, L*B, 3H] the input projections
- * x W_ih + b_ih, time-major (row t*B + b), direction 1 in reverse time; `mask` [2, L, B, 1]
+ * instead of autodiff's dozens. Shapes: `xq` [2, L*B, 3H] the input projections
+ * x W_ih + b_ih with their z columns' sign flipped (the caller flips W_ih and b_ih), time-major
+ * (row t*B + b), direction 1 in reverse time; `mask` [2, L, B, 1]
  * (0 or 1, the same layout); `wHh` [2, H, 3H]; `bHh` [2, 3H]. Returns the states
  * [2, L, B, H] after each step, in each direction's own step order.
  *
  * The cell is PyTorch's (module doc), computed as h' = h + v (n - h) with v = 1 - z =
  * sigmoid(-(x W_iz + b_iz + h W_hz + b_hz)): the z columns of W_hh, b_hh and the projection
- * enter with their sign flipped (and the gradients leave flipped back), so one sigmoid over
- * the [B, 2H] block gives r and v. b_hr and b_hz are added to the projection once (they
- * are not multiplied by r). A padded step gets {@link SHUT} on its v pre-activation, so
- * v = 0 and h' = h exactly, with zero gradient through its gates (the mask must be 0 or 1).
+ * enter with their sign flipped (W_hh's and b_hh's gradients leave flipped back; the
+ * projection's leaves as it came, for the caller's flip to undo), so that a sigmoid gives v
+ * with no 1 - z op. b_hr and b_hz are added to the projection once (they are not multiplied
+ * by r). A padded step gets {@link SHUT} on its v pre-activation, so v = 0 and h' = h
+ * exactly, with zero gradient through its gates (the mask must be 0 or 1). The three gates'
+ * columns are split apart once (projection, biases) or by one op per step (h W_hh), and
+ * each gate keeps its own [2, B, H] tensors: no per-step split of a sigmoid output and no
+ * per-step concat before a sigmoid gradient (each of those is a copy).
  *
  * Backward, per step (δ = dL/dh' including the pooled output's share): dn = δ v,
  * dv = δ (n - h), da_n = dn (1 - n²), d(h W_hn + b_hn) = da_n r, dr = da_n (h W_hn + b_hn),
- * d[a_r | a_v] = [dr | dv] s (1 - s), dh = δ - dn + dHP W_hhᵀ with dHP the three
+ * da_r = dr r (1 - r), da_v = dv v (1 - v), dh = δ - dn + dHP W_hhᵀ with dHP the three
  * pre-activation gradients on the recurrent side. The weight and bias gradients are taken
  * once at the end over all steps: dW_hh = H_prevᵀ dHP over the [L*B] rows, db_hh = the sum
  * of those rows.
  */
 function biGruRecurrence(
-  xp: tf.Tensor3D,
+  xq: tf.Tensor3D,
   mask: tf.Tensor4D,
   wHh: tf.Tensor3D,
   bHh: tf.Tensor2D,
 ): tf.Tensor4D {
   const [, l, b] = mask.shape;
   const hid = wHh.shape[1];
-  // +1 on the r and n columns, -1 on the z columns (r | z | n).
-  const signs = new Float32Array(3 * hid).fill(1).fill(-1, hid, 2 * hid);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, w, bias, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.GradSaveFunc];
-    const sgn = tf.tensor1d(signs);
+    const sgn = gateSigns(hid);
     const wq = tf.mul(w, sgn) as tf.Tensor3D; // [2, H, 3H]
-    const [bRz, bN] = tf.split(tf.reshape(tf.mul(bias, sgn), [2, 1, 3 * hid]), [2 * hid, hid], 2);
-    const [xRz, xN] = tf.split(tf.mul(tf.reshape(xs, [2, l, b, 3 * hid]), sgn), [2 * hid, hid], 3);
-    // [0 (r) | SHUT (v)] where the mask is 0, added with b_hr | -b_hz.
-    const shut = tf.tensor1d(new Float32Array(2 * hid).fill(SHUT, hid));
-    const pen = tf.add(tf.mul(tf.sub(1, mask), shut), tf.reshape(bRz, [2, 1, 1, 2 * hid]));
-    const xRzs = tf.unstack(tf.add(xRz, pen), 1) as tf.Tensor3D[]; // L x [2, B, 2H]
-    const xNs = tf.unstack(xN, 1) as tf.Tensor3D[]; // L x [2, B, H]
+    const [bR, bV, bN] = tf.split(tf.reshape(tf.mul(bias, sgn), [2, 1, 3 * hid]), 3, 2);
+    const [xR, xV, xN] = tf.split(tf.reshape(xs, [2, l, b, 3 * hid]), 3, 3);
+    const over = (t: tf.Tensor) => tf.unstack(t, 1) as tf.Tensor3D[]; // L x [2, B, H]
+    const xRs = over(tf.add(xR, tf.expandDims(bR, 1))); // + b_hr
+    // + SHUT where the mask is 0, and -b_hz.
+    const xVs = over(tf.add(xV, tf.add(tf.mul(tf.sub(1, mask), SHUT), tf.expandDims(bV, 1))));
+    const xNs = over(xN);
     const byW = fixedProduct(wq);
     const steps: StepSaved[] = [];
     let h = tf.zeros([2, b, hid]) as tf.Tensor3D;
     const hs: tf.Tensor3D[] = [];
     for (let t = 0; t < l; t++) {
       const st = tf.tidy(() => {
-        const [hRz, hN] = tf.split(byW(h), [2 * hid, hid], 2) as tf.Tensor3D[];
-        const s = tf.sigmoid(tf.add(xRzs[t], hRz)) as tf.Tensor3D;
-        const [r, v] = tf.split(s, 2, 2) as tf.Tensor3D[];
+        const [hR, hV, hN] = tf.split(byW(h), 3, 2) as tf.Tensor3D[];
+        const r = tf.sigmoid(tf.add(xRs[t], hR)) as tf.Tensor3D;
+        const v = tf.sigmoid(tf.add(xVs[t], hV)) as tf.Tensor3D;
         const hnb = tf.add(hN, bN) as tf.Tensor3D;
         const n = tf.tanh(tf.add(xNs[t], tf.mul(r, hnb))) as tf.Tensor3D;
         const d = tf.sub(n, h) as tf.Tensor3D;
-        return { h, s, r, v, hnb, n, d, next: tf.add(h, tf.mul(v, d)) as tf.Tensor3D };
+        return { h, r, v, hnb, n, d, next: tf.add(h, tf.mul(v, d)) as tf.Tensor3D };
       });
       steps.push(st);
       h = st.next;
       hs.push(h);
     }
-    save([wq, ...steps.flatMap((s) => [s.h, s.s, s.r, s.v, s.hnb, s.n, s.d])]);
+    save([wq, ...steps.flatMap((s) => [s.h, s.r, s.v, s.hnb, s.n, s.d])]);
     return {
       value: tf.stack(hs, 1) as tf.Tensor4D,
       // customGrad calls gradFunc outside any per-op tidy: free the temporaries here.
@@ -266,45 +275,52 @@ function biGruRecurrence(
         tf.tidy(() => {
           const byWt = fixedProduct(saved[0] as tf.Tensor3D, true);
           const at = (t: number): StepSaved => {
-            const [h, s, r, v, hnb, n, d] = saved.slice(1 + 7 * t, 8 + 7 * t) as tf.Tensor3D[];
-            return { h, s, r, v, hnb, n, d };
+            const [h, r, v, hnb, n, d] = saved.slice(1 + 6 * t, 7 + 6 * t) as tf.Tensor3D[];
+            return { h, r, v, hnb, n, d };
           };
           const g = tf.unstack(dy, 1) as tf.Tensor3D[]; // L x [2, B, H]
           const one = tf.scalar(1);
-          const dRz: tf.Tensor3D[] = new Array(l);
+          const dR: tf.Tensor3D[] = new Array(l);
+          const dV: tf.Tensor3D[] = new Array(l);
           const dN: tf.Tensor3D[] = new Array(l);
           const dHp: tf.Tensor3D[] = new Array(l);
           let delta: tf.Tensor3D = g[l - 1];
           for (let t = l - 1; t >= 0; t--) {
             const st = at(t);
-            const [drz, dan, dhp, prev] = tf.tidy(() => {
+            const [dr, dv, dan, dhp, prev] = tf.tidy(() => {
               const dn = tf.mul(delta, st.v);
-              const dv = tf.mul(delta, st.d);
               const dan = tanhGrad(st.n, dn, one);
               const dhnb = tf.mul(dan, st.r);
-              const drz = sigmoidGrad(st.s, tf.concat([tf.mul(dan, st.hnb), dv], 2), one);
-              const dhp = tf.concat([drz, dhnb], 2) as tf.Tensor3D;
-              if (t === 0) return [drz, dan, dhp]; // the initial state is a constant
+              const dr = sigmoidGrad(st.r, tf.mul(dan, st.hnb), one);
+              const dv = sigmoidGrad(st.v, tf.mul(delta, st.d), one);
+              const dhp = tf.concat([dr, dv, dhnb], 2) as tf.Tensor3D;
+              if (t === 0) return [dr, dv, dan, dhp]; // the initial state is a constant
               const dh = tf.addN([delta, byWt(dhp), g[t - 1]]);
-              return [drz, dan, dhp, tf.sub(dh, dn)];
+              return [dr, dv, dan, dhp, tf.sub(dh, dn)];
             }) as tf.Tensor3D[];
             if (delta !== g[l - 1]) delta.dispose();
-            dRz[t] = drz;
+            dR[t] = dr;
+            dV[t] = dv;
             dN[t] = dan;
             dHp[t] = dhp;
             if (prev) delta = prev;
           }
-          const sgn = tf.tensor1d(signs);
-          const dxp = tf.mul(tf.concat([tf.concat(dRz, 1), tf.concat(dN, 1)], 2), sgn);
+          const sgn = gateSigns(hid);
+          const dxq = tf.concat([dR, dV, dN].map((d) => tf.concat(d, 1)), 2);
           const dhpAll = tf.concat(dHp, 1); // [2, L*B, 3H]
           const hPrev = tf.concat(Array.from({ length: l }, (_, t) => at(t).h), 1);
           const dw = tf.mul(perDirection(hPrev, dhpAll, true, false), sgn);
           const db = tf.mul(tf.sum(dhpAll, 1), sgn);
-          return [dxp, dw, db];
+          return [dxq, dw, db];
         }),
     };
   });
-  return op(xp, wHh, bHh) as tf.Tensor4D;
+  return op(xq, wHh, bHh) as tf.Tensor4D;
+}
+
+/** +1 on the r and n columns, -1 on the z columns (r | z | n) of a [.., 3H] tensor. */
+function gateSigns(hid: number): tf.Tensor1D {
+  return tf.tensor1d(new Float32Array(3 * hid).fill(1).fill(-1, hid, 2 * hid));
 }
 
 /**
