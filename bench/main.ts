@@ -25,7 +25,15 @@ import { CASES } from "./cases.ts";
 import type { WorkerResult } from "./worker.ts";
 import type { FlatResult } from "./flat.ts";
 import { memorySweep, sweepReport } from "./memory.ts";
-import { joinRounds, pairedRatio, type RoundRatio } from "./rounds.ts";
+import {
+  bestPerRound,
+  joinRounds,
+  pairedRatio,
+  perRound,
+  type RoundRatio,
+  type StepStat,
+  type Timed,
+} from "./rounds.ts";
 import { V8_FLAGS_ARG } from "../src/v8_flags.ts";
 import { readNativeManifest } from "../src/backend/native.ts";
 import { hugePagesEnv } from "../src/backend/huge_pages.ts";
@@ -171,9 +179,6 @@ async function measure(model: string, backend: string, o: Options): Promise<Work
     note: oom ? `out of memory (wasm heap is capped at 4 GiB): ${last}` : `failed: ${last}`,
   };
 }
-
-/** Which per-round step time a ratio is taken over: each round's median or its fastest step. */
-type StepStat = "median_ms" | "min_ms";
 
 /**
  * The native engine's thread scaling: per model, each `--native-threads` count's median
@@ -480,20 +485,15 @@ async function main(): Promise<number> {
     const xs = torch.filter((t) => t.model === model && t.peak_rss_mib).map((t) => t.peak_rss_mib!);
     return xs.length ? Math.max(...xs) : undefined;
   };
-  const roundMs = (
-    rs: ({ median_ms?: number; min_ms?: number } | undefined)[] | undefined,
-    stat: StepStat = "median_ms",
-  ) => Array.from({ length: rounds }, (_, i) => rs?.[i]?.[stat]);
+  const roundMs = (rs: Timed[] | undefined, stat: StepStat = "median_ms") =>
+    perRound(rs, rounds, stat);
   // ours / the better PyTorch thread count, round by round, over each side's round medians or
   // over each side's fastest steps.
-  const torchRatio = (r: Row, stat: StepStat = "median_ms") => {
-    const best = Array.from({ length: rounds }, (_, i) => {
-      const xs = threads.map((t) => torchRuns.get(`${r.model}|${t}`)?.[i]?.[stat])
-        .filter((x): x is number => x !== undefined);
-      return xs.length ? Math.min(...xs) : undefined;
-    });
-    return pairedRatio(roundMs(ours.get(ourKey(r.model, r.backend, r.tf_threads)), stat), best);
-  };
+  const torchRatio = (r: Row, stat: StepStat = "median_ms") =>
+    pairedRatio(
+      roundMs(ours.get(ourKey(r.model, r.backend, r.tf_threads)), stat),
+      bestPerRound(threads.map((t) => torchRuns.get(`${r.model}|${t}`)), rounds, stat),
+    );
   const scaling = (model: string, stat: StepStat) =>
     pairedRatio(
       roundMs(ours.get(ourKey(model, "tensorflow")), stat),

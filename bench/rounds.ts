@@ -90,3 +90,44 @@ export function pairedRatio(
     rounds: ratios.length,
   };
 }
+
+/** Which per-round step time a ratio is taken over: each round's median or its fastest step. */
+export type StepStat = "median_ms" | "min_ms";
+
+/**
+ * One configuration's `stat` in each of `rounds` rounds, undefined where a round has none
+ * (a failed run, or no runs at all).
+ */
+export function perRound(
+  runs: (Timed | undefined)[] | undefined,
+  rounds: number,
+  stat: StepStat = "median_ms",
+): (number | undefined)[] {
+  return Array.from({ length: rounds }, (_, i) => runs?.[i]?.[stat]);
+}
+
+/**
+ * Per round, the lowest `stat` over several configurations measured in the same rounds
+ * (PyTorch at each thread count: its better count, round by round); undefined for a round
+ * in which none of them was measured.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { bestPerRound } from "./rounds.ts";
+ * const oneThread = [{ median_ms: 60, min_ms: 55 }, { median_ms: 70, min_ms: 66 }];
+ * const twoThreads = [{ median_ms: 40, min_ms: 38 }, { median_ms: 80, min_ms: 50 }];
+ * assert.deepEqual(bestPerRound([oneThread, twoThreads], 2), [40, 70]);
+ * assert.deepEqual(bestPerRound([oneThread, twoThreads], 2, "min_ms"), [38, 50]);
+ * ```
+ */
+export function bestPerRound(
+  configs: ((Timed | undefined)[] | undefined)[],
+  rounds: number,
+  stat: StepStat = "median_ms",
+): (number | undefined)[] {
+  return Array.from({ length: rounds }, (_, i) => {
+    const xs = configs.map((c) => c?.[i]?.[stat]).filter((x): x is number => x !== undefined);
+    return xs.length ? Math.min(...xs) : undefined;
+  });
+}
