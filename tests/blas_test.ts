@@ -3,6 +3,7 @@
  * (in a subprocess, since the library is looked up once per process).
  */
 import { assert, assertEquals } from "./assert.ts";
+import { openFailure } from "../src/kernels/blas.ts";
 
 async function statusWith(env: Record<string, string>): Promise<string> {
   const code = 'import { blasStatus } from "./src/kernels/blas.ts"; console.log(blasStatus());';
@@ -27,4 +28,21 @@ Deno.test("blasStatus: a library that cannot be opened is named once, with the f
     assert(/\(libopenblas\.so(\.0)?\)/.test(line), line);
   }
   assertEquals(await statusWith({ IBML_BLAS: "0" }), "switched off by IBML_BLAS=0");
+});
+
+Deno.test("openFailure: Deno's own dlopen error for a missing library reads once, with dlopen's reason", () => {
+  // The subprocess test above reaches the message only on a machine without OpenBLAS (else the
+  // system library loads after the missing override); this takes Deno's real error here.
+  const library = "/nonexistent/libopenblas-test.so";
+  let message = "";
+  try {
+    Deno.dlopen(library, {});
+  } catch (err) {
+    message = (err as Error).message.split("\n")[0];
+  }
+  assert(message.includes("Could not open library"), `unexpected dlopen error: ${message}`);
+  assertEquals(
+    openFailure(library, message),
+    `${library}: cannot open shared object file: No such file or directory`,
+  );
 });

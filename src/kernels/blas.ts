@@ -97,6 +97,27 @@ function env(name: string): string | undefined {
   }
 }
 
+/**
+ * One library's line in "OpenBLAS not found (...)": its name once, then dlopen's reason.
+ * Deno's error message repeats "Could not open library: " and the name in front of it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openFailure } from "./blas.ts";
+ * const msg = "Could not open library: Could not open library: libx.so: cannot open shared " +
+ *   "object file: No such file or directory";
+ * assert.equal(
+ *   openFailure("libx.so", msg),
+ *   "libx.so: cannot open shared object file: No such file or directory",
+ * );
+ * ```
+ */
+export function openFailure(library: string, message: string): string {
+  const reason = message.split("Could not open library: ").pop()!.replace(`${library}: `, "");
+  return `${library}: ${reason}`;
+}
+
 function open(): { blas: Blas | null; why: string } {
   if (typeof Deno === "undefined" || typeof Deno.dlopen !== "function") {
     return { blas: null, why: "no Deno FFI in this runtime" };
@@ -118,9 +139,7 @@ function open(): { blas: Blas | null; why: string } {
       if (/permission|NotCapable|--allow-ffi/i.test(msg)) {
         return { blas: null, why: "no FFI permission (--allow-ffi)" };
       }
-      // Deno repeats "Could not open library: " and the name in front of dlopen's own reason.
-      const reason = msg.split("Could not open library: ").pop()!.replace(`${library}: `, "");
-      errors.push(`${library}: ${reason}`);
+      errors.push(openFailure(library, msg));
       continue;
     }
     const wanted = Number(env("IBML_BLAS_THREADS") ?? "1");
