@@ -10,37 +10,24 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert } from "../assert.ts";
 import { ENGINE_TOL, useTestEngine } from "../helpers.ts";
-import { isCi, python, torchVersion } from "../reference/torch_side.ts";
+import { isCi, runPythonJson, torchVersion } from "../reference/torch_side.ts";
 import { BiGruEncoder } from "../../src/models/bigru.ts";
 import { Rng } from "../../src/rng.ts";
 
 const SCRIPT = new URL("./bigru_torch.py", import.meta.url).pathname;
+
+/** What bigru_torch.py writes: the features [B, H] and each parameter's gradient by name. */
+interface TorchSide {
+  features: number[][];
+  grads: Record<string, number[] | number[][]>;
+}
+
 const torch = await torchVersion();
 const skip = torch.version === null && !isCi();
 if (skip) {
   console.log(
     `Bi-GRU against PyTorch: SKIPPED, ${torch.reason}; bash .ci/install_torch.sh adds it`,
   );
-}
-
-/** Runs the PyTorch side on one case. */
-async function torchSide(
-  c: Record<string, unknown>,
-): Promise<{ features: number[][]; grads: Record<string, number[] | number[][]> }> {
-  const dir = await Deno.makeTempDir({ prefix: "ibml-bigru-torch-" });
-  try {
-    await Deno.writeTextFile(`${dir}/in.json`, JSON.stringify(c));
-    const out = await new Deno.Command(python(), {
-      args: [SCRIPT, `${dir}/in.json`, `${dir}/out.json`],
-      env: { OMP_NUM_THREADS: "1", PYTHONDONTWRITEBYTECODE: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert(out.code === 0, `bigru_torch.py failed: ${new TextDecoder().decode(out.stderr)}`);
-    return JSON.parse(await Deno.readTextFile(`${dir}/out.json`));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 /** max |a - b| / max |b| over two equally shaped nested arrays. */
@@ -78,7 +65,7 @@ Deno.test({
     );
     value.dispose();
     const key = (name: string) => name.replace(/^encoder\.text\.gru\./, ""); // forward.w_ih, ...
-    const ref = await torchSide({
+    const ref = await runPythonJson(SCRIPT, {
       in: inDim,
       hidden,
       x: await x.array(),
@@ -87,7 +74,7 @@ Deno.test({
       params: Object.fromEntries(
         await Promise.all(params.map(async (p) => [key(p.name), await p.variable.array()])),
       ),
-    });
+    }) as TorchSide;
     const tol = 1e-5 * ENGINE_TOL;
     const diffs: string[] = [];
     const check = (what: string, ours: number[], theirs: number[]) => {

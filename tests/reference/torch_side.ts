@@ -57,6 +57,37 @@ export function isCi(): boolean {
 }
 
 /**
+ * Runs a Python `script` as `script IN.json OUT.json` with `input` written to IN.json, and
+ * returns what it wrote to OUT.json; a non-zero exit is an error carrying its stderr. One
+ * thread for PyTorch, no bytecode files.
+ *
+ * @example
+ * ```ts ignore
+ * const out = await runPythonJson(new URL("./bigru_torch.py", import.meta.url).pathname, c);
+ * ```
+ */
+export async function runPythonJson(script: string, input: unknown): Promise<unknown> {
+  const dir = await Deno.makeTempDir({ prefix: "ibml-torch-" });
+  try {
+    await Deno.writeTextFile(`${dir}/in.json`, JSON.stringify(input));
+    const out = await new Deno.Command(python(), {
+      args: [script, `${dir}/in.json`, `${dir}/out.json`],
+      stdout: "piped",
+      stderr: "piped",
+      env: { OMP_NUM_THREADS: "1", PYTHONDONTWRITEBYTECODE: "1" },
+    }).output();
+    if (out.code !== 0) {
+      throw new Error(
+        `${script} failed (exit ${out.code}): ${new TextDecoder().decode(out.stderr).trim()}`,
+      );
+    }
+    return JSON.parse(await Deno.readTextFile(`${dir}/out.json`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
  * Runs the ports on `cases` in one Python process; results by case id.
  *
  * @example
@@ -65,24 +96,5 @@ export function isCi(): boolean {
  * ```
  */
 export async function runPorts(cases: CaseInput[]): Promise<Record<string, PortResult>> {
-  const dir = await Deno.makeTempDir({ prefix: "ibml-step-eq-" });
-  try {
-    await Deno.writeTextFile(`${dir}/in.json`, JSON.stringify(cases));
-    const out = await new Deno.Command(python(), {
-      args: [DRIVER, `${dir}/in.json`, `${dir}/out.json`],
-      stdout: "piped",
-      stderr: "piped",
-      env: { OMP_NUM_THREADS: "1", PYTHONDONTWRITEBYTECODE: "1" },
-    }).output();
-    if (out.code !== 0) {
-      throw new Error(
-        `tests/reference/torch/driver.py failed (exit ${out.code}): ${
-          new TextDecoder().decode(out.stderr).trim()
-        }`,
-      );
-    }
-    return JSON.parse(await Deno.readTextFile(`${dir}/out.json`));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  return await runPythonJson(DRIVER, cases) as Record<string, PortResult>;
 }
