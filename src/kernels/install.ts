@@ -74,6 +74,11 @@ export interface FastKernelStatus {
   kernels: Record<string, string[]>;
   /** One line for the backend `reason`. */
   summary: string;
+  /**
+   * What the summaries end with after the replaced kernels: the fused SGD (with shared
+   * gradient saves where installed) and the BLAS status; empty when switched off.
+   */
+  extras: string;
 }
 
 let status: FastKernelStatus | undefined;
@@ -118,6 +123,7 @@ export function installFastKernels(): FastKernelStatus {
       blas: false,
       kernels,
       summary: "stock kernels (IBML_FAST_KERNELS=0)",
+      extras: "",
     };
     return status;
   }
@@ -251,7 +257,6 @@ export function installFastKernels(): FastKernelStatus {
   const numerics = numericsOf(mode, !!blas);
   const sgd = `fused SGD${saves ? ", shared gradient saves" : ""}`;
   const blasLine = `BLAS: ${blasStatus()}`;
-  jsTail = `${sgd}; ${blasLine}`;
   status = {
     enabled: true,
     mode,
@@ -260,12 +265,10 @@ export function installFastKernels(): FastKernelStatus {
     summary: `${mode} kernels, ${numerics} (${where}; ${sgd}${
       eager ? ", eager backprop frees on native" : ""
     }; ${blasLine})`,
+    extras: `${sgd}; ${blasLine}`,
   };
   return status;
 }
-
-/** The JS engines' part of the summary after their kernels (SGD, saves, BLAS). */
-let jsTail = "";
 
 /**
  * The kernel part of a JS engine's reason line (`wasm` or `cpu`): the set in force and what
@@ -289,7 +292,7 @@ export function jsKernelSummary(backend: "wasm" | "cpu"): string {
   const ks = s.kernels[backend] ?? [];
   return `${s.mode} kernels, ${numericsOf(s.mode, s.blas)} (${
     ks.length ? `${backend}: ${ks.join(", ")}; ` : ""
-  }${jsTail})`;
+  }${s.extras})`;
 }
 
 let nativeInstalled = false;
