@@ -139,7 +139,8 @@ const convBias = (stock: boolean, calls: number): LatencyCase => ({
 /**
  * One SGD step (momentum 0.9, weight decay 1e-4) of Img_FC's fc1 weights, 3136 x 512: with
  * `stock`, the op-by-op update (6 ops); else the project's default (src/optim/sgd.ts; on the
- * native engine's CPU, TensorFlow's `ResourceApplyMomentum` in place after the decay's 2 ops).
+ * native engine's CPU, TensorFlow's `ResourceApplyGradientDescent` for the decay and
+ * `ResourceApplyMomentum`, in place).
  * The op's output is a one-element tensor (the update itself returns nothing).
  */
 const sgd = (stock: boolean, calls: number): LatencyCase => ({

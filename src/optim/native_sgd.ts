@@ -7,8 +7,18 @@
  * 1.6 M weights, about 3 ms of a 25 ms two-thread step). `ResourceApplyMomentum` computes
  * accum = accum * momentum + grad, var -= accum * lr in one pass over the variable, its
  * velocity and the gradient, in the same order and roundings as the ops (so the numbers are
- * the same bit for bit: tests/native_sgd_test.ts); the weight decay is added to the gradient
- * first, as before (`g + p * wd`, two ops).
+ * the same bit for bit: tests/native_sgd_test.ts).
+ *
+ * The weight decay is added to the gradient first, `g + p * wd` as before, but in one op
+ * over a third TensorFlow variable per parameter, the decayed gradient: the gradient is
+ * assigned to it (TensorFlow adopts the gradient's buffer, or copies into the variable's own
+ * when that buffer is shared) and `ResourceApplyGradientDescent` with rate `-wd` computes
+ * `g - (-wd) * p`, which is `g + p * wd` bit for bit (negation is exact). TensorFlow copies
+ * before writing where the caller's gradient still holds the buffer, so the caller's
+ * gradient keeps its values. `Multiply` + `Add` allocated two parameter-sized buffers and
+ * were two tfjs kernels; this allocates at most one and runs under the binding (Img_FC's step:
+ * 37 tfjs kernels instead of 53; bench/README.md, "The weight decay in one op"). Like
+ * PyTorch's `.grad`, the decayed gradient's buffer stays allocated between steps.
  *
  * TensorFlow updates only resource variables in place, and tfjs-node has none. So each
  * parameter and its velocity get one TensorFlow variable (`VarHandleOp`), and the tfjs
@@ -38,7 +48,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NodeBackendLike } from "../kernels/native_ops.ts";
-import { decayedGradient, floatOfOneShape, type SgdConstants, type SgdEntry } from "./fused_sgd.ts";
+import { floatOfOneShape, type SgdConstants, type SgdEntry } from "./fused_sgd.ts";
 
 /** tfjs-node's record of one tensor's data (its `tensorMap` entry). */
 interface NodeTensorData {
@@ -80,6 +90,8 @@ interface Slot {
   velocity: tf.Variable;
   p: Alias;
   v: Alias;
+  /** Binding id of the decayed gradient's variable handle (made on the first decayed step). */
+  g: number | null;
 }
 
 let names = 0;
@@ -128,12 +140,13 @@ export class NativeSgd {
     const mine: SgdEntry[] = [];
     for (const e of entries) (this.#fits(e) ? mine : left).push(e);
     if (!mine.length) return left;
-    const [lr, momentum] = [tf.scalar(c.lr), tf.scalar(c.momentum)];
+    // the decay's rate: ResourceApplyGradientDescent subtracts rate * p
+    const scalars = [tf.scalar(c.lr), tf.scalar(c.momentum), tf.scalar(-c.weightDecay)];
     try {
-      const [lrId, mId] = this.backend.getInputTensorIds([lr, momentum]);
-      for (const e of mine) this.#update(e, c.weightDecay, lrId, mId);
+      const [lrId, mId, decayId] = this.backend.getInputTensorIds(scalars);
+      for (const e of mine) this.#update(e, c.weightDecay !== 0 ? decayId : null, lrId, mId);
     } finally {
-      tf.dispose([lr, momentum]);
+      tf.dispose(scalars);
     }
     return left;
   }
@@ -152,40 +165,66 @@ export class NativeSgd {
   }
 
   /** One parameter's update: sync, release the aliases, apply, alias again. */
-  #update({ param, velocity, grad }: SgdEntry, wd: number, lrId: number, mId: number): void {
+  #update(
+    { param, velocity, grad }: SgdEntry,
+    decayId: number | null,
+    lrId: number,
+    mId: number,
+  ): void {
     const b = this.backend.binding;
     const slot = this.#slot(param, velocity);
     this.#sync(slot.p, param);
     this.#sync(slot.v, velocity);
-    const decayed = tf.tidy(() => decayedGradient(grad, param, wd));
+    const pData = this.backend.tensorMap.get(param.dataId)!;
+    const vData = this.backend.tensorMap.get(velocity.dataId)!;
+    // the gradient the update reads: g + p * wd in the slot's variable, or g itself
+    const gradId = decayId === null
+      ? this.backend.getInputTensorIds([grad])[0]
+      : this.#decayed(slot, grad, pData.id, decayId);
+    b.deleteTensor(pData.id);
+    b.deleteTensor(vData.id);
     try {
-      const gradId = this.backend.getInputTensorIds([decayed])[0];
-      const pData = this.backend.tensorMap.get(param.dataId)!;
-      const vData = this.backend.tensorMap.get(velocity.dataId)!;
-      b.deleteTensor(pData.id);
-      b.deleteTensor(vData.id);
-      try {
-        b.executeOp(
-          "ResourceApplyMomentum",
-          [
-            { name: "T", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
-            { name: "use_locking", type: b.TF_ATTR_BOOL, value: false },
-            { name: "use_nesterov", type: b.TF_ATTR_BOOL, value: false },
-          ],
-          [slot.p.handle, slot.v.handle, lrId, gradId, mId],
-          0,
-        );
-      } finally {
-        // Alias again even when the update failed: the tfjs variables must stay readable.
-        pData.id = slot.p.id = this.#read(slot.p.handle);
-        vData.id = slot.v.id = this.#read(slot.v.handle);
-      }
+      b.executeOp(
+        "ResourceApplyMomentum",
+        [
+          { name: "T", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
+          { name: "use_locking", type: b.TF_ATTR_BOOL, value: false },
+          { name: "use_nesterov", type: b.TF_ATTR_BOOL, value: false },
+        ],
+        [slot.p.handle, slot.v.handle, lrId, gradId, mId],
+        0,
+      );
     } finally {
-      if (decayed !== grad) decayed.dispose();
+      // Alias again even when the update failed: the tfjs variables must stay readable.
+      pData.id = slot.p.id = this.#read(slot.p.handle);
+      vData.id = slot.v.id = this.#read(slot.v.handle);
+      if (decayId !== null) b.deleteTensor(gradId);
     }
   }
 
-  /** The slot of this parameter, created on first use. */
+  /**
+   * `grad + param * wd` in the slot's decayed-gradient variable, as one
+   * `ResourceApplyGradientDescent` with rate `-wd` (`decayId`); returns a fresh binding id
+   * reading it, which the caller deletes.
+   */
+  #decayed(slot: Slot, grad: tf.Tensor, paramId: number, decayId: number): number {
+    const b = this.backend.binding;
+    const float = { name: "dtype", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT };
+    slot.g ??= this.#variable(grad.shape);
+    const gradId = this.backend.getInputTensorIds([grad])[0];
+    b.executeOp("AssignVariableOp", [float], [slot.g, gradId], 0);
+    b.executeOp(
+      "ResourceApplyGradientDescent",
+      [
+        { name: "T", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
+        { name: "use_locking", type: b.TF_ATTR_BOOL, value: false },
+      ],
+      [slot.g, decayId, paramId],
+      0,
+    );
+    return this.#read(slot.g);
+  }
+
   #slot(param: tf.Variable, velocity: tf.Variable): Slot {
     const had = this.#slots.get(param);
     if (had && had.velocity === velocity) return had;
@@ -195,6 +234,7 @@ export class NativeSgd {
       velocity,
       p: { handle: this.#variable(param.shape), dataId: null, id: -1 },
       v: { handle: this.#variable(velocity.shape), dataId: null, id: -1 },
+      g: null,
     };
     this.#slots.set(param, slot);
     return slot;
@@ -203,16 +243,17 @@ export class NativeSgd {
   /** Destroys one slot's TensorFlow variables. */
   #forget(slot: Slot): void {
     const b = this.backend.binding;
-    for (const a of [slot.p, slot.v]) {
+    const handles = [slot.p.handle, slot.v.handle, ...(slot.g === null ? [] : [slot.g])];
+    for (const handle of handles) {
       b.executeOp(
         "DestroyResourceOp",
         [
           { name: "ignore_lookup_error", type: b.TF_ATTR_BOOL, value: true },
         ],
-        [a.handle],
+        [handle],
         0,
       );
-      b.deleteTensor(a.handle);
+      b.deleteTensor(handle);
     }
     this.#slots.delete(slot.param);
   }
