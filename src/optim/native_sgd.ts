@@ -11,11 +11,11 @@
  *
  * The weight decay is added to the gradient first, `g + p * wd` as before, but in one op
  * over a third TensorFlow variable per parameter, the decayed gradient: the gradient is
- * assigned to it (TensorFlow adopts the gradient's buffer, or copies into the variable's own
- * when that buffer is shared) and `ResourceApplyGradientDescent` with rate `-wd` computes
- * `g - (-wd) * p`, which is `g + p * wd` bit for bit (negation is exact). TensorFlow copies
- * before writing where the caller's gradient still holds the buffer, so the caller's
- * gradient keeps its values. `Multiply` + `Add` allocated two parameter-sized buffers and
+ * assigned to it (TensorFlow adopts the gradient's buffer where it can, else copies it) and
+ * `ResourceApplyGradientDescent` with rate `-wd` computes `g - (-wd) * p`, which is
+ * `g + p * wd` bit for bit (negation is exact). TensorFlow copies before writing where the
+ * caller's gradient still holds the buffer, so the caller's gradient keeps its values.
+ * `Multiply` + `Add` allocated two parameter-sized buffers and
  * were two tfjs kernels; this allocates at most one and runs under the binding (Img_FC's step:
  * 37 tfjs kernels instead of 53; bench/README.md, "The weight decay in one op"). After the
  * update the variable is given a scalar, which frees the decayed gradient's buffer until the
@@ -203,12 +203,7 @@ export class NativeSgd {
         b.deleteTensor(gradId);
         // Free the decayed gradient's buffer until the next step: a scalar takes its place
         // (kept, the buffers of all parameters added 0.4-0.9 GiB to the CREMA-D pair's peak).
-        b.executeOp(
-          "AssignVariableOp",
-          [{ name: "dtype", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT }],
-          [slot.g!, decayId],
-          0,
-        );
+        this.#assign(slot.g!, decayId);
       }
     }
   }
@@ -220,10 +215,8 @@ export class NativeSgd {
    */
   #decayed(slot: Slot, grad: tf.Tensor, paramId: number, decayId: number): number {
     const b = this.backend.binding;
-    const float = { name: "dtype", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT };
     slot.g ??= this.#variable(grad.shape);
-    const gradId = this.backend.getInputTensorIds([grad])[0];
-    b.executeOp("AssignVariableOp", [float], [slot.g, gradId], 0);
+    this.#assign(slot.g, this.backend.getInputTensorIds([grad])[0]);
     b.executeOp(
       "ResourceApplyGradientDescent",
       [
@@ -285,6 +278,17 @@ export class NativeSgd {
     )[0].id;
   }
 
+  /** Gives the TensorFlow variable `handle` the value of the binding tensor `id`. */
+  #assign(handle: number, id: number): void {
+    const b = this.backend.binding;
+    b.executeOp(
+      "AssignVariableOp",
+      [{ name: "dtype", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT }],
+      [handle, id],
+      0,
+    );
+  }
+
   /** A tensor handle that aliases the TensorFlow variable's buffer. */
   #read(handle: number): number {
     const b = this.backend.binding;
@@ -307,14 +311,7 @@ export class NativeSgd {
     if (alias.dataId === variable.dataId && alias.id === data.id) return;
     const b = this.backend.binding;
     const id = this.backend.getInputTensorIds([variable])[0];
-    b.executeOp(
-      "AssignVariableOp",
-      [
-        { name: "dtype", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
-      ],
-      [alias.handle, id],
-      0,
-    );
+    this.#assign(alias.handle, id);
     b.deleteTensor(id);
     data.id = alias.id = this.#read(alias.handle);
     alias.dataId = variable.dataId;
