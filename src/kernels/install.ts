@@ -352,7 +352,9 @@ export function nativeKernelSummary(gpu: boolean): string {
   // The CPU-only ones (src/kernels/conv_bias.ts, native_ops.ts, src/optim/native_sgd.ts) step
   // aside on a GPU.
   const replaced = (s.kernels.tensorflow ?? []).filter((k) => !gpu || !NATIVE_CPU_ONLY.has(k));
-  if (!gpu) replaced.push("SGD in place (TF ResourceApplyMomentum)");
+  if (!gpu) {
+    replaced.push("SGD in place (TF ResourceApplyGradientDescent decay, ResourceApplyMomentum)");
+  }
   const numerics = numericsOf(s.mode, false); // OpenBLAS does not run on native
   return `${s.mode} kernels, ${numerics} (${replaced.join(", ")}; always: ${always})`;
 }

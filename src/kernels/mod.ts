@@ -20,7 +20,7 @@
  * | Relu, LeakyRelu gradients | wasm, cpu | one branch-free pass (kernel `IbmlReluGrad`) instead of 3 kernels |
  * | Relu, LeakyRelu gradients | tensorflow | TensorFlow's `ReluGrad` / `LeakyReluGrad` op (src/kernels/native_ops.ts) |
  * | Conv2D + bias (`Conv2d` with a bias) | tensorflow (CPU) | oneDNN's `_MklNativeConv2DWithBias`, one op (src/kernels/conv_bias.ts) |
- * | SGD update | tensorflow (CPU) | TensorFlow's `ResourceApplyMomentum`, in place (src/optim/native_sgd.ts) |
+ * | SGD update | tensorflow (CPU) | the decay as TensorFlow's `ResourceApplyGradientDescent`, then `ResourceApplyMomentum`, in place (src/optim/native_sgd.ts) |
  *
  * **wasm** (deterministic, machine-independent; summation order differs from stock, so the
  * last bits of a run's numbers do):

@@ -40,7 +40,7 @@ Deno.test("selectBackend: auto picks per profile, tensorflow names the setup whe
     // The kernels that decide a native run's last bits are named (fast set by default).
     assert.match(
       requested.reason,
-      /; fast kernels, last bits differ .*small 2D MatMul.*SGD in place.*always: oneDNN max pool/,
+      /; fast kernels, last bits differ .*small 2D MatMul.*SGD in place \(TF ResourceApplyGradientDescent decay, ResourceApplyMomentum\); always: oneDNN max pool/,
     );
     assert.match(paper.reason, /; fast kernels, .*FusedBatchNormV3\)\)$/);
   } else {
