@@ -15,11 +15,10 @@
  * `ResourceApplyGradientDescent` with rate `-wd` computes `g - (-wd) * p`, which is
  * `g + p * wd` bit for bit (negation is exact). TensorFlow copies before writing where the
  * caller's gradient still holds the buffer, so the caller's gradient keeps its values.
- * `Multiply` + `Add` allocated two parameter-sized buffers and
- * were two tfjs kernels; this allocates at most one and runs under the binding (Img_FC's step:
- * 37 tfjs kernels instead of 53; bench/README.md, "The weight decay in one op"). After the
- * update the variable is given a scalar, which frees the decayed gradient's buffer until the
- * next step.
+ * `Multiply` + `Add` allocated two parameter-sized buffers and were two tfjs kernels; this
+ * allocates at most one and runs under the binding (Img_FC's step: 37 tfjs kernels instead of
+ * 53; bench/README.md, "The weight decay in one op"). After the update the variable is given
+ * a scalar, which frees the decayed gradient's buffer until the next step.
  *
  * TensorFlow updates only resource variables in place, and tfjs-node has none. So each
  * parameter and its velocity get one TensorFlow variable (`VarHandleOp`), and the tfjs
