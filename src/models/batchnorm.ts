@@ -71,13 +71,24 @@ export class BatchNorm {
     this.runningVar = tf.variable(tf.ones([channels]), false);
   }
 
-  /** Normalises `x` (last axis = channels); in training also updates the running stats. */
-  apply<T extends tf.Tensor>(x: T, training: boolean): T {
+  /**
+   * Normalises `x` (last axis = channels); in training also updates the running stats.
+   *
+   * `groups` > 1 splits the first axis into that many equal batches, each normalised with
+   * its own statistics and each updating the running statistics in turn, in order: the same
+   * numbers as applying the layer to each batch separately, as the multi-view encoder's
+   * per-view BN does (its views then share every convolution as one batch). Evaluation
+   * normalises each sample on its own, so it ignores `groups`.
+   */
+  apply<T extends tf.Tensor>(x: T, training: boolean, groups = 1): T {
     const c = x.shape[x.rank - 1];
     if (c !== this.channels) {
       throw new Error(`BatchNorm: expected ${this.channels} channels, got shape [${x.shape}]`);
     }
-    return tf.tidy(() => training ? this.#train(x) : this.#eval(x));
+    if (!Number.isInteger(groups) || groups < 1 || x.shape[0] % groups !== 0) {
+      throw new Error(`BatchNorm: cannot split shape [${x.shape}] into ${groups} equal batches`);
+    }
+    return tf.tidy(() => training ? this.#train(x, groups) : this.#eval(x));
   }
 
   /** Normalises with the running statistics. */
@@ -88,20 +99,25 @@ export class BatchNorm {
   }
 
   /** Normalises with the batch statistics and updates the running ones. */
-  #train<T extends tf.Tensor>(x: T): T {
+  #train<T extends tf.Tensor>(x: T, groups: number): T {
     const c = this.channels;
     const gamma = this.gamma.variable as tf.Tensor1D;
     const beta = this.beta.variable as tf.Tensor1D;
-    const n = x.size / c;
+    const n = x.size / c / groups;
     if (n < 2) {
       throw new Error(
-        `BatchNorm: training needs more than one value per channel, got shape [${x.shape}]`,
+        `BatchNorm: training needs more than one value per channel, got shape [${x.shape}]` +
+          (groups > 1 ? ` in ${groups} batches` : ""),
       );
     }
-    const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
     if (useFusedTraining()) {
-      return batchNormTrainFused(x, gamma, beta, this.eps, this.#running()) as T;
+      return batchNormTrainFused(x, gamma, beta, this.eps, this.#running(), groups) as T;
     }
+    if (groups > 1) {
+      const parts = tf.split(x, groups, 0).map((part) => this.#train(part, 1));
+      return tf.concat(parts, 0) as T;
+    }
+    const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
     // Written out rather than tf.moments + tf.batchNorm: the stock batchNorm gradient tiles
     // the statistics to the input's shape, and Tile is slow on wasm (measured 2.3x slower
     // for fwd+bwd on [4, 112, 112, 64]); these ops reduce instead. Same numbers (<1e-6).
@@ -173,7 +189,8 @@ function useFusedTraining(): boolean {
  * dbeta = sum dy, dgamma = sum dy xhat, dx = gamma / (N sqrt(var + eps)) (N dy - dbeta - xhat dgamma).
  *
  * `running` is updated with the batch statistics (off the tape; on the native engine by the
- * same TensorFlow op).
+ * same TensorFlow op). `groups` > 1: the first axis holds that many equal batches, each
+ * normalised with its own statistics and updating `running` in turn ({@link BatchNorm.apply}).
  *
  * @example
  * ```ts
@@ -197,30 +214,16 @@ export function batchNormTrainFused(
   beta: tf.Tensor1D,
   eps: number,
   running: RunningStats,
+  groups = 1,
 ): tf.Tensor {
-  const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-  const n = x.size / x.shape[x.rank - 1];
+  // Groups: dimension-0 parts (TensorFlow's split shares the buffer) normalised one after the
+  // other inside this one op, so the backward pass keeps only the whole dx, not its parts too.
+  const parts = (t: tf.Tensor) => groups === 1 ? [t] : tf.split(t, groups, 0);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    // The native engine: TensorFlow's own fused op, no activation-sized temporaries.
-    const native = nativeBatchNormForward(xs, g, b, eps, running);
-    const [value, mean, variance] = native ?? (() => {
-      const mean = tf.mean(xs, axes) as tf.Tensor1D;
-      const variance = tf.mean(tf.square(tf.sub(xs, mean)), axes) as tf.Tensor1D;
-      const scale = tf.mul(tf.rsqrt(tf.add(variance, eps)), g);
-      return [tf.add(tf.mul(tf.sub(xs, mean), scale), b), mean, variance] as const;
-    })();
-    if (native) {
-      const [, , , newMean, newVariance] = native;
-      noGrad(() => {
-        running.mean.assign(newMean);
-        running.variance.assign(newVariance);
-      });
-      tf.dispose([newMean, newVariance]);
-    } else {
-      updateRunning(running, mean, variance, n);
-    }
-    save([xs, mean, variance, g]);
+    const outs = parts(xs).map((part) => fusedForward(part, g, b, eps, running));
+    const value = groups === 1 ? outs[0][0] : tf.concat(outs.map(([y]) => y), 0);
+    save([xs, g, ...outs.flatMap(([, mean, variance]) => [mean, variance])]);
     return {
       value,
       // customGrad calls gradFunc outside any per-op tidy (the engine's backward scope
@@ -228,19 +231,67 @@ export function batchNormTrainFused(
       // temporaries are freed here.
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
-          const [sx, sMean, sVar, sGamma] = saved;
-          // The native engine: TensorFlow's own fused gradient, no activation-sized temporaries.
-          const fused = nativeBatchNormGrad(dy, sx, sGamma, sMean, sVar, eps);
-          if (fused) return fused;
-          const sInv = tf.rsqrt(tf.add(sVar, eps)); // the forward pass's invStd, bit for bit
-          const xhat = tf.mul(tf.sub(sx, sMean), sInv);
-          const dBeta = tf.sum(dy, axes);
-          const dGamma = tf.sum(tf.mul(dy, xhat), axes);
-          const k = tf.div(tf.mul(sGamma, sInv), n);
-          const inner = tf.sub(tf.sub(tf.mul(dy, n), dBeta), tf.mul(xhat, dGamma));
-          return [tf.mul(inner, k), dGamma, dBeta];
+          const [sx, sGamma, ...stats] = saved;
+          const dys = parts(dy);
+          const grads = parts(sx).map((part, i) =>
+            fusedGrad(dys[i], part, sGamma, stats[2 * i], stats[2 * i + 1], eps)
+          );
+          if (groups === 1) return grads[0];
+          return [0, 1, 2].map((k) =>
+            k === 0 ? tf.concat(grads.map((gr) => gr[0]), 0) : tf.addN(grads.map((gr) => gr[k]))
+          );
         }),
     };
   });
   return op(x, gamma, beta);
+}
+
+/** One batch's forward: [y, batch mean, biased batch variance]; updates `running`. */
+function fusedForward(
+  xs: tf.Tensor,
+  g: tf.Tensor,
+  b: tf.Tensor,
+  eps: number,
+  running: RunningStats,
+): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  // The native engine: TensorFlow's own fused op, no activation-sized temporaries.
+  const native = nativeBatchNormForward(xs, g, b, eps, running);
+  if (native) {
+    const [value, mean, variance, newMean, newVariance] = native;
+    noGrad(() => {
+      running.mean.assign(newMean);
+      running.variance.assign(newVariance);
+    });
+    tf.dispose([newMean, newVariance]);
+    return [value, mean, variance];
+  }
+  const axes = Array.from({ length: xs.rank - 1 }, (_, i) => i);
+  const mean = tf.mean(xs, axes) as tf.Tensor1D;
+  const variance = tf.mean(tf.square(tf.sub(xs, mean)), axes) as tf.Tensor1D;
+  const scale = tf.mul(tf.rsqrt(tf.add(variance, eps)), g);
+  updateRunning(running, mean, variance, xs.size / xs.shape[xs.rank - 1]);
+  return [tf.add(tf.mul(tf.sub(xs, mean), scale), b), mean, variance];
+}
+
+/** One batch's gradient: [dx, dgamma, dbeta]. */
+function fusedGrad(
+  dy: tf.Tensor,
+  sx: tf.Tensor,
+  sGamma: tf.Tensor,
+  sMean: tf.Tensor,
+  sVar: tf.Tensor,
+  eps: number,
+): tf.Tensor[] {
+  // The native engine: TensorFlow's own fused gradient, no activation-sized temporaries.
+  const fused = nativeBatchNormGrad(dy, sx, sGamma, sMean, sVar, eps);
+  if (fused) return fused;
+  const axes = Array.from({ length: sx.rank - 1 }, (_, i) => i);
+  const n = sx.size / sx.shape[sx.rank - 1];
+  const sInv = tf.rsqrt(tf.add(sVar, eps)); // the forward pass's invStd, bit for bit
+  const xhat = tf.mul(tf.sub(sx, sMean), sInv);
+  const dBeta = tf.sum(dy, axes);
+  const dGamma = tf.sum(tf.mul(dy, xhat), axes);
+  const k = tf.div(tf.mul(sGamma, sInv), n);
+  const inner = tf.sub(tf.sub(tf.mul(dy, n), dBeta), tf.mul(xhat, dGamma));
+  return [tf.mul(inner, k), dGamma, dBeta];
 }

@@ -67,10 +67,10 @@ class BasicBlock {
       : null;
   }
 
-  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    let out = tf.relu(this.bn1.apply(this.conv1.apply(x), training));
-    out = this.bn2.apply(this.conv2.apply(out), training);
-    const short = this.down ? this.down.bn.apply(this.down.conv.apply(x), training) : x;
+  apply(x: tf.Tensor4D, training: boolean, groups: number): tf.Tensor4D {
+    let out = tf.relu(this.bn1.apply(this.conv1.apply(x), training, groups));
+    out = this.bn2.apply(this.conv2.apply(out), training, groups);
+    const short = this.down ? this.down.bn.apply(this.down.conv.apply(x), training, groups) : x;
     return tf.relu(tf.add(out, short));
   }
 
@@ -141,8 +141,11 @@ export class ResNet18Trunk {
     });
   }
 
-  /** Pooled features [N, 512] of images [N, H, W, inChannels]. */
-  apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+  /**
+   * Pooled features [N, 512] of images [N, H, W, inChannels]. `groups` > 1: the N images
+   * are that many equal batches, each with its own BN statistics ({@link BatchNorm.apply}).
+   */
+  apply(x: tf.Tensor4D, training: boolean, groups = 1): tf.Tensor2D {
     if (x.shape[3] !== this.inChannels) {
       throw new Error(
         `ResNet18: expected ${this.inChannels} input channel(s), got shape [${x.shape}]`,
@@ -150,13 +153,20 @@ export class ResNet18Trunk {
     }
     // relu(pool(.)) equals pool(relu(.)) bit for bit (src/models/img_fc.ts says why), and the
     // ReLU and its gradient then run on a quarter of the stem's cells.
-    let h = maxPool2d(this.#bn1.apply(this.#conv1.apply(x), training), 3, 2, 1);
+    const stem = (images: tf.Tensor4D) =>
+      maxPool2d(this.#bn1.apply(this.#conv1.apply(images), training), 3, 2, 1);
+    // Groups run the stem one at a time: its activations are the trunk's largest, and as one
+    // batch its backward pass would hold `groups` times larger temporaries (measured: the
+    // multi-view step's peak RSS up by a quarter); the blocks then take the groups as one batch.
+    let h = groups === 1
+      ? stem(x)
+      : tf.concat((tf.split(x, groups, 0) as tf.Tensor4D[]).map(stem), 0);
     h = tf.relu(h);
     // One scope per block: intermediates the gradient tape does not keep are freed block
     // by block instead of at the end of the forward pass (the peak of an eval batch).
     for (const block of this.#blocks) {
       const x = h;
-      h = tf.tidy(() => block.apply(x, training));
+      h = tf.tidy(() => block.apply(x, training, groups));
     }
     return tf.mean(h, [1, 2]) as tf.Tensor2D;
   }

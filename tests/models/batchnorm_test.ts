@@ -76,6 +76,51 @@ Deno.test("BatchNorm: 4D training stats per channel over B*H*W; gradients reach 
   assertThrows(() => bn.apply(tf.zeros([4, 3]), true), "expected 2 channels");
 });
 
+for (const fused of ["0", "1"]) {
+  Deno.test(`BatchNorm: groups normalise each equal batch on its own and update the running stats batch after batch, as separate calls do (IBML_FUSED_BN=${fused})`, async () => {
+    await useTestEngine();
+    const x = tf.randomNormal([6, 3, 2, 4], 1, 2, "float32", 31);
+    const w = tf.randomNormal([6, 3, 2, 4], 0, 1, "float32", 32);
+    const run = (grouped: boolean) => {
+      const bn = new BatchNorm("bn", "encoder.x", 4);
+      bn.gamma.variable.assign(tf.randomUniform([4], 0.5, 1.5, "float32", 33));
+      const normalise = (a: tf.Tensor) =>
+        grouped
+          ? bn.apply(a, true, 3)
+          : tf.concat(tf.split(a, 3, 0).map((part) => bn.apply(part, true)), 0);
+      const loss = (a: tf.Tensor) => tf.sum(tf.mul(normalise(a), w)) as tf.Scalar;
+      const { value, grads } = tf.variableGrads(() => loss(x), [
+        bn.gamma.variable,
+        bn.beta.variable,
+      ]);
+      const dx = tf.grad(loss)(x);
+      const y = normalise(x);
+      return [value, grads[bn.gamma.variable.name], grads[bn.beta.variable.name], dx, y]
+        .concat([bn.runningMean, bn.runningVar]).map((t) => Array.from(t.dataSync()));
+    };
+    Deno.env.set("IBML_FUSED_BN", fused);
+    try {
+      const [got, want] = [run(true), run(false)];
+      ["loss", "dgamma", "dbeta", "dx", "y", "running mean", "running var"].forEach((name, i) =>
+        got[i].forEach((v, j) =>
+          assertAlmostEquals(v, want[i][j], 1e-5 * Math.abs(want[i][j]) + 1e-5, name)
+        )
+      );
+      const bn = new BatchNorm("bn", "encoder.x", 4);
+      // Per-batch statistics: each third of the output has mean 0 per channel (beta is 0).
+      for (const part of tf.split(bn.apply(x, true, 3), 3, 0)) {
+        (await tf.mean(part, [0, 1, 2]).data()).forEach((m) => assertAlmostEquals(m, 0, 1e-5));
+      }
+      // Evaluation is per sample: groups change nothing.
+      assertEquals(bn.apply(x, false, 3).dataSync(), bn.apply(x, false).dataSync());
+      assertThrows(() => bn.apply(x, true, 4), "into 4 equal batches");
+    } finally {
+      Deno.env.delete("IBML_FUSED_BN");
+      tf.dispose([x, w]);
+    }
+  });
+}
+
 for (const shape of [[3, 5, 4, 6], [7, 5, 6], [9, 6]]) {
   Deno.test(`BatchNorm: the fused training op (native default) equals the composed one on [${shape}]: output, stats, gradients`, async () => {
     await useTestEngine();
