@@ -13,6 +13,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { mapGroups, splitGroups } from "./groups.ts";
 import { makeParam, type Param } from "./params.ts";
 import { noGrad } from "../backend/no_grad.ts";
 import {
@@ -113,10 +114,7 @@ export class BatchNorm {
     if (useFusedTraining()) {
       return batchNormTrainFused(x, gamma, beta, this.eps, this.#running(), groups) as T;
     }
-    if (groups > 1) {
-      const parts = tf.split(x, groups, 0).map((part) => this.#train(part, 1));
-      return tf.concat(parts, 0) as T;
-    }
+    if (groups > 1) return mapGroups(x, groups, (part) => this.#train(part, 1));
     const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
     // Written out rather than tf.moments + tf.batchNorm: the stock batchNorm gradient tiles
     // the statistics to the input's shape, and Tile is slow on wasm (measured 2.3x slower
@@ -218,7 +216,7 @@ export function batchNormTrainFused(
 ): tf.Tensor {
   // Groups: dimension-0 parts (TensorFlow's split shares the buffer) normalised one after the
   // other inside this one op, so the backward pass keeps only the whole dx, not its parts too.
-  const parts = (t: tf.Tensor) => groups === 1 ? [t] : tf.split(t, groups, 0);
+  const parts = (t: tf.Tensor) => splitGroups(t, groups);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     const outs = parts(xs).map((part) => fusedForward(part, g, b, eps, running));
@@ -237,9 +235,8 @@ export function batchNormTrainFused(
             fusedGrad(dys[i], part, sGamma, stats[2 * i], stats[2 * i + 1], eps)
           );
           if (groups === 1) return grads[0];
-          return [0, 1, 2].map((k) =>
-            k === 0 ? tf.concat(grads.map((gr) => gr[0]), 0) : tf.addN(grads.map((gr) => gr[k]))
-          );
+          const [dx, dGamma, dBeta] = [0, 1, 2].map((k) => grads.map((gr) => gr[k]));
+          return [tf.concat(dx, 0), tf.addN(dGamma), tf.addN(dBeta)];
         }),
     };
   });

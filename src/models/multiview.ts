@@ -30,6 +30,7 @@ import * as tf from "@tensorflow/tfjs";
 import { BatchNorm } from "./batchnorm.ts";
 import { Dense } from "./conv.ts";
 import type { Encoder } from "./encoder.ts";
+import { splitGroups } from "./groups.ts";
 import type { Param } from "./params.ts";
 import { ResNet18Trunk } from "./resnet18.ts";
 import type { Rng } from "../rng.ts";
@@ -83,9 +84,7 @@ export class MultiViewEncoder implements Encoder {
       const images = tf.reshape(tf.transpose(x, [1, 0, 2, 3, 4]), [v * b, h, w, c]);
       const f = this.trunk.apply(images as tf.Tensor4D, training, v);
       const feats = tf.relu(this.#bn6.apply(this.#linear1.apply(f), training, v));
-      // (tfjs cannot differentiate a split into one part, hence the V = 1 case.)
-      const views = v === 1 ? [feats] : tf.split(feats, v, 0);
-      return tf.div(tf.addN(views), v) as tf.Tensor2D;
+      return tf.div(tf.addN(splitGroups(feats, v)), v) as tf.Tensor2D;
     });
   }
 

@@ -27,6 +27,7 @@ import * as tf from "@tensorflow/tfjs";
 import { BatchNorm } from "./batchnorm.ts";
 import { Conv2d, maxPool2d } from "./conv.ts";
 import type { Encoder } from "./encoder.ts";
+import { mapGroups } from "./groups.ts";
 import type { Param } from "./params.ts";
 import type { Rng } from "../rng.ts";
 
@@ -158,10 +159,7 @@ export class ResNet18Trunk {
     // Groups run the stem one at a time: its activations are the trunk's largest, and as one
     // batch its backward pass would hold `groups` times larger temporaries (measured: the
     // multi-view step's peak RSS up by a quarter); the blocks then take the groups as one batch.
-    let h = groups === 1
-      ? stem(x)
-      : tf.concat((tf.split(x, groups, 0) as tf.Tensor4D[]).map(stem), 0);
-    h = tf.relu(h);
+    let h = tf.relu(mapGroups(x, groups, stem));
     // One scope per block: intermediates the gradient tape does not keep are freed block
     // by block instead of at the end of the forward pass (the peak of an eval batch).
     for (const block of this.#blocks) {
