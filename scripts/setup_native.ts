@@ -14,12 +14,16 @@
  *    whole header tree;
  * 4. the addon: the package's own `node-pre-gyp install --build-from-source` with Node's
  *    local headers (no download) -> `lib/napi-v8/tfjs_binding.node`;
- * 5. a check under Deno (scripts/check_native.ts: a conv + dense training step);
- * 6. `.native/manifest.json`: package, TensorFlow version, wheel and addon sha256, which
+ * 5. ibml's own TensorFlow ops (src/kernels/custom_ops.cc) with `g++` against the same
+ *    headers and framework library -> `.native/libibml_ops.so` (a few seconds);
+ * 6. a check under Deno (scripts/check_native.ts: a conv + dense training step, and ibml's
+ *    ops against the stock ones);
+ * 7. `.native/manifest.json`: package, TensorFlow version, wheel, addon and ops sha256, which
  *    `--backend auto|tensorflow` reports.
  *
- * A second run with the same inputs finds the manifest, the addon and a passing check,
- * and does nothing. Everything is written inside the project folder (`.native/` and
+ * A second run with the same inputs finds the manifest, the addon, the ops library built
+ * from the current source and a passing check, and does nothing. When only the ops source
+ * changed (or the library is missing), it rebuilds the library alone. Everything is written inside the project folder (`.native/` and
  * `node_modules/`). Exit codes: 0 done, 1 a step failed, 2 bad usage.
  *
  * @module
@@ -29,6 +33,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
+import { CUSTOM_OPS_SOURCE_URL, CUSTOM_OPS_URL } from "../src/kernels/custom_ops.ts";
 import {
   BINDING_PATH,
   NATIVE_MANIFEST_URL,
@@ -317,6 +322,60 @@ async function build(pkgDir: string): Promise<void> {
   step(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
+/**
+ * Compiles ibml's TensorFlow ops against the package's `deps/` (the wheel's headers and
+ * framework library) into `.native/libibml_ops.so`; returns the library's path.
+ * `-ffp-contract=off`: no fused multiply-adds, so the SGD op rounds as the op-by-op update.
+ */
+async function buildOps(pkgDir: string): Promise<string> {
+  if (!await has("g++")) {
+    throw new SetupError(
+      "`g++` is missing; ibml's TensorFlow ops are compiled from source (Debian: `apt-get install -y g++`)",
+    );
+  }
+  const deps = join(pkgDir, "deps");
+  const source = fromFileUrl(CUSTOM_OPS_SOURCE_URL);
+  const out = fromFileUrl(CUSTOM_OPS_URL);
+  step(`building ${relative(ROOT, out)} from ${relative(ROOT, source)} (a few seconds)`);
+  await run("g++", [
+    "-std=c++17",
+    "-O3",
+    "-ffp-contract=off",
+    "-shared",
+    "-fPIC",
+    "-w", // TensorFlow's headers warn about their own deprecations
+    "-D_GLIBCXX_USE_CXX11_ABI=1",
+    "-DEIGEN_MAX_ALIGN_BYTES=64",
+    `-I${join(deps, "include")}`,
+    source,
+    "-o",
+    out,
+    `-L${join(deps, "lib")}`,
+    "-l:libtensorflow_framework.so.2",
+    `-Wl,-rpath,$ORIGIN/${relative(dirname(out), join(deps, "lib"))}`,
+    // Never unloaded: opening it again (a new worker, the next test module) after Deno closed
+    // it would register its ops a second time, which TensorFlow aborts on.
+    "-Wl,-z,nodelete",
+  ], { what: "compiling ibml's TensorFlow ops", log: join(NATIVE_DIR, "ops-build.log") });
+  return out;
+}
+
+/** Whether the recorded ops library exists, unchanged, and was built from the current source. */
+async function opsUpToDate(m: NativeManifest): Promise<boolean> {
+  if (!m.ops || !m.ops_sha256 || !m.ops_source_sha256) return false;
+  const lib = join(ROOT, m.ops);
+  return exists(lib) && await sha256(lib) === m.ops_sha256 &&
+    await sha256(fromFileUrl(CUSTOM_OPS_SOURCE_URL)) === m.ops_source_sha256;
+}
+
+/** Builds the ops library and records it (and its source's hash) in the manifest object. */
+async function addOps(m: NativeManifest, pkgDir: string): Promise<void> {
+  const lib = await buildOps(pkgDir);
+  m.ops = relative(ROOT, lib);
+  m.ops_sha256 = await sha256(lib);
+  m.ops_source_sha256 = await sha256(fromFileUrl(CUSTOM_OPS_SOURCE_URL));
+}
+
 /** Loads the addon under Deno in a fresh process and runs a training step. */
 async function check(): Promise<string> {
   const out = await run(Deno.execPath(), [
@@ -390,11 +449,22 @@ export async function main(args: string[]): Promise<number> {
 
     if (values.wheel !== undefined) checkWheelArg(values.wheel, gpu);
     const before = readManifest();
+    let opsRebuilt = false;
+    if (!values.force && await upToDate(before, pkg, values.wheel) && !await opsUpToDate(before!)) {
+      // The addon stands; only ibml's ops are missing or older than their source.
+      await addOps(before!, dirname(dirname(dirname(join(ROOT, before!.binding)))));
+      await Deno.writeTextFile(MANIFEST, JSON.stringify(before, null, 2) + "\n");
+      opsRebuilt = true;
+    }
     if (!values.force && await upToDate(before, pkg, values.wheel)) {
       step(`checking the recorded build (${before!.package} on TensorFlow ${before!.tensorflow})`);
       try {
         const line = await check();
-        step(`already set up, nothing to do (--force rebuilds): ${line}`);
+        step(
+          opsRebuilt
+            ? `ibml's ops rebuilt, the rest was up to date: ${line}`
+            : `already set up, nothing to do (--force rebuilds): ${line}`,
+        );
         return 0;
       } catch (e) {
         step(
@@ -425,6 +495,7 @@ export async function main(args: string[]): Promise<number> {
       binding_sha256: await sha256(binding),
       built: new Date().toISOString(),
     };
+    await addOps(manifest, pkgDir);
     // Written before the check, which reports it; removed again if the check fails.
     await Deno.writeTextFile(MANIFEST, JSON.stringify(manifest, null, 2) + "\n");
     step("checking that the engine loads under Deno and trains one step");

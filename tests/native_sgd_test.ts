@@ -4,7 +4,9 @@
  * changing learning rate, through a parameter assigned between steps and one whose data
  * another tensor shares (which keeps its values); TensorFlow's fused op replaces the six elementwise ops; no tensor
  * leaks; the caller's gradients keep their values (the weight decay is added in a variable of
- * its own); the values stay readable after the optimizer is disposed. Native suite only: on the
+ * its own, or read by ibml's `IbmlApplyMomentumDecay`, which the native suite runs, and its
+ * second pass with `IBML_CUSTOM_OPS=0` does not); the values stay readable after the
+ * optimizer is disposed. Native suite only: on the
  * other engines `NativeSgd.create()` is null (its doc test) and tests/fused_sgd_test.ts
  * covers their fused update.
  */
@@ -13,6 +15,7 @@ import { assert, assertEquals } from "./assert.ts";
 import { TEST_ENGINE, useTestEngine } from "./helpers.ts";
 import { seeded, seededParams } from "./numeric.ts";
 import type { Param } from "../src/models/params.ts";
+import { customOpsLoaded, loadCustomOps } from "../src/kernels/custom_ops.ts";
 import { NativeSgd } from "../src/optim/native_sgd.ts";
 import { Sgd } from "../src/optim/sgd.ts";
 
@@ -28,6 +31,9 @@ Deno.test({
   fn: async () => {
     await useTestEngine();
     assert(NativeSgd.create() !== null, "the native engine's CPU runs the in-place update");
+    // The decayed update is ibml's one op unless the second pass switched the library off.
+    const wanted = Deno.env.get("IBML_CUSTOM_OPS") !== "0";
+    assertEquals(customOpsLoaded(), wanted, `ibml's ops: ${loadCustomOps().note}`);
     const [pa, pb] = [params("a"), params("b")];
     const options = { momentum: 0.9, weightDecay: 1e-4 };
     const [ops, fused] = [

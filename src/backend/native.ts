@@ -59,6 +59,12 @@ export interface NativeManifest {
   binding_sha256: string;
   /** ISO time of the build. */
   built: string;
+  /** ibml's TensorFlow ops library (src/kernels/custom_ops.ts), project-relative. */
+  ops?: string;
+  /** SHA-256 of that library, hex. */
+  ops_sha256?: string;
+  /** SHA-256 of the source it was built from (src/kernels/custom_ops.cc), hex. */
+  ops_source_sha256?: string;
 }
 
 /**

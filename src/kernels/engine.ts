@@ -108,7 +108,9 @@ let eagerInstalled = false;
  * backward pass has finished, so a step's peak holds all activations plus all their
  * gradients. With this patch, once a node's input gradients are computed, its saved tensors
  * and the gradients of its outputs (used by no other node: a tensor is the output of one
- * node) are disposed. Values are unchanged (bitwise); only the lifetime of dead tensors is.
+ * node) are disposed. "Its input gradients" are those the backward pass asks for: of the
+ * inputs that depend on the differentiated tensors, so not of a convolution's data input or
+ * a constant factor. Values are unchanged (bitwise); only the lifetime of dead tensors is.
  *
  * Active on the native engine (`tensorflow` backend), where whole paper batches run (the
  * cpu and wasm paths keep the stock lifetimes unless `IBML_EAGER_BACKPROP=1`;
@@ -148,19 +150,23 @@ export function installEagerBackprop(): boolean {
   };
   engine.addTapeNode = function (this: TapeEngineLike, ...args: unknown[]) {
     stockAdd.apply(this, args);
-    const tape = this.state.activeTape;
+    const state = this.state;
+    const tape = state.activeTape;
     const node = tape?.[tape.length - 1];
     if (node && active()) unsaveAddInputs(node);
     const stockGrad = node?.gradient;
     if (!node || !stockGrad) return;
-    node.gradient = (dys) => {
+    node.gradient = function (this: TapeNodeLike | undefined, dys) {
       const grads = stockGrad(dys);
       if (!active() || callerDys.length === 0) return grads;
-      const names = Object.keys(node.inputs);
+      // The backward pass calls this on its filtered copy of the node, whose inputs are only
+      // those that depend on the differentiated tensors (not data, labels or constants), and
+      // asks for exactly those inputs' gradients.
+      const names = Object.keys((this ?? node).inputs ?? node.inputs);
       const results = new Set<tf.Tensor>();
       let left = names.length;
       const release = () => {
-        if (this.state.gradientDepth !== 0) return;
+        if (state.gradientDepth !== 0) return;
         for (const t of node.saved ?? []) t.dispose();
         const caller = callerDys[callerDys.length - 1];
         for (const dy of dys) {

@@ -15,6 +15,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { blasStatus, loadBlas } from "./blas.ts";
+import { customOpsLoaded, loadCustomOps } from "./custom_ops.ts";
 import { blasConvKernels, conv2dGradient, maxPoolGradKernel } from "./conv.ts";
 import { blasBatchMatMul, untransposedBatchMatMul } from "./matmul.ts";
 import { installEagerBackprop, installSharedSaves } from "./engine.ts";
@@ -321,6 +322,8 @@ export function installNativeKernels(): boolean {
   const previous = current("BatchMatMul", "tensorflow").kernelFunc;
   replace("BatchMatMul", "tensorflow", nativeMatMulKernel(previous));
   (s.kernels.tensorflow ??= []).push(SMALL_MATMUL_NOTE);
+  // ibml's own TensorFlow ops (src/kernels/custom_ops.ts), where setup-native built them.
+  (s.kernels.tensorflow ??= []).push(loadCustomOps().note);
   nativeInstalled = true;
   return true;
 }
@@ -351,9 +354,15 @@ export function nativeKernelSummary(gpu: boolean): string {
   if (!s.enabled) return `${s.summary}; always: ${always}`;
   // The CPU-only ones (src/kernels/conv_bias.ts, native_ops.ts, src/optim/native_sgd.ts) step
   // aside on a GPU.
-  const replaced = (s.kernels.tensorflow ?? []).filter((k) => !gpu || !NATIVE_CPU_ONLY.has(k));
+  const replaced = (s.kernels.tensorflow ?? []).filter((k) =>
+    !gpu || !(NATIVE_CPU_ONLY.has(k) || k.startsWith("ibml ops"))
+  );
   if (!gpu) {
-    replaced.push("SGD in place (TF ResourceApplyGradientDescent decay, ResourceApplyMomentum)");
+    replaced.push(
+      customOpsLoaded()
+        ? "SGD in place (ibml ApplyMomentumDecay; TF ResourceApplyMomentum without decay)"
+        : "SGD in place (TF ResourceApplyGradientDescent decay, ResourceApplyMomentum)",
+    );
   }
   const numerics = numericsOf(s.mode, false); // OpenBLAS does not run on native
   return `${s.mode} kernels, ${numerics} (${replaced.join(", ")}; always: ${always})`;

@@ -20,7 +20,8 @@
  * | Relu, LeakyRelu gradients | wasm, cpu | one branch-free pass (kernel `IbmlReluGrad`) instead of 3 kernels |
  * | Relu, LeakyRelu gradients | tensorflow | TensorFlow's `ReluGrad` / `LeakyReluGrad` op (src/kernels/native_ops.ts) |
  * | Conv2D + bias (`Conv2d` with a bias) | tensorflow (CPU) | oneDNN's `_MklNativeConv2DWithBias`, one op (src/kernels/conv_bias.ts) |
- * | SGD update | tensorflow (CPU) | the decay as TensorFlow's `ResourceApplyGradientDescent`, then `ResourceApplyMomentum`, in place (src/optim/native_sgd.ts) |
+ * | SGD update | tensorflow (CPU) | in place, with a weight decay as ibml's `IbmlApplyMomentumDecay` (one pass; src/kernels/custom_ops.ts), else the decay as TensorFlow's `ResourceApplyGradientDescent`, then `ResourceApplyMomentum` (src/optim/native_sgd.ts) |
+ * | 2x2 max pool + ReLU (`reluMaxPool2`, Img_FC) and its gradient | tensorflow (CPU) | ibml's `IbmlMaxPool2Relu` / `IbmlMaxPool2ReluGrad`, one op each instead of two (src/kernels/custom_ops.ts) |
  *
  * **wasm** (deterministic, machine-independent; summation order differs from stock, so the
  * last bits of a run's numbers do):
@@ -41,6 +42,9 @@
  * |---|---|---|
  * | `BatchMatMul` (of at least `IBML_BLAS_MIN_MACS` multiply-adds, default all) | wasm, cpu | `sgemm` on the tensor memory (src/kernels/matmul.ts) |
  * | `Conv2D`, `Conv2DBackpropInput`, `Conv2DBackpropFilter` + the Conv2D gradient | wasm, cpu | im2col + `sgemm` (src/kernels/conv.ts) |
+ *
+ * ibml's own TensorFlow ops (src/kernels/custom_ops.cc, built by setup-native) open with the
+ * fast set on the native engine's CPU; `IBML_CUSTOM_OPS=0` keeps them closed.
  *
  * Switches: `IBML_FAST_KERNELS=0` keeps every stock kernel (and the op-by-op SGD);
  * `IBML_FAST_KERNELS=exact` installs only the exact set (the stock numbers, bit for bit);
@@ -68,3 +72,4 @@ export {
   nativeKernelSummary,
 } from "./install.ts";
 export { BLAS_MIN_MACS, fastKernelsEnabled, type KernelMode } from "./switches.ts";
+export { customOpsLoaded, loadCustomOps } from "./custom_ops.ts";

@@ -23,6 +23,11 @@ import { kaimingNormalFanOut, makeParam, type Param, xavierNormal } from "./para
 import { Rng, seedFor } from "../rng.ts";
 import { nativeMaxPool, nativeMaxPoolAvailable, nativeMaxPoolGrad } from "../kernels/native_ops.ts";
 import { conv2dWithBias, tensorflowPadding } from "../kernels/conv_bias.ts";
+import {
+  customMaxPool2Relu,
+  customMaxPool2ReluGrad,
+  customOpsBackend,
+} from "../kernels/custom_ops.ts";
 
 /** How a layer's weights are initialised (see the module documentation). */
 export type LayerInit = "kaiming-fan-out" | "torch-default" | "xavier";
@@ -229,6 +234,40 @@ export function maxPool2d(x: tf.Tensor4D, size: number, stride: number, pad = 0)
   if (pad === 0) return tf.maxPool(x, size, stride, "valid");
   if (explicitPaddingSupported()) return tf.maxPool(x, size, stride, pad);
   return paddedMaxPool(x, size, stride, pad);
+}
+
+/**
+ * `relu(maxPool2d(x, 2, 2))`: a 2x2, stride-2 max pool followed by a ReLU (Img_FC's layers).
+ * On the native engine's CPU with ibml's ops open (src/kernels/custom_ops.ts) it is one op
+ * whose backward pass is one op too, keeping one byte per output for it (which cell was the
+ * maximum) instead of the pool's input; the same values and gradients bit for bit
+ * (tests/custom_ops_test.ts). Elsewhere it is the two ops.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { reluMaxPool2 } from "./conv.ts";
+ * await selectBackend("wasm");
+ * const y = reluMaxPool2(tf.tensor4d([1, -2, 3, -4], [1, 2, 2, 1]));
+ * assert.deepEqual(Array.from(y.dataSync()), [3]);
+ * ```
+ */
+export function reluMaxPool2(x: tf.Tensor4D): tf.Tensor4D {
+  if (!customOpsBackend() || x.dtype !== "float32") return tf.relu(maxPool2d(x, 2, 2));
+  const [, h, w] = x.shape;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
+    const [value, argmax] = customMaxPool2Relu(input)!;
+    save([argmax]);
+    argmax.dispose(); // the saved reference stays
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => customMaxPool2ReluGrad(dy, saved[0], h, w),
+    };
+  });
+  return op(x) as tf.Tensor4D;
 }
 
 /**

@@ -18,12 +18,13 @@
  * window whose maximum is positive sends its gradient to the same cell either way; one whose
  * maximum is not positive sends none either way). The ReLU and its gradient then touch a
  * quarter of the cells (bench/README.md, "Fewer passes for Img_FC"; tests/models/img_fc_test.ts
- * compares both orders).
+ * compares both orders). On the native engine's CPU each pool + ReLU pair is one of ibml's own
+ * TensorFlow ops, and so is its gradient (`reluMaxPool2` in ./conv.ts; the same numbers).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { Conv2d, Dense, maxPool2d } from "./conv.ts";
+import { Conv2d, Dense, reluMaxPool2 } from "./conv.ts";
 import type { Encoder } from "./encoder.ts";
 import type { Param } from "./params.ts";
 import type { Rng } from "../rng.ts";
@@ -87,8 +88,8 @@ export class ImgFcEncoder implements Encoder {
     return tf.tidy(() => {
       if (x.rank !== 4) throw new Error(`Img_FC: expected [B, H, W, C], got [${x.shape}]`);
       // relu(pool(.)) is pool(relu(.)) exactly (see the module note), on a quarter of the cells.
-      let h = tf.relu(maxPool2d(this.#conv1.apply(x as tf.Tensor4D), 2, 2));
-      h = tf.relu(maxPool2d(this.#conv2.apply(h), 2, 2));
+      let h = reluMaxPool2(this.#conv1.apply(x as tf.Tensor4D));
+      h = reluMaxPool2(this.#conv2.apply(h));
       const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
       return tf.relu(this.#fc1.apply(flat));
     });

@@ -9,8 +9,15 @@
  * velocity and the gradient, in the same order and roundings as the ops (so the numbers are
  * the same bit for bit: tests/native_sgd_test.ts).
  *
- * The weight decay is added to the gradient first, `g + p * wd` as before, but in one op
- * over a third TensorFlow variable per parameter, the decayed gradient: the gradient is
+ * With a weight decay and ibml's TensorFlow ops open (src/kernels/custom_ops.ts), the whole
+ * update is ibml's `IbmlApplyMomentumDecay`: g' = g + p * wd, accum = accum * momentum + g',
+ * var -= accum * lr in one pass over the variable, its velocity and the caller's gradient
+ * (read, never written), each operation rounded as above (bit for bit, the same test).
+ * Img_FC's fc1 (1.6 M weights) took 1.8 ms a step in the two ops below at one thread and
+ * 1.7 at two; 0.8 and 0.6 in the one (bench/README.md, "ibml's own TensorFlow ops").
+ *
+ * Without that library, the weight decay is added to the gradient first, `g + p * wd` as
+ * before, but in one op over a third TensorFlow variable per parameter, the decayed gradient: the gradient is
  * assigned to it (TensorFlow adopts the gradient's buffer where it can, else copies it) and
  * `ResourceApplyGradientDescent` with rate `-wd` computes `g - (-wd) * p`, which is
  * `g + p * wd` bit for bit (negation is exact). TensorFlow copies before writing where the
@@ -48,6 +55,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NodeBackendLike } from "../kernels/native_ops.ts";
+import { customOpsLoaded } from "../kernels/custom_ops.ts";
 import { floatOfOneShape, type SgdConstants, type SgdEntry } from "./fused_sgd.ts";
 
 /** tfjs-node's record of one tensor's data (its `tensorMap` entry). */
@@ -140,11 +148,17 @@ export class NativeSgd {
     const mine: SgdEntry[] = [];
     for (const e of entries) (this.#fits(e) ? mine : left).push(e);
     if (!mine.length) return left;
-    // the decay's rate: ResourceApplyGradientDescent subtracts rate * p
-    const scalars = [tf.scalar(c.lr), tf.scalar(c.momentum), tf.scalar(-c.weightDecay)];
+    // the decay's rate: ResourceApplyGradientDescent subtracts rate * p (ibml's op adds wd * p)
+    const fused = customOpsLoaded();
+    const scalars = [
+      tf.scalar(c.lr),
+      tf.scalar(c.momentum),
+      tf.scalar(fused ? c.weightDecay : -c.weightDecay),
+    ];
     try {
       const [lrId, mId, decayId] = this.backend.getInputTensorIds(scalars);
-      for (const e of mine) this.#update(e, c.weightDecay !== 0 ? decayId : null, lrId, mId);
+      const decay = c.weightDecay === 0 ? null : { id: decayId, fused };
+      for (const e of mine) this.#update(e, decay, lrId, mId);
     } finally {
       tf.dispose(scalars);
     }
@@ -164,10 +178,14 @@ export class NativeSgd {
     return map.get(param.dataId)?.refCount === 1 && map.get(velocity.dataId)?.refCount === 1;
   }
 
-  /** One parameter's update: sync, release the aliases, apply, alias again. */
+  /**
+   * One parameter's update: sync, release the aliases, apply, alias again. With a decay, the
+   * update is ibml's `IbmlApplyMomentumDecay` where the library is open (`fused`), else the
+   * decay in the slot's third variable and then `ResourceApplyMomentum`.
+   */
   #update(
     { param, velocity, grad }: SgdEntry,
-    decayId: number | null,
+    decay: { id: number; fused: boolean } | null,
     lrId: number,
     mId: number,
   ): void {
@@ -177,32 +195,45 @@ export class NativeSgd {
     this.#sync(slot.v, velocity);
     const pData = this.backend.tensorMap.get(param.dataId)!;
     const vData = this.backend.tensorMap.get(velocity.dataId)!;
+    const separate = decay !== null && !decay.fused;
     // the gradient the update reads: g + p * wd in the slot's variable, or g itself
-    const gradId = decayId === null
-      ? this.backend.getInputTensorIds([grad])[0]
-      : this.#decayed(slot, grad, pData.id, decayId);
+    const gradId = separate
+      ? this.#decayed(slot, grad, pData.id, decay.id)
+      : this.backend.getInputTensorIds([grad])[0];
     b.deleteTensor(pData.id);
     b.deleteTensor(vData.id);
     try {
-      b.executeOp(
-        "ResourceApplyMomentum",
-        [
-          { name: "T", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
-          { name: "use_locking", type: b.TF_ATTR_BOOL, value: false },
-          { name: "use_nesterov", type: b.TF_ATTR_BOOL, value: false },
-        ],
-        [slot.p.handle, slot.v.handle, lrId, gradId, mId],
-        0,
-      );
+      if (decay?.fused) {
+        // g' = g + p * wd, v = v * momentum + g', p = p - v * lr: one pass (custom_ops.cc)
+        b.executeOp("IbmlApplyMomentumDecay", [], [
+          slot.p.handle,
+          slot.v.handle,
+          lrId,
+          gradId,
+          mId,
+          decay.id,
+        ], 0);
+      } else {
+        b.executeOp(
+          "ResourceApplyMomentum",
+          [
+            { name: "T", type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
+            { name: "use_locking", type: b.TF_ATTR_BOOL, value: false },
+            { name: "use_nesterov", type: b.TF_ATTR_BOOL, value: false },
+          ],
+          [slot.p.handle, slot.v.handle, lrId, gradId, mId],
+          0,
+        );
+      }
     } finally {
       // Alias again even when the update failed: the tfjs variables must stay readable.
       pData.id = slot.p.id = this.#read(slot.p.handle);
       vData.id = slot.v.id = this.#read(slot.v.handle);
-      if (decayId !== null) {
+      if (separate) {
         b.deleteTensor(gradId);
         // Free the decayed gradient's buffer until the next step: a scalar takes its place
         // (kept, the buffers of all parameters added 0.4-0.9 GiB to the CREMA-D pair's peak).
-        this.#assign(slot.g!, decayId);
+        this.#assign(slot.g!, decay.id);
       }
     }
   }

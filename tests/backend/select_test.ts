@@ -37,10 +37,16 @@ Deno.test("selectBackend: auto picks per profile, tensorflow names the setup whe
       requested.reason,
       /^tensorflow \(requested; native engine .*wheel sha256 [0-9a-f]{12}/,
     );
-    // The kernels that decide a native run's last bits are named (fast set by default).
+    // The kernels that decide a native run's last bits are named (fast set by default), with
+    // ibml's own ops unless the native suite's second pass switched them off.
+    const sgd = Deno.env.get("IBML_CUSTOM_OPS") === "0"
+      ? "SGD in place \\(TF ResourceApplyGradientDescent decay, ResourceApplyMomentum\\)"
+      : "ibml ops \\(max pool \\+ ReLU, SGD with decay\\), SGD in place \\(ibml ApplyMomentumDecay; TF ResourceApplyMomentum without decay\\)";
     assert.match(
       requested.reason,
-      /; fast kernels, last bits differ .*small 2D MatMul.*SGD in place \(TF ResourceApplyGradientDescent decay, ResourceApplyMomentum\); always: oneDNN max pool/,
+      new RegExp(
+        `; fast kernels, last bits differ .*small 2D MatMul.*${sgd}; always: oneDNN max pool`,
+      ),
     );
     assert.match(paper.reason, /; fast kernels, .*FusedBatchNormV3\)\)$/);
   } else {
