@@ -4,7 +4,7 @@
 // TensorFlow wheel as the tfjs-node addon, into .native/libibml_ops.so. Loading the library
 // registers the ops with TensorFlow; tfjs-node's binding then runs them by name like any op.
 // Each replaces a chain of stock ops that passes over the same memory several times and
-// scales poorly on two threads (bench/README.md, "ibml's own ops"):
+// scales poorly on two threads (bench/README.md, "ibml's own TensorFlow ops"):
 //
 // - IbmlMaxPool2Relu: relu(max_pool_2x2_stride_2(x)), plus one byte per output recording
 //   which of the window's four cells was the maximum (the first in row order; NaN never
