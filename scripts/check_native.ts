@@ -41,8 +41,9 @@ if (nativeCpuBackend()) {
     console.error(`native check failed: ${loadCustomOps().note}`);
     Deno.exit(1);
   }
-  const [ours, stock] = [reluMaxPool2(x), tf.relu(maxPool2d(x, 2, 2))];
-  const same = ours.dataSync().every((v, i) => Object.is(v, stock.dataSync()[i]));
+  const ours = reluMaxPool2(x).dataSync();
+  const stock = tf.relu(maxPool2d(x, 2, 2)).dataSync();
+  const same = ours.every((v, i) => Object.is(v, stock[i]));
   if (!same) {
     console.error("native check failed: ibml's max pool + ReLU differs from the stock ops");
     Deno.exit(1);

@@ -449,14 +449,16 @@ export async function main(args: string[]): Promise<number> {
 
     if (values.wheel !== undefined) checkWheelArg(values.wheel, gpu);
     const before = readManifest();
+    // Hashes the addon (and a given wheel, about 850 MB) once.
+    const recorded = !values.force && await upToDate(before, pkg, values.wheel);
     let opsRebuilt = false;
-    if (!values.force && await upToDate(before, pkg, values.wheel) && !await opsUpToDate(before!)) {
+    if (recorded && !await opsUpToDate(before!)) {
       // The addon stands; only ibml's ops are missing or older than their source.
       await addOps(before!, dirname(dirname(dirname(join(ROOT, before!.binding)))));
       await Deno.writeTextFile(MANIFEST, JSON.stringify(before, null, 2) + "\n");
       opsRebuilt = true;
     }
-    if (!values.force && await upToDate(before, pkg, values.wheel)) {
+    if (recorded) {
       step(`checking the recorded build (${before!.package} on TensorFlow ${before!.tensorflow})`);
       try {
         const line = await check();

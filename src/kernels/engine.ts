@@ -162,7 +162,7 @@ export function installEagerBackprop(): boolean {
       // The backward pass calls this on its filtered copy of the node, whose inputs are only
       // those that depend on the differentiated tensors (not data, labels or constants), and
       // asks for exactly those inputs' gradients.
-      const names = Object.keys((this ?? node).inputs ?? node.inputs);
+      const names = Object.keys(this?.inputs ?? node.inputs);
       const results = new Set<tf.Tensor>();
       let left = names.length;
       const release = () => {
